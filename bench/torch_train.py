@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""PyTorch peer for gradscope's mlp training benchmark (DESIGN.md sections 1 and 7).
+
+Trains the mlp family (stem Linear(784, W), D hidden Linear(W, W), head Linear(W, 10);
+plain, post or pre residual blocks; optional BatchNorm) with SGD (lr 0.01, momentum 0.9)
+and mean softmax cross-entropy on random data, and prints exactly one line on stdout:
+
+    samples_per_s <float>
+
+counting only the --steps steps after --warmup untimed ones. Everything else goes to stderr.
+
+Run PyTorch at its best (see DESIGN.md section 7); bench/run.sh does this:
+
+    OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 \
+    MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
+    /usr/bin/python3 bench/torch_train.py --depth 50 --width 256 --skip 0 --act sigmoid \
+        --norm none --batch 128 --steps 200 --warmup 20 --threads 1
+
+- OMP_WAIT_POLICY=PASSIVE: torch's OpenMP workers sleep instead of spinning, so they do not
+  fight OpenBLAS's threads for the two cores.
+- OPENBLAS_NUM_THREADS=1: Debian's torch calls OpenBLAS (pthread build) for every Linear;
+  OpenBLAS keeps its own thread pool, separate from torch.set_num_threads.
+- MALLOC_*_THRESHOLD_=1 GiB: keeps glibc from mmapping (and faulting in) every 128 KB
+  activation each step.
+- --threads sets torch.set_num_threads (intra-op OpenMP threads; default 1).
+- OPENBLAS_CORETYPE (the environment sets Haswell, an AVX2 kernel) picks OpenBLAS's sgemm
+  kernel; unset it (env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE) to get the AVX-512 one.
+
+This script only reads the environment; it sets none of these variables itself, because
+OpenBLAS and glibc read them before Python starts.
+"""
+import argparse
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu}
+
+
+class MLP(nn.Module):
+    """DESIGN.md section 1 mlp (same structure and names as tests/ref/gen_mlp.py)."""
+
+    def __init__(self, in_features, classes, width, depth, skip, block, act, norm):
+        super().__init__()
+        self.skip, self.block, self.act = skip, block, ACTS[act]
+        self.stem = nn.Linear(in_features, width)
+        self.layers = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.norms = (nn.ModuleList(nn.BatchNorm1d(width) for _ in range(depth))
+                      if norm == "batch" else None)
+        self.final_norm = (nn.BatchNorm1d(width)
+                           if norm == "batch" and skip > 0 and block == "pre" else None)
+        self.head = nn.Linear(width, classes)
+
+    def N(self, i, x):
+        return x if self.norms is None else self.norms[i](x)
+
+    def forward(self, x):
+        act = self.act
+        h = act(self.stem(x))
+        depth = len(self.layers)
+        if self.skip == 0:
+            for i in range(depth):
+                h = act(self.N(i, self.layers[i](h)))
+        elif self.block == "post":
+            T = self.skip
+            for i in range(0, depth, T):
+                z = h
+                for j in range(i, i + T - 1):
+                    z = act(self.N(j, self.layers[j](z)))
+                j = i + T - 1
+                h = act(h + self.N(j, self.layers[j](z)))
+        else:
+            T = self.skip
+            for i in range(0, depth, T):
+                z = h
+                for j in range(i, i + T):
+                    z = self.layers[j](act(self.N(j, z)))
+                h = h + z
+            h = act(self.final_norm(h)) if self.final_norm is not None else act(h)
+        return self.head(h)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--depth", type=int, default=50)
+    ap.add_argument("--width", type=int, default=256)
+    ap.add_argument("--skip", type=int, default=0)
+    ap.add_argument("--block", choices=["post", "pre"], default="post")
+    ap.add_argument("--act", choices=sorted(ACTS), default="relu")
+    ap.add_argument("--norm", choices=["none", "batch"], default="none")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--in-features", type=int, default=784)
+    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="torch.set_flush_denormal(True) (changes the numerics; off by default)")
+    args = ap.parse_args()
+    if args.skip > 0 and args.depth % args.skip:
+        ap.error("--depth must be a multiple of --skip")
+
+    torch.set_num_threads(args.threads)
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
+    torch.manual_seed(args.seed)
+    model = MLP(args.in_features, args.classes, args.width, args.depth, args.skip,
+                args.block, args.act, args.norm)
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    # A few fixed random batches, cycled: drawing data is not part of the step.
+    n_pool = 4
+    xs = torch.randn(n_pool, args.batch, args.in_features)
+    ys = torch.randint(0, args.classes, (n_pool, args.batch))
+
+    def step(k):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(xs[k % n_pool]), ys[k % n_pool])
+        loss.backward()
+        opt.step()
+        return loss
+
+    for k in range(args.warmup):
+        step(k)
+    t0 = time.perf_counter()
+    for k in range(args.steps):
+        loss = step(k)
+    dt = time.perf_counter() - t0
+    loss = loss.item()
+
+    params = sum(p.numel() for p in model.parameters())
+    sps = args.batch * args.steps / dt
+    env = " ".join("%s=%s" % (k, os.environ.get(k, "-")) for k in (
+        "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY",
+        "MALLOC_MMAP_THRESHOLD_"))
+    print("torch %s threads %d %s | params %d loss %.4f | %.3f s for %d steps | "
+          "%.1f GFLOP/s (6*params*samples)"
+          % (torch.__version__, torch.get_num_threads(), env, params, loss, dt,
+             args.steps, 6.0 * params * sps / 1e9), file=sys.stderr)
+    print("samples_per_s %.1f" % sps)
+
+
+if __name__ == "__main__":
+    main()

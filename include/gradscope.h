@@ -1,0 +1,201 @@
+/* gradscope.h - build and train deep networks and measure how gradients flow.
+ *
+ * Worked example (error checks trimmed):
+ *
+ *     gs_ctx *ctx = gs_ctx_create();
+ *     gs_model_config cfg;
+ *     gs_model_config_default(&cfg);           // mlp, width 256, relu, he_normal
+ *     cfg.depth = 20; cfg.skip = 2; cfg.norm = GS_NORM_BATCH;
+ *     cfg.in_features = 784; cfg.classes = 10;
+ *     gs_model *m = NULL;
+ *     if (gs_model_create(ctx, &cfg, 128, &m) != GS_OK)   // max batch 128
+ *         fprintf(stderr, "%s\n", gs_errmsg(ctx));
+ *     gs_model_init(m, 42);                    // parameters from the seed
+ *
+ *     gs_optim_config oc; gs_optim_config_default(&oc);
+ *     oc.kind = GS_OPTIM_SGD; oc.lr = 0.01f; oc.momentum = 0.9f;
+ *     gs_optim *opt = NULL; gs_optim_create(ctx, m, &oc, &opt);
+ *
+ *     float loss;
+ *     gs_model_set_training(m, 1);
+ *     gs_model_zero_grad(m);
+ *     gs_model_forward(m, x, 128);             // x: (128, 784) float32
+ *     gs_model_loss(m, labels, &loss);         // mean softmax cross-entropy
+ *     gs_model_backward(m);                    // fills every parameter gradient
+ *     gs_optim_step(opt, 0);                   // step index drives the schedule
+ *
+ *     gs_optim_free(opt); gs_model_free(m); gs_ctx_free(ctx);
+ *
+ * Conventions: every call returns GS_OK (0) or a negative GS_E* code and
+ * leaves a message in gs_errmsg(ctx).  Pointers passed in are borrowed.
+ * Every *_create has a *_free that accepts NULL.  The library never prints
+ * and never exits.  Parameters, gradients and optimizer state each live in
+ * one contiguous float block with the same layout (see gs_model_params).
+ */
+#ifndef GRADSCOPE_H
+#define GRADSCOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GS_VERSION "0.1.0"
+
+/* ---- status codes ---- */
+enum {
+    GS_OK = 0,
+    GS_EINVAL = -1,        /* a bad argument or configuration */
+    GS_ENOMEM = -2,        /* allocation failed */
+    GS_EIO = -3,           /* a file could not be opened, read or written */
+    GS_EFORMAT = -4,       /* a file is malformed: magic, sizes, truncation */
+    GS_ESHAPE = -5,        /* tensor shapes do not fit together */
+    GS_ENONFINITE = -6,    /* NaN or Inf in a forward or backward pass */
+    GS_ENOTFOUND = -7,     /* a named tensor or file is missing */
+    GS_EUNSUPPORTED = -8   /* valid request this build cannot do */
+};
+
+/* ---- activations, in DESIGN.md's order; PyTorch's definitions ---- */
+typedef enum {
+    GS_ACT_IDENTITY, GS_ACT_SIGMOID, GS_ACT_TANH, GS_ACT_RELU, GS_ACT_LEAKY_RELU,
+    GS_ACT_ELU, GS_ACT_SELU, GS_ACT_GELU, GS_ACT_SILU, GS_ACT_SOFTPLUS, GS_ACT_HARDTANH,
+    GS_ACT_COUNT
+} gs_act;
+
+typedef struct gs_ctx gs_ctx;
+typedef void (*gs_log_fn)(void *user, const char *line);
+
+gs_ctx *gs_ctx_create(void);
+void gs_ctx_free(gs_ctx *ctx);
+/* The last error message recorded in ctx ("no error" if none). */
+const char *gs_errmsg(const gs_ctx *ctx);
+/* A short fixed description of a status code. */
+const char *gs_strerror(int code);
+/* Threads the kernels use; 0 means the OpenMP default. */
+void gs_ctx_set_threads(gs_ctx *ctx, int threads);
+void gs_ctx_set_log(gs_ctx *ctx, gs_log_fn fn, void *user);
+
+/* ---- model configuration (DESIGN.md §1) ---- */
+typedef enum { GS_NORM_NONE, GS_NORM_BATCH, GS_NORM_LAYER } gs_norm;
+typedef enum { GS_BLOCK_POST, GS_BLOCK_PRE } gs_block;
+typedef enum { GS_RES_SCALE_NONE, GS_RES_SCALE_REZERO } gs_res_scale;
+typedef enum {
+    GS_INIT_HE_NORMAL, GS_INIT_HE_UNIFORM, GS_INIT_GLOROT_UNIFORM, GS_INIT_GLOROT_NORMAL,
+    GS_INIT_LECUN_NORMAL, GS_INIT_ORTHOGONAL, GS_INIT_TORCH  /* PyTorch's nn.Linear default */
+} gs_init;
+typedef enum { GS_LOSS_CE, GS_LOSS_MSE } gs_loss;
+
+typedef struct gs_model_config {
+    char family[16];         /* "mlp" */
+    int in_features;         /* input features per sample (C*H*W for images) */
+    int classes;             /* outputs of the head */
+    int width;               /* hidden width (default 256) */
+    int depth;               /* hidden Linear(W, W) layers after the stem (default 20) */
+    int skip;                /* residual span T; 0 = plain (default 0) */
+    gs_block block;          /* post (default) or pre activation blocks */
+    gs_act act;              /* default relu */
+    gs_norm norm;            /* default none */
+    gs_res_scale res_scale;  /* rezero adds alphas.{b}, initialised 0 */
+    gs_init init;            /* default he_normal */
+    int zero_last;           /* zero the last norm weight / last layer of each branch */
+    gs_loss loss;            /* default cross-entropy */
+} gs_model_config;
+
+typedef struct gs_model gs_model;
+
+void gs_model_config_default(gs_model_config *cfg);
+/* Parse "none|batch|layer" etc.; 0 on success, -1 if unknown. */
+int gs_norm_from_name(const char *s, gs_norm *out);
+int gs_init_from_name(const char *s, gs_init *out);
+const char *gs_norm_name(gs_norm n);
+const char *gs_init_name(gs_init i);
+const char *gs_act_name(gs_act a);
+int gs_act_from_name(const char *s, gs_act *out);
+/* The config as one JSON object (the checkpoint metadata); returns bytes written like snprintf. */
+int gs_model_config_to_json(const gs_model_config *cfg, char *buf, size_t len);
+/* Parse that JSON back; unknown keys are ignored, bad values give GS_EINVAL. */
+int gs_model_config_from_json(gs_ctx *ctx, const char *json, gs_model_config *cfg);
+
+/* Build a model for batches of up to max_batch samples.  Checks the config
+ * (GS_EINVAL naming the bad field) and allocates every buffer a step needs,
+ * so no step allocates.  Parameters are zero until gs_model_init or a load. */
+int gs_model_create(gs_ctx *ctx, const gs_model_config *cfg, int max_batch, gs_model **out);
+void gs_model_free(gs_model *m);
+const gs_model_config *gs_model_get_config(const gs_model *m);
+/* Draw every parameter from the configured initialisation with this seed;
+ * norms get weight 1 bias 0, running stats mean 0 var 1. */
+int gs_model_init(gs_model *m, uint64_t seed);
+/* Train mode (batch statistics, running averages updated) or eval mode. */
+void gs_model_set_training(gs_model *m, int training);
+/* Request ∂L/∂input in the next backward (off by default: it costs a GEMM). */
+void gs_model_set_input_grad(gs_model *m, int on);
+
+/* Forward pass of N samples x (N, in_features), borrowed until backward.
+ * Returns GS_ESHAPE if N > max_batch or N < 1. */
+int gs_model_forward(gs_model *m, const float *x, int N);
+/* Logits of the last forward, (N, classes); owned by the model. */
+const float *gs_model_logits(const gs_model *m);
+/* Loss of the last forward against labels (N,) in [0, classes); mean
+ * cross-entropy or MSE against one-hot targets.  GS_EINVAL on a bad label. */
+int gs_model_loss(gs_model *m, const int32_t *labels, float *loss);
+/* Backward from the last loss: accumulates every parameter gradient. */
+int gs_model_backward(gs_model *m);
+/* Zero the gradient block (cheaply: the next backward overwrites). */
+void gs_model_zero_grad(gs_model *m);
+/* ∂L/∂input of the last backward, (N, in_features), or NULL if not requested. */
+const float *gs_model_input_grad(const gs_model *m);
+
+/* ---- parameters and buffers, in PyTorch state_dict order ---- */
+typedef struct gs_tensor_info {
+    const char *name;        /* "layers.3.weight" */
+    int ndim;
+    int64_t shape[4];
+    size_t numel;
+    int trainable;           /* 1 parameter, 0 buffer (running stats) */
+    float *data;             /* into the parameter or buffer block */
+    float *grad;             /* into the gradient block, NULL for buffers */
+} gs_tensor_info;
+int gs_model_n_tensors(const gs_model *m);
+const gs_tensor_info *gs_model_tensor(const gs_model *m, int i);
+const gs_tensor_info *gs_model_find(const gs_model *m, const char *name);
+/* The flat blocks: n floats each, same layout for params and grads. */
+float *gs_model_params(gs_model *m, size_t *n);
+float *gs_model_grads(gs_model *m, size_t *n);
+size_t gs_model_n_params(const gs_model *m);
+
+/* ---- optimizers and schedules ---- */
+typedef enum { GS_OPTIM_SGD, GS_OPTIM_ADAM, GS_OPTIM_ADAMW } gs_optim_kind;
+typedef enum { GS_SCHED_CONSTANT, GS_SCHED_STEP, GS_SCHED_COSINE } gs_sched_kind;
+typedef struct gs_optim_config {
+    gs_optim_kind kind;
+    float lr, momentum, weight_decay;   /* SGD: momentum 0.9 by default */
+    int nesterov;
+    float beta1, beta2, eps;            /* Adam(W) */
+    float clip;                         /* max global grad norm, 0 = off */
+    gs_sched_kind schedule;
+    int64_t total_steps;                /* for cosine */
+    int64_t step_size; float gamma;     /* step: lr *= gamma every step_size steps */
+    int64_t warmup;                     /* linear warm-up steps, 0 = none */
+} gs_optim_config;
+typedef struct gs_optim gs_optim;
+void gs_optim_config_default(gs_optim_config *oc);
+int gs_optim_from_name(const char *s, gs_optim_kind *out);
+int gs_sched_from_name(const char *s, gs_sched_kind *out);
+int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_optim **out);
+void gs_optim_free(gs_optim *o);
+/* The learning rate the schedule gives at step (0-based). */
+float gs_optim_lr(const gs_optim *o, int64_t step);
+/* Clip (if configured), then update every parameter.  *grad_norm, if not
+ * NULL, receives the global gradient norm before clipping. */
+int gs_optim_step(gs_optim *o, int64_t step, float *grad_norm);
+/* Optimizer state (moments), n floats, same layout as the parameters. */
+float *gs_optim_state(gs_optim *o, int which, size_t *n);
+int64_t gs_optim_steps_taken(const gs_optim *o);
+void gs_optim_set_steps_taken(gs_optim *o, int64_t t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,296 @@
+/* act.c - activation kernels: forward, backward, derivative reference, saturation count, names.
+ *
+ * The hot activations (sigmoid, tanh, relu, and the cheap relu relatives and silu) are branchless loops
+ * over vmath.h, compiled three times on x86-64 with glibc (AVX-512, AVX2, baseline) and picked by an ifunc
+ * when the library loads; elsewhere they are compiled once for the baseline.  The others (elu, selu, gelu,
+ * softplus) call libm per element: correct, a few ns per element, not on the hot path.
+ * Backward expressions follow PyTorch 1.13's kernels operation by operation (e.g. sigmoid's
+ * (dy*(1-y))*y), so results usually agree with it to the last bit.  Nothing here allocates or fails.
+ */
+#include "kernels/cpu/act.h"
+
+#include <math.h>
+#include <string.h>
+#include "kernels/cpu/vmath.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define GS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef GS_CLONES
+#define GS_CLONES
+#endif
+
+#define SELU_ALPHA 1.6732632423543772848170429916717
+#define SELU_SCALE 1.0507009873554804934193349852946
+#define LEAKY_SLOPE 0.01f
+#define SOFTPLUS_THRESHOLD 20.0f
+
+/* dx = expr or dx += expr, expr written in terms of g = dy[i] and the index i. */
+#define GS_BWD_LOOP(expr) do { \
+        if (accumulate) { for (size_t i = 0; i < n; i++) { float g = dy[i]; dx[i] += (expr); } } \
+        else            { for (size_t i = 0; i < n; i++) { float g = dy[i]; dx[i] = (expr); } } \
+    } while (0)
+
+/* ---- hot loops: x and y either equal or disjoint, so the vectoriser's overlap check never fails
+        for a real call; dx and dy likewise ---- */
+
+GS_CLONES static void sigmoid_forward(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = gs_vsigmoidf(x[i]);
+}
+
+GS_CLONES static void tanh_forward(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = gs_vtanhf(x[i]);
+}
+
+/* x < 0 ? 0 : x is PyTorch's clamp_min(x, 0): relu(-0) = -0, relu(NaN) = NaN */
+GS_CLONES static void relu_forward(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+GS_CLONES static void leaky_forward(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] * LEAKY_SLOPE;
+}
+
+GS_CLONES static void hardtanh_forward(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i] < -1.0f ? -1.0f : x[i];
+        y[i] = v > 1.0f ? 1.0f : v;
+    }
+}
+
+GS_CLONES static void silu_forward(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * gs_vsigmoidf(x[i]);
+}
+
+/* sigmoid' = y(1-y), in PyTorch's order (dy*(1-y))*y */
+GS_CLONES static void sigmoid_backward(const float *y, const float *dy, float *dx, size_t n, int accumulate)
+{
+    GS_BWD_LOOP(g * (1.0f - y[i]) * y[i]);
+}
+
+/* tanh' = 1 - y^2 */
+GS_CLONES static void tanh_backward(const float *y, const float *dy, float *dx, size_t n, int accumulate)
+{
+    GS_BWD_LOOP(g * (1.0f - y[i] * y[i]));
+}
+
+/* relu' = 0 for s <= 0 (s = x or y, same sign), else 1; NaN passes dy through like threshold_backward */
+GS_CLONES static void relu_backward(const float *s, const float *dy, float *dx, size_t n, int accumulate)
+{
+    GS_BWD_LOOP(s[i] <= 0.0f ? 0.0f : g);
+}
+
+/* leaky' = x > 0 ? 1 : 0.01 */
+GS_CLONES static void leaky_backward(const float *x, const float *dy, float *dx, size_t n, int accumulate)
+{
+    GS_BWD_LOOP(x[i] > 0.0f ? g : g * LEAKY_SLOPE);
+}
+
+/* hardtanh' = 1 on the open interval (-1, 1), 0 at and beyond the corners */
+GS_CLONES static void hardtanh_backward(const float *x, const float *dy, float *dx, size_t n,
+                                        int accumulate)
+{
+    GS_BWD_LOOP(x[i] <= -1.0f || x[i] >= 1.0f ? 0.0f : g);
+}
+
+/* silu' = s(1 + x(1-s)), s = sigmoid(x); PyTorch: dy * s * (1 + x * (1 - s)) */
+GS_CLONES static void silu_backward(const float *x, const float *dy, float *dx, size_t n, int accumulate)
+{
+    GS_BWD_LOOP(g * gs_vsigmoidf(x[i]) * (1.0f + x[i] * (1.0f - gs_vsigmoidf(x[i]))));
+}
+
+/* Saturation counts: the derivative in float as backward computes it, below thr.  The count is kept in
+   32 bits per block so that the loop vectorises. */
+#define GS_COUNT_BLOCK ((size_t)1 << 30)
+
+GS_CLONES static size_t sigmoid_count(const float *y, size_t n, float thr)
+{
+    size_t total = 0;
+    for (size_t b = 0; b < n; b += GS_COUNT_BLOCK) {
+        size_t e = n - b < GS_COUNT_BLOCK ? n : b + GS_COUNT_BLOCK;
+        uint32_t c = 0;
+        for (size_t i = b; i < e; i++) c += (1.0f - y[i]) * y[i] < thr;
+        total += c;
+    }
+    return total;
+}
+
+GS_CLONES static size_t tanh_count(const float *y, size_t n, float thr)
+{
+    size_t total = 0;
+    for (size_t b = 0; b < n; b += GS_COUNT_BLOCK) {
+        size_t e = n - b < GS_COUNT_BLOCK ? n : b + GS_COUNT_BLOCK;
+        uint32_t c = 0;
+        for (size_t i = b; i < e; i++) c += 1.0f - y[i] * y[i] < thr;
+        total += c;
+    }
+    return total;
+}
+
+/* for activations whose derivative is 0 or tiny exactly where s <= 0 (relu), counts s <= 0 */
+GS_CLONES static size_t nonpositive_count(const float *s, size_t n)
+{
+    size_t total = 0;
+    for (size_t b = 0; b < n; b += GS_COUNT_BLOCK) {
+        size_t e = n - b < GS_COUNT_BLOCK ? n : b + GS_COUNT_BLOCK;
+        uint32_t c = 0;
+        for (size_t i = b; i < e; i++) c += s[i] <= 0.0f;
+        total += c;
+    }
+    return total;
+}
+
+/* ---- the cold activations, per element through libm ---- */
+
+/* elu / selu: x <= 0 ? negcoef * expm1(x) : poscoef * x.  (PyTorch 1.13 computes (exp(x)-1)*negcoef,
+   which loses all relative accuracy as x -> 0-; expm1 is the same function without the cancellation.) */
+static void elu_forward(const float *x, float *y, size_t n, float negcoef, float poscoef)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] <= 0.0f ? expm1f(x[i]) * negcoef : x[i] * poscoef;
+}
+
+/* gelu = x Phi(x), Phi(x) = erfc(-x/sqrt2)/2: the same function as 0.5x(1+erf(x/sqrt2)) without the
+   cancellation for x < 0; in double so the rounding of x/sqrt2 is not amplified by erfc's slope. */
+static float gelu_value(float x)
+{
+    return (float)(0.5 * x * erfc(-x * 0.70710678118654752440));
+}
+
+static double gelu_deriv(double x)
+{
+    return 0.5 * erfc(-x * 0.70710678118654752440) + x * exp(-0.5 * x * x) * 0.39894228040143267794;
+}
+
+static float softplus_value(float x)
+{
+    return x > SOFTPLUS_THRESHOLD ? x : log1pf(expf(x));
+}
+
+static float softplus_grad(float g, float x)
+{
+    if (x > SOFTPLUS_THRESHOLD) return g;
+    float z = expf(x);
+    return g * z / (z + 1.0f);
+}
+
+void gs_act_forward(gs_act act, const float *x, float *y, size_t n)
+{
+    switch (act) {
+    case GS_ACT_SIGMOID:    sigmoid_forward(x, y, n); return;
+    case GS_ACT_TANH:       tanh_forward(x, y, n); return;
+    case GS_ACT_RELU:       relu_forward(x, y, n); return;
+    case GS_ACT_LEAKY_RELU: leaky_forward(x, y, n); return;
+    case GS_ACT_HARDTANH:   hardtanh_forward(x, y, n); return;
+    case GS_ACT_SILU:       silu_forward(x, y, n); return;
+    case GS_ACT_ELU:        elu_forward(x, y, n, 1.0f, 1.0f); return;
+    case GS_ACT_SELU:       elu_forward(x, y, n, (float)(SELU_ALPHA * SELU_SCALE), (float)SELU_SCALE); return;
+    case GS_ACT_GELU:       for (size_t i = 0; i < n; i++) y[i] = gelu_value(x[i]); return;
+    case GS_ACT_SOFTPLUS:   for (size_t i = 0; i < n; i++) y[i] = softplus_value(x[i]); return;
+    default:
+        if (x != y && n) memcpy(y, x, n * sizeof *y);
+        return;
+    }
+}
+
+void gs_act_backward(gs_act act, const float *x, const float *y, const float *dy, float *dx, size_t n,
+                     int accumulate)
+{
+    switch (act) {
+    case GS_ACT_SIGMOID:    sigmoid_backward(y, dy, dx, n, accumulate); return;
+    case GS_ACT_TANH:       tanh_backward(y, dy, dx, n, accumulate); return;
+    case GS_ACT_RELU:       relu_backward(x ? x : y, dy, dx, n, accumulate); return;
+    case GS_ACT_LEAKY_RELU: leaky_backward(x, dy, dx, n, accumulate); return;
+    case GS_ACT_HARDTANH:   hardtanh_backward(x, dy, dx, n, accumulate); return;
+    case GS_ACT_SILU:       silu_backward(x, dy, dx, n, accumulate); return;
+    case GS_ACT_ELU:        /* elu_backward(is_result=false): x <= 0 ? dy*alpha*exp(x) : dy */
+        GS_BWD_LOOP(x[i] <= 0.0f ? g * expf(x[i]) : g);
+        return;
+    case GS_ACT_SELU: {     /* x <= 0 ? dy*scale*alpha*exp(x) : dy*scale */
+        const float negcoef = (float)(SELU_ALPHA * SELU_SCALE), poscoef = (float)SELU_SCALE;
+        GS_BWD_LOOP(x[i] <= 0.0f ? g * negcoef * expf(x[i]) : g * poscoef);
+        return;
+    }
+    case GS_ACT_GELU:       /* Phi(x) + x phi(x) */
+        GS_BWD_LOOP(g * (float)gelu_deriv(x[i]));
+        return;
+    case GS_ACT_SOFTPLUS:   /* z = exp(x); x > 20 ? dy : dy*z/(z+1) */
+        GS_BWD_LOOP(softplus_grad(g, x[i]));
+        return;
+    default:
+        GS_BWD_LOOP(g);
+        return;
+    }
+}
+
+double gs_act_deriv_ref(gs_act act, double x)
+{
+    if (isnan(x)) return NAN;
+    switch (act) {
+    case GS_ACT_SIGMOID: { double s = 1.0 / (1.0 + exp(-x)); return s * (1.0 - s); }
+    case GS_ACT_TANH:       { double c = cosh(x); return 1.0 / (c * c); }
+    case GS_ACT_RELU:       return x <= 0.0 ? 0.0 : 1.0;
+    case GS_ACT_LEAKY_RELU: return x > 0.0 ? 1.0 : (double)LEAKY_SLOPE;
+    case GS_ACT_ELU:        return x <= 0.0 ? exp(x) : 1.0;
+    case GS_ACT_SELU:       return x <= 0.0 ? SELU_SCALE * SELU_ALPHA * exp(x) : SELU_SCALE;
+    case GS_ACT_GELU:       return gelu_deriv(x);
+    case GS_ACT_SILU: { double s = 1.0 / (1.0 + exp(-x)); return s * (1.0 + x * (1.0 - s)); }
+    case GS_ACT_SOFTPLUS:   return x > SOFTPLUS_THRESHOLD ? 1.0 : 1.0 / (1.0 + exp(-x));
+    case GS_ACT_HARDTANH:   return x > -1.0 && x < 1.0 ? 1.0 : 0.0;
+    default:                return 1.0;
+    }
+}
+
+double gs_act_deriv_max(gs_act act)
+{
+    switch (act) {
+    case GS_ACT_SIGMOID: return 0.25;
+    case GS_ACT_SELU:    return SELU_SCALE * SELU_ALPHA;          /* at x -> 0- */
+    case GS_ACT_GELU:    return 1.1289041451851551;               /* at x = sqrt2: Phi(sqrt2) + e^-1/sqrt(pi) */
+    case GS_ACT_SILU:    return 1.0998393201288670;               /* at x = 2.39936 */
+    default:             return 1.0;  /* identity, tanh, relu family, elu, softplus (sup), hardtanh */
+    }
+}
+
+size_t gs_act_count_saturated(gs_act act, const float *x, const float *y, size_t n, double frac)
+{
+    const double thr = frac * gs_act_deriv_max(act);
+    switch (act) {
+    case GS_ACT_SIGMOID: return sigmoid_count(y, n, (float)thr);
+    case GS_ACT_TANH:    return tanh_count(y, n, (float)thr);
+    case GS_ACT_RELU:    return thr > 0.0 ? nonpositive_count(x ? x : y, n) : 0;
+    default: {
+        size_t c = 0;
+        for (size_t i = 0; i < n; i++) {
+            float d = 1.0f;
+            gs_act_backward(act, x ? x + i : NULL, y ? y + i : NULL, &d, &d, 1, 0);
+            c += d < thr;
+        }
+        return c;
+    }
+    }
+}
+
+static const char *const act_names[GS_ACT_COUNT] = {
+    "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "hardtanh",
+};
+
+const char *gs_act_name(gs_act act)
+{
+    return (unsigned)act < GS_ACT_COUNT ? act_names[act] : "?";
+}
+
+int gs_act_from_name(const char *s, gs_act *out)
+{
+    for (int i = 0; s && i < GS_ACT_COUNT; i++) {
+        if (strcmp(s, act_names[i]) == 0) { *out = (gs_act)i; return 0; }
+    }
+    return -1;
+}

@@ -1,0 +1,13 @@
+/* backend_cpu.c - the CPU backend table: fast GEMM and activation kernels. */
+#include "kernels/backend.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/act.h"
+
+static const gs_backend cpu_backend = {
+    "cpu",
+    gs_sgemm,
+    gs_act_forward,
+    gs_act_backward,
+};
+
+const gs_backend *gs_backend_cpu(void) { return &cpu_backend; }

@@ -1,0 +1,201 @@
+/* gemm.c - the sgemm driver, its portable C path and the naive oracle.
+ *
+ * The driver handles the degenerate cases (empty C, K == 0, alpha == 0),
+ * picks the instruction-set path, and splits C between OpenMP threads: by
+ * whole packed panels of N when there are enough of them, else by rows.  Each
+ * thread then runs the path's block function on its share with its own stack
+ * buffer; threads share nothing but read-only A and B, so there is no barrier
+ * and no heap.  Per-element arithmetic does not depend on where a share
+ * starts, so any thread count gives the same bits.
+ *
+ * The portable path is plain C (4 x 16 register tile, packed B panels); it is
+ * what non-x86 builds run and the fallback on x86 CPUs without AVX2+FMA.
+ */
+#include "kernels/cpu/gemm.h"
+
+#include <stdint.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Below this many multiply-adds a second thread costs more than it saves. */
+#define GS_GEMM_MT_MIN_MACS (1L << 18)
+/* Rows per share when splitting M: a multiple of every path's micro-tile height. */
+#define GS_GEMM_ROW_QUANTUM 24
+
+void gs_sgemm_naive(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                    const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double s = 0.0;
+            for (int k = 0; k < K; k++) {
+                double a = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                double b = trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                s += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            /* beta == 0 must not read C: NaN garbage there is overwritten. */
+            *c = beta == 0.0f ? (float)(alpha * s) : (float)(alpha * s + (double)beta * *c);
+        }
+    }
+}
+
+/* ---- portable C path ---- */
+
+#define P_MR 4
+#define P_NR GS_GEMM_NR_PORTABLE
+#define P_MC 240
+
+/* bp[k][0..P_NR) = op(B)[k0 + k][j], zero beyond column nw. */
+static void p_pack_b(int trans_b, const float *B, ptrdiff_t ldb, int k0, int kc, int nw, float *bp)
+{
+    for (int k = 0; k < kc; k++) {
+        float *dst = bp + (size_t)k * P_NR;
+        for (int j = 0; j < P_NR; j++) {
+            if (j >= nw) dst[j] = 0.0f;
+            else dst[j] = trans_b ? B[(size_t)j * ldb + k0 + k] : B[(size_t)(k0 + k) * ldb + j];
+        }
+    }
+}
+
+/* C tile (mr x nw) = alpha * a-tile * bp + beta * C; a(r, k) = a[r * rs + k * cs]. */
+static void p_tile(int mr, int nw, int kc, const float *a, ptrdiff_t rs, ptrdiff_t cs,
+                   const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta)
+{
+    float acc[P_MR][P_NR] = {{0.0f}};
+    for (int k = 0; k < kc; k++) {
+        const float *b = bp + (size_t)k * P_NR;
+        for (int r = 0; r < P_MR; r++) {
+            float ar = r < mr ? a[r * rs + k * cs] : 0.0f;
+            for (int j = 0; j < P_NR; j++) acc[r][j] += ar * b[j];
+        }
+    }
+    for (int r = 0; r < mr; r++) {
+        float *c = C + r * ldc;
+        for (int j = 0; j < nw; j++)
+            c[j] = beta == 0.0f ? alpha * acc[r][j] : alpha * acc[r][j] + beta * c[j];
+    }
+}
+
+void gs_gemm_block_portable(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                            const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                            float beta, float *C, ptrdiff_t ldc)
+{
+    float bp[GS_GEMM_KC * P_NR];
+    int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
+    for (int kb = 0; kb < nkb; kb++) {
+        int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
+        float be = kb == 0 ? beta : 1.0f;
+        for (int ic = 0; ic < M; ic += P_MC) {
+            int mc = M - ic < P_MC ? M - ic : P_MC;
+            for (int jr = 0; jr < N; jr += P_NR) {
+                int nw = N - jr < P_NR ? N - jr : P_NR;
+                p_pack_b(trans_b, trans_b ? B + (size_t)jr * ldb : B + jr, ldb, k0, kc, nw, bp);
+                for (int ir = ic; ir < ic + mc; ir += P_MR) {
+                    int mr = ic + mc - ir < P_MR ? ic + mc - ir : P_MR;
+                    const float *a = trans_a ? A + (size_t)k0 * lda + ir : A + (size_t)ir * lda + k0;
+                    p_tile(mr, nw, kc, a, trans_a ? 1 : lda, trans_a ? lda : 1, bp,
+                           C + (size_t)ir * ldc + jr, ldc, alpha, be);
+                }
+            }
+        }
+    }
+}
+
+/* ---- driver ---- */
+
+int gs_gemm_best_path(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return GS_GEMM_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return GS_GEMM_AVX2;
+#endif
+    return GS_GEMM_PORTABLE;
+}
+
+/* C = beta * C, never reading C when beta == 0. */
+static void scale_c(int M, int N, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0.0f)
+            for (int j = 0; j < N; j++) c[j] = 0.0f;
+        else if (beta != 1.0f)
+            for (int j = 0; j < N; j++) c[j] *= beta;
+    }
+}
+
+#ifdef _OPENMP
+/* Share t of T: columns in whole panels of nr when there are at least T
+ * panels, else rows in multiples of GS_GEMM_ROW_QUANTUM. */
+static void run_share(gs_gemm_block_fn *fn, int nr, int t, int T, int trans_a, int trans_b,
+                      int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                      float beta, float *C, int ldc)
+{
+    int panels = (N + nr - 1) / nr;
+    if (T <= 1) {
+        fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    } else if (panels >= T) {
+        int j0 = (int)((long)panels * t / T) * nr, j1 = (int)((long)panels * (t + 1) / T) * nr;
+        if (j1 > N) j1 = N;
+        if (j0 >= j1) return;
+        fn(trans_a, trans_b, M, j1 - j0, K, alpha, A, lda, trans_b ? B + (size_t)j0 * ldb : B + j0, ldb,
+           beta, C + j0, ldc);
+    } else {
+        int q = GS_GEMM_ROW_QUANTUM, blocks = (M + q - 1) / q;
+        int i0 = (int)((long)blocks * t / T) * q, i1 = (int)((long)blocks * (t + 1) / T) * q;
+        if (i1 > M) i1 = M;
+        if (i0 >= i1) return;
+        fn(trans_a, trans_b, i1 - i0, N, K, alpha, trans_a ? A + i0 : A + (size_t)i0 * lda, lda, B, ldb,
+           beta, C + (size_t)i0 * ldc, ldc);
+    }
+}
+#endif
+
+void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                   int threads)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    int best = gs_gemm_best_path();
+    if (path > best) path = best;
+    gs_gemm_block_fn *fn = gs_gemm_block_portable;
+    int nr = GS_GEMM_NR_PORTABLE;
+#if defined(__x86_64__)
+    if (path == GS_GEMM_AVX512) {
+        fn = gs_gemm_block_avx512;
+        nr = GS_GEMM_NR_AVX512;
+    } else if (path == GS_GEMM_AVX2) {
+        fn = gs_gemm_block_avx2;
+        nr = GS_GEMM_NR_AVX2;
+    }
+#endif
+    /* Threads: only if the work pays for the fork, and no more than there are
+     * panels of N or row quanta of M to hand out. */
+    int nt = threads < 1 ? 1 : threads;
+    if ((long)M * N * K < GS_GEMM_MT_MIN_MACS) nt = 1;
+    int panels = (N + nr - 1) / nr, quanta = (M + GS_GEMM_ROW_QUANTUM - 1) / GS_GEMM_ROW_QUANTUM;
+    int most = panels > quanta ? panels : quanta;
+    if (nt > most) nt = most;
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        run_share(fn, nr, omp_get_thread_num(), omp_get_num_threads(), trans_a, trans_b, M, N, K, alpha,
+                  A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc, int threads)
+{
+    gs_sgemm_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads);
+}

@@ -1,0 +1,131 @@
+/* gemm_avx2.c - the AVX2+FMA block function of gs_sgemm.
+ *
+ * Same scheme as gemm_avx512.c at half the width: B packed one panel of 16
+ * columns at a time (two ymm per k, zero-padded past N), A broadcast straight
+ * from memory, a 6 x 16 tile of C in 12 ymm accumulators, edges of N stored
+ * through vmaskmov.  Only called after the driver has checked for avx2 and fma.
+ */
+#include "kernels/cpu/gemm.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx2,fma")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+#define Y_MR 6
+#define Y_NV 2
+#define Y_NR GS_GEMM_NR_AVX2
+#define Y_MC 240
+
+/* Lane i of the mask is set (all ones) when i < lanes. */
+INL __m256i y_lane_mask(int lanes)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* bp[k][0..16) = op(B)[k0 + k][0..nw), zero beyond nw. */
+static TGT void y_pack_b(int trans_b, const float *B, ptrdiff_t ldb, int k0, int kc, int nw, float *bp)
+{
+    if (!trans_b) {
+        __m256i m0 = y_lane_mask(nw), m1 = y_lane_mask(nw - 8);
+        const float *src = B + (size_t)k0 * ldb;
+        for (int k = 0; k < kc; k++, src += ldb, bp += Y_NR) {
+            _mm256_store_ps(bp, _mm256_maskload_ps(src, m0));
+            _mm256_store_ps(bp + 8, _mm256_maskload_ps(src + 8, m1));
+        }
+        return;
+    }
+    for (int j = 0; j < Y_NR; j++) {
+        const float *src = B + (size_t)j * ldb + k0;
+        if (j < nw)
+            for (int k = 0; k < kc; k++) bp[(size_t)k * Y_NR + j] = src[k];
+        else
+            for (int k = 0; k < kc; k++) bp[(size_t)k * Y_NR + j] = 0.0f;
+    }
+}
+
+/* C tile (mr x 16, columns past nw untouched) = alpha * op(A) tile * bp + beta * C. */
+INL void y_tile(const int mr, const int trans_a, int kc, const float *a, ptrdiff_t lda, const float *bp,
+                float *C, ptrdiff_t ldc, float alpha, float beta, int nw)
+{
+    __m256 acc[Y_MR][Y_NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) {
+        acc[r][0] = _mm256_setzero_ps();
+        acc[r][1] = _mm256_setzero_ps();
+    }
+    for (int k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++) {
+            __m256 ar = _mm256_broadcast_ss(trans_a ? a + r : a + r * lda);
+            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+        }
+        a += trans_a ? lda : 1;
+        bp += Y_NR;
+    }
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    __m256i m0 = y_lane_mask(nw), m1 = y_lane_mask(nw - 8);
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) {
+        float *c = C + r * ldc;
+        __m256 x0 = _mm256_mul_ps(va, acc[r][0]), x1 = _mm256_mul_ps(va, acc[r][1]);
+        if (nw == Y_NR) {
+            if (beta != 0.0f) {
+                x0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), x0);
+                x1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), x1);
+            }
+            _mm256_storeu_ps(c, x0);
+            _mm256_storeu_ps(c + 8, x1);
+        } else {
+            if (beta != 0.0f) {
+                x0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c, m0), x0);
+                x1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + 8, m1), x1);
+            }
+            _mm256_maskstore_ps(c, m0, x0);
+            _mm256_maskstore_ps(c + 8, m1, x1);
+        }
+    }
+}
+
+static TGT void y_tile_any(int mr, int nw, int trans_a, int kc, const float *a, ptrdiff_t lda,
+                           const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta)
+{
+#define Y_CASE(R) case R: \
+        if (trans_a) y_tile(R, 1, kc, a, lda, bp, C, ldc, alpha, beta, nw); \
+        else y_tile(R, 0, kc, a, lda, bp, C, ldc, alpha, beta, nw); \
+        break;
+    switch (mr) {
+        Y_CASE(1) Y_CASE(2) Y_CASE(3) Y_CASE(4) Y_CASE(5) Y_CASE(6)
+    default: break;
+    }
+#undef Y_CASE
+}
+
+TGT void gs_gemm_block_avx2(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                            const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                            float beta, float *C, ptrdiff_t ldc)
+{
+    _Alignas(32) float bp[GS_GEMM_KC * Y_NR];
+    int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
+    for (int kb = 0; kb < nkb; kb++) {
+        int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
+        float be = kb == 0 ? beta : 1.0f;
+        for (int ic = 0; ic < M; ic += Y_MC) {
+            int mc = M - ic < Y_MC ? M - ic : Y_MC;
+            for (int jr = 0; jr < N; jr += Y_NR) {
+                int nw = N - jr < Y_NR ? N - jr : Y_NR;
+                y_pack_b(trans_b, trans_b ? B + (size_t)jr * ldb : B + jr, ldb, k0, kc, nw, bp);
+                for (int ir = ic; ir < ic + mc; ir += Y_MR) {
+                    int mr = ic + mc - ir < Y_MR ? ic + mc - ir : Y_MR;
+                    const float *a = trans_a ? A + (size_t)k0 * lda + ir : A + (size_t)ir * lda + k0;
+                    y_tile_any(mr, nw, trans_a, kc, a, lda, bp, C + (size_t)ir * ldc + jr, ldc, alpha, be);
+                }
+            }
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,185 @@
+/* gemm_avx512.c - the AVX-512 block function of gs_sgemm.
+ *
+ * B is packed one panel of 32 columns at a time (k-major, two zmm per k,
+ * zero-padded past N; op(B) = B^T is packed with 16 x 16 register
+ * transposes).  A is not packed: the micro-kernel broadcasts op(A) straight
+ * from A, whose micro-panel rows stay in L1 while the packed panel streams.
+ * The micro-kernel holds an X_MR x 32 tile of C in X_MR * 2 zmm accumulators;
+ * tiles cut by the edge of M get their own unrolled instance, tiles cut by
+ * the edge of N store through a mask.  Compiled with target attributes only,
+ * so the file builds with plain flags and is called only after the driver has
+ * checked the CPU for avx512f.
+ */
+#include "kernels/cpu/gemm.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,fma")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+#ifndef X_MR
+#define X_MR 8
+#endif
+#define X_NV 2
+#define X_NR GS_GEMM_NR_AVX512
+#define X_MC 240
+
+/* Low `lanes` bits set, lanes clamped to [0, 16]. */
+static inline __mmask16 lane_mask(int lanes)
+{
+    return lanes >= 16 ? (__mmask16)0xFFFF : lanes <= 0 ? (__mmask16)0 : (__mmask16)((1u << lanes) - 1);
+}
+
+/* bp[k][0..32) = B[k0 + k][0..nw), zero beyond nw (op(B) = B, rows of B are rows of the panel). */
+static TGT void x_pack_b_rows(const float *B, ptrdiff_t ldb, int k0, int kc, int nw, float *bp)
+{
+    __mmask16 m0 = lane_mask(nw), m1 = lane_mask(nw - 16);
+    const float *src = B + (size_t)k0 * ldb;
+    for (int k = 0; k < kc; k++, src += ldb, bp += X_NR) {
+        _mm512_store_ps(bp, _mm512_maskz_loadu_ps(m0, src));
+        _mm512_store_ps(bp + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+    }
+}
+
+/* In-register transpose: on return r[c] holds column c of the 16 x 16 block whose rows were r[0..16). */
+INL void x_transpose16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4g + c] lane L: column 4L + c of rows 4g..4g+3 */
+    for (int g = 0; g < 4; g++) {
+        __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+        u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512 x = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), y = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+        __m512 x2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+        __m512 y2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+        r[c] = _mm512_shuffle_f32x4(x, x2, 0x88);
+        r[4 + c] = _mm512_shuffle_f32x4(x, x2, 0xDD);
+        r[8 + c] = _mm512_shuffle_f32x4(y, y2, 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(y, y2, 0xDD);
+    }
+}
+
+/* bp[k][j] = B[j][k0 + k] for j < nw, zero beyond (op(B) = B^T: rows of B are columns of the panel). */
+static TGT void x_pack_b_cols(const float *B, ptrdiff_t ldb, int k0, int kc, int nw, float *bp)
+{
+    for (int v = 0; v < X_NV; v++) {
+        int rows = nw - 16 * v;
+        if (rows > 16) rows = 16;
+        for (int kb = 0; kb < kc; kb += 16) {
+            int kn = kc - kb < 16 ? kc - kb : 16;
+            __mmask16 km = lane_mask(kn);
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, B + (size_t)(16 * v + i) * ldb + k0 + kb)
+                                : _mm512_setzero_ps();
+            x_transpose16(r);
+            float *dst = bp + (size_t)kb * X_NR + 16 * v;
+            if (kn == 16) {
+#pragma GCC unroll 16
+                for (int c = 0; c < 16; c++) _mm512_store_ps(dst + c * X_NR, r[c]);
+            } else {
+                for (int c = 0; c < kn; c++) _mm512_store_ps(dst + c * X_NR, r[c]);
+            }
+        }
+    }
+}
+
+/* C tile (mr x 16nv, last vector masked by mlast) = alpha * op(A) tile * bp + beta * C.
+ * op(A)(r, k) is a[k * lda + r] when trans_a, else a[r * lda + k]. */
+INL void x_tile(const int mr, const int nv, const int trans_a, int kc, const float *a, ptrdiff_t lda,
+                const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta, __mmask16 mlast)
+{
+    __m512 acc[X_MR][X_NV];
+#pragma GCC unroll 32
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m512 b[X_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) b[v] = _mm512_load_ps(bp + 16 * v);
+#pragma GCC unroll 32
+        for (int r = 0; r < mr; r++) {
+            __m512 ar = _mm512_set1_ps(trans_a ? a[r] : a[r * lda]);
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
+        }
+        a += trans_a ? lda : 1;
+        bp += X_NR;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 32
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) {
+            __mmask16 m = v == nv - 1 ? mlast : (__mmask16)0xFFFF;
+            float *c = C + r * ldc + 16 * v;
+            __m512 x = _mm512_mul_ps(va, acc[r][v]);
+            if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c), x);
+            _mm512_mask_storeu_ps(c, m, x);
+        }
+}
+
+/* One instance per (rows, vectors, trans_a), so every loop above unrolls to straight code. */
+static TGT void x_tile_any(int mr, int nw, int trans_a, int kc, const float *a, ptrdiff_t lda,
+                           const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta)
+{
+    int nv = (nw + 15) / 16;
+    __mmask16 mlast = lane_mask(nw - 16 * (nv - 1));
+#define X_CALL(R, V, T) x_tile(R, V, T, kc, a, lda, bp, C, ldc, alpha, beta, mlast)
+#define X_CASE(R) case R: \
+        if (nv == 2) { if (trans_a) X_CALL(R, 2, 1); else X_CALL(R, 2, 0); } \
+        else { if (trans_a) X_CALL(R, 1, 1); else X_CALL(R, 1, 0); } \
+        break;
+    switch (mr) {
+        X_CASE(1) X_CASE(2) X_CASE(3) X_CASE(4) X_CASE(5) X_CASE(6) X_CASE(7) X_CASE(8)
+#if X_MR > 8
+        X_CASE(9) X_CASE(10) X_CASE(11) X_CASE(12)
+#endif
+#if X_MR > 12
+        X_CASE(13) X_CASE(14)
+#endif
+    default: break;
+    }
+#undef X_CASE
+#undef X_CALL
+}
+
+TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                              float beta, float *C, ptrdiff_t ldc)
+{
+    _Alignas(64) float bp[GS_GEMM_KC * X_NR];
+    int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
+    for (int kb = 0; kb < nkb; kb++) {
+        int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
+        float be = kb == 0 ? beta : 1.0f;
+        for (int ic = 0; ic < M; ic += X_MC) {
+            int mc = M - ic < X_MC ? M - ic : X_MC;
+            for (int jr = 0; jr < N; jr += X_NR) {
+                int nw = N - jr < X_NR ? N - jr : X_NR;
+                if (trans_b) x_pack_b_cols(B + (size_t)jr * ldb, ldb, k0, kc, nw, bp);
+                else x_pack_b_rows(B + jr, ldb, k0, kc, nw, bp);
+                for (int ir = ic; ir < ic + mc; ir += X_MR) {
+                    int mr = ic + mc - ir < X_MR ? ic + mc - ir : X_MR;
+                    const float *a = trans_a ? A + (size_t)k0 * lda + ir : A + (size_t)ir * lda + k0;
+                    x_tile_any(mr, nw, trans_a, kc, a, lda, bp, C + (size_t)ir * ldc + jr, ldc, alpha, be);
+                }
+            }
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,36 @@
+/* activation.c - the activation layer: y = act(x) elementwise.  The math is
+ * the backend's (kernels/cpu/act.c); this file only wires shapes. */
+#include <stdlib.h>
+#include "layers/layer.h"
+
+typedef struct act_state { gs_act act; } act_state;
+
+static void act_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
+{
+    act_state *s = n->state;
+    (void)x2;
+    e->be->act_forward(s->act, x, y, (size_t)e->N * (size_t)n->in_features);
+}
+
+/* dx = dy * act'(x) */
+static void act_backward(const gs_exec *e, gs_node *n, const float *x, const float *x2,
+                         const float *y, const float *dy, float *dx, float *dx2)
+{
+    act_state *s = n->state;
+    (void)x2; (void)dx2;
+    if (dx) e->be->act_backward(s->act, x, y, dy, dx, (size_t)e->N * (size_t)n->in_features, n->acc[0]);
+}
+
+static const gs_layer_ops act_ops = { "activation", act_forward, act_backward, free };
+
+int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F)
+{
+    if ((int)act < 0 || act >= GS_ACT_COUNT)
+        return gs_error(ctx, GS_EINVAL, "activation: unknown kind %d", (int)act);
+    act_state *s = calloc(1, sizeof *s);
+    if (!s) return gs_error(ctx, GS_ENOMEM, "activation: out of memory");
+    s->act = act;
+    n->ops = &act_ops; n->state = s;
+    n->in_features = n->out_features = F;
+    return GS_OK;
+}

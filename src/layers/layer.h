@@ -1,0 +1,65 @@
+/* layer.h - what every layer kind implements, and what a layer sees of a step.
+ *
+ * A network is a list of nodes over numbered values (activations).  Each
+ * node has one kind (an ops table) and its own small state struct.  Layers
+ * own shapes, parameter offsets and the state kept for backward; they reach
+ * their math through the backend table and never allocate during a step.
+ * Backward of parameters: accumulate into the gradient block when
+ * exec->accumulate is set, else overwrite (the lazy form of zero_grad).
+ */
+#ifndef GS_LAYER_H
+#define GS_LAYER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "core.h"
+#include "kernels/backend.h"
+
+#define GS_NO_OFFSET ((size_t)-1)
+
+typedef struct gs_exec {
+    const gs_backend *be;
+    int threads;
+    int N;                 /* samples in this batch */
+    int training;          /* batch statistics + running averages */
+    int accumulate;        /* parameter gradients: += (1) or = (0) */
+    float *params;         /* flat parameter block */
+    float *grads;          /* flat gradient block, same layout */
+    float *buffers;        /* running statistics */
+} gs_exec;
+
+typedef struct gs_node gs_node;
+
+typedef struct gs_layer_ops {
+    const char *kind;
+    /* y = f(x[, x2]); x: (N, in_features), y: (N, out_features) */
+    void (*forward)(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y);
+    /* dx (and dx2) from dy; dx or dx2 NULL when that input needs no gradient;
+     * n->acc[i] says whether to add into dx/dx2 or overwrite. */
+    void (*backward)(const gs_exec *e, gs_node *n, const float *x, const float *x2,
+                     const float *y, const float *dy, float *dx, float *dx2);
+    void (*free_state)(void *state);
+} gs_layer_ops;
+
+struct gs_node {
+    const gs_layer_ops *ops;
+    void *state;
+    int in[2];             /* value ids; in[1] = -1 for one-input nodes */
+    int out;
+    int acc[2];            /* backward adds into d(in[i]) rather than overwriting */
+    int64_t in_features, out_features;
+};
+
+/* Constructors: allocate the state, check shapes (GS_ESHAPE/GS_EINVAL), set ops. */
+int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off);
+int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size_t w_off,
+                      size_t b_off, size_t mean_off, size_t var_off);
+int gs_layernorm_node(gs_ctx *ctx, gs_node *n, int F, int max_batch, size_t w_off, size_t b_off);
+int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F);
+/* y = a + alpha * b (alpha_off == GS_NO_OFFSET: alpha = 1) */
+int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off);
+
+/* Losses on logits (N, K): value and d(loss)/d(logits), mean over the batch. */
+int gs_loss_ce(const float *logits, const int32_t *labels, int N, int K, float *loss, float *dlogits);
+int gs_loss_mse(const float *logits, const int32_t *labels, int N, int K, float *loss, float *dlogits);
+
+#endif

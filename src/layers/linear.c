@@ -1,0 +1,60 @@
+/* linear.c - y = x W^T + b, PyTorch's nn.Linear (W is (O, I)).
+ * Does not own W or b: they are offsets into the model's flat blocks. */
+#include <stdlib.h>
+#include <string.h>
+#include "layers/layer.h"
+
+typedef struct linear_state {
+    int in_features, out_features;
+    size_t w_off, b_off;    /* b_off == GS_NO_OFFSET: no bias */
+} linear_state;
+
+static void linear_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
+{
+    linear_state *s = n->state;
+    const int I = s->in_features, O = s->out_features, N = e->N;
+    (void)x2;
+    const float *w = e->params + s->w_off;  /* (O, I) */
+    if (s->b_off != GS_NO_OFFSET) {
+        const float *b = e->params + s->b_off;
+        for (int i = 0; i < N; i++) memcpy(y + (size_t)i * O, b, (size_t)O * sizeof *y);
+        e->be->sgemm(0, 1, N, O, I, 1.0f, x, I, w, I, 1.0f, y, O, e->threads);
+    } else {
+        e->be->sgemm(0, 1, N, O, I, 1.0f, x, I, w, I, 0.0f, y, O, e->threads);
+    }
+}
+
+/* dx = dy W;  dW = dy^T x;  db = sum over the batch of dy */
+static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const float *x2,
+                            const float *y, const float *dy, float *dx, float *dx2)
+{
+    linear_state *s = n->state;
+    const int I = s->in_features, O = s->out_features, N = e->N;
+    (void)x2; (void)y; (void)dx2;
+    const float *w = e->params + s->w_off;
+    float *dw = e->grads + s->w_off;
+    e->be->sgemm(1, 0, O, I, N, 1.0f, dy, O, x, I, e->accumulate ? 1.0f : 0.0f, dw, I, e->threads);
+    if (s->b_off != GS_NO_OFFSET) {
+        float *db = e->grads + s->b_off;
+        if (!e->accumulate) memset(db, 0, (size_t)O * sizeof *db);
+        for (int i = 0; i < N; i++) {
+            const float *row = dy + (size_t)i * O;
+            for (int o = 0; o < O; o++) db[o] += row[o];
+        }
+    }
+    if (dx) e->be->sgemm(0, 0, N, I, O, 1.0f, dy, O, w, I, n->acc[0] ? 1.0f : 0.0f, dx, I, e->threads);
+}
+
+static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free };
+
+int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off)
+{
+    if (in_f < 1 || out_f < 1)
+        return gs_error(ctx, GS_ESHAPE, "linear: features must be >= 1 (in %d, out %d)", in_f, out_f);
+    linear_state *s = calloc(1, sizeof *s);
+    if (!s) return gs_error(ctx, GS_ENOMEM, "linear: out of memory");
+    s->in_features = in_f; s->out_features = out_f; s->w_off = w_off; s->b_off = b_off;
+    n->ops = &linear_ops; n->state = s;
+    n->in_features = in_f; n->out_features = out_f;
+    return GS_OK;
+}

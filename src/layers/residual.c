@@ -1,0 +1,55 @@
+/* residual.c - the residual addition y = a + alpha * b, with alpha = 1 or a
+ * learned scalar (ReZero's alphas.{b}). */
+#include <stdlib.h>
+#include <string.h>
+#include "layers/layer.h"
+
+typedef struct add_state { size_t alpha_off; } add_state;
+
+static void add_forward(const gs_exec *e, gs_node *n, const float *a, const float *b, float *y)
+{
+    add_state *s = n->state;
+    const size_t len = (size_t)e->N * (size_t)n->in_features;
+    if (s->alpha_off == GS_NO_OFFSET) {
+        for (size_t i = 0; i < len; i++) y[i] = a[i] + b[i];
+    } else {
+        const float alpha = e->params[s->alpha_off];
+        for (size_t i = 0; i < len; i++) y[i] = a[i] + alpha * b[i];
+    }
+}
+
+/* da = dy;  db = alpha dy;  dalpha = Σ dy b */
+static void add_backward(const gs_exec *e, gs_node *n, const float *a, const float *b,
+                         const float *y, const float *dy, float *da, float *db)
+{
+    add_state *s = n->state;
+    const size_t len = (size_t)e->N * (size_t)n->in_features;
+    const float alpha = s->alpha_off == GS_NO_OFFSET ? 1.0f : e->params[s->alpha_off];
+    (void)a; (void)y;
+    if (s->alpha_off != GS_NO_OFFSET) {
+        double acc = 0;
+        for (size_t i = 0; i < len; i++) acc += (double)dy[i] * b[i];
+        float *dalpha = e->grads + s->alpha_off;
+        *dalpha = e->accumulate ? *dalpha + (float)acc : (float)acc;
+    }
+    if (da) {
+        if (n->acc[0]) for (size_t i = 0; i < len; i++) da[i] += dy[i];
+        else if (da != dy) memcpy(da, dy, len * sizeof *da);
+    }
+    if (db) {
+        if (n->acc[1]) for (size_t i = 0; i < len; i++) db[i] += alpha * dy[i];
+        else for (size_t i = 0; i < len; i++) db[i] = alpha * dy[i];
+    }
+}
+
+static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free };
+
+int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off)
+{
+    add_state *s = calloc(1, sizeof *s);
+    if (!s) return gs_error(ctx, GS_ENOMEM, "residual add: out of memory");
+    s->alpha_off = alpha_off;
+    n->ops = &add_ops; n->state = s;
+    n->in_features = n->out_features = F;
+    return GS_OK;
+}

@@ -1,0 +1,248 @@
+/* model.c - runs a built model: forward, loss, backward, parameter tables.
+ *
+ * Memory is sized once in gs_model_finish: the parameter, gradient and
+ * buffer blocks and one arena holding every activation and its gradient for
+ * max_batch samples.  A step allocates nothing.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "models/model.h"
+
+#define GS_ALIGN_FLOATS 16   /* 64-byte alignment of every tensor and value */
+
+static size_t round_up(size_t x) { return (x + GS_ALIGN_FLOATS - 1) / GS_ALIGN_FLOATS * GS_ALIGN_FLOATS; }
+
+static void *grow(void *p, int *cap, int need, size_t elem)
+{
+    if (need <= *cap) return p;
+    int nc = *cap ? *cap * 2 : 16;
+    while (nc < need) nc *= 2;
+    void *q = realloc(p, (size_t)nc * elem);
+    if (!q) return NULL;
+    memset((char *)q + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
+    *cap = nc;
+    return q;
+}
+
+int gs_model_add_tensor(gs_model *m, const char *name, gs_role role, int ndim,
+                        const int64_t *shape, int fan_in, int fan_out, size_t *off)
+{
+    gs_tensor_slot *t = grow(m->tensors, &m->cap_tensors, m->n_tensors + 1, sizeof *t);
+    if (!t) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory registering %s", name);
+    m->tensors = t;
+    gs_tensor_slot *s = &t[m->n_tensors];
+    char *copy = malloc(strlen(name) + 1);
+    if (!copy) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory registering %s", name);
+    strcpy(copy, name);
+    s->info.name = copy;
+    s->info.ndim = ndim;
+    s->info.numel = 1;
+    for (int i = 0; i < ndim; i++) { s->info.shape[i] = shape[i]; s->info.numel *= (size_t)shape[i]; }
+    s->info.trainable = role != GS_ROLE_RUNNING_MEAN && role != GS_ROLE_RUNNING_VAR;
+    s->role = role; s->fan_in = fan_in; s->fan_out = fan_out;
+    size_t *total = s->info.trainable ? &m->n_params : &m->n_buffers;
+    s->offset = *total;
+    *total += round_up(s->info.numel);
+    *off = s->offset;
+    m->n_tensors++;
+    return GS_OK;
+}
+
+int gs_model_add_value(gs_model *m, int64_t features)
+{
+    gs_value *v = grow(m->values, &m->cap_values, m->n_values + 1, sizeof *v);
+    if (!v) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    m->values = v;
+    v[m->n_values].features = features;
+    return m->n_values++;
+}
+
+gs_node *gs_model_add_node(gs_model *m, int in0, int in1, int out)
+{
+    gs_node *n = grow(m->nodes, &m->cap_nodes, m->n_nodes + 1, sizeof *n);
+    if (!n) return NULL;
+    m->nodes = n;
+    gs_node *x = &n[m->n_nodes++];
+    memset(x, 0, sizeof *x);
+    x->in[0] = in0; x->in[1] = in1; x->out = out;
+    return x;
+}
+
+gs_tensor_slot *gs_model_slot(gs_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].info.name, name) == 0) return &m->tensors[i];
+    return NULL;
+}
+
+static float *alloc_floats(size_t n)
+{
+    size_t bytes;
+    if (!gs_mul_ok(round_up(n ? n : 1), sizeof(float), &bytes)) return NULL;
+    float *p = aligned_alloc(64, bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+int gs_model_finish(gs_model *m)
+{
+    m->params = alloc_floats(m->n_params);
+    m->grads = alloc_floats(m->n_params);
+    m->buffers = alloc_floats(m->n_buffers);
+    size_t arena = 0;
+    for (int v = 0; v < m->n_values; v++) arena += 2 * round_up((size_t)m->max_batch * (size_t)m->values[v].features);
+    m->arena = alloc_floats(arena);
+    if (!m->params || !m->grads || !m->buffers || !m->arena)
+        return gs_error(m->ctx, GS_ENOMEM, "model: out of memory for %zu parameters and %zu activation floats",
+                        m->n_params, arena);
+    float *p = m->arena;
+    for (int v = 0; v < m->n_values; v++) {
+        size_t len = round_up((size_t)m->max_batch * (size_t)m->values[v].features);
+        m->values[v].data = p; p += len;
+        m->values[v].grad = p; p += len;
+    }
+    for (int i = 0; i < m->n_tensors; i++) {
+        gs_tensor_slot *s = &m->tensors[i];
+        s->info.data = (s->info.trainable ? m->params : m->buffers) + s->offset;
+        s->info.grad = s->info.trainable ? m->grads + s->offset : NULL;
+    }
+    /* Backward runs the nodes in reverse: the first to reach a value's
+     * gradient overwrites it, later ones add. */
+    char *seen = calloc((size_t)m->n_values, 1);
+    if (!seen) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    for (int i = m->n_nodes - 1; i >= 0; i--)
+        for (int k = 0; k < 2; k++) {
+            int v = m->nodes[i].in[k];
+            if (v < 0) continue;
+            m->nodes[i].acc[k] = seen[v];
+            seen[v] = 1;
+        }
+    free(seen);
+    return GS_OK;
+}
+
+void gs_model_free(gs_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->n_nodes; i++)
+        if (m->nodes[i].ops && m->nodes[i].ops->free_state) m->nodes[i].ops->free_state(m->nodes[i].state);
+    for (int i = 0; i < m->n_tensors; i++) free((char *)m->tensors[i].info.name);
+    free(m->tensors); free(m->nodes); free(m->values);
+    free(m->params); free(m->grads); free(m->buffers); free(m->arena);
+    free(m);
+}
+
+int gs_model_create(gs_ctx *ctx, const gs_model_config *cfg, int max_batch, gs_model **out)
+{
+    if (!cfg || !out) return gs_error(ctx, GS_EINVAL, "gs_model_create: NULL argument");
+    if (max_batch < 1) return gs_error(ctx, GS_EINVAL, "gs_model_create: max_batch %d must be >= 1", max_batch);
+    gs_model *m = calloc(1, sizeof *m);
+    if (!m) return gs_error(ctx, GS_ENOMEM, "gs_model_create: out of memory");
+    m->ctx = ctx; m->cfg = *cfg; m->max_batch = max_batch; m->training = 1;
+    m->be = gs_backend_cpu();
+    int rc;
+    if (strcmp(cfg->family, "mlp") == 0) rc = gs_mlp_build(m);
+    else rc = gs_error(ctx, GS_EINVAL, "model: unknown family '%s' (expected mlp)", cfg->family);
+    if (rc == GS_OK) rc = gs_model_finish(m);
+    if (rc != GS_OK) { gs_model_free(m); return rc; }
+    *out = m;
+    return GS_OK;
+}
+
+const gs_model_config *gs_model_get_config(const gs_model *m) { return &m->cfg; }
+void gs_model_set_training(gs_model *m, int training) { m->training = training != 0; }
+void gs_model_set_input_grad(gs_model *m, int on) { m->input_grad = on != 0; }
+void gs_model_zero_grad(gs_model *m) { m->accumulate = 0; }
+int gs_model_n_tensors(const gs_model *m) { return m->n_tensors; }
+const gs_tensor_info *gs_model_tensor(const gs_model *m, int i)
+{
+    return i >= 0 && i < m->n_tensors ? &m->tensors[i].info : NULL;
+}
+const gs_tensor_info *gs_model_find(const gs_model *m, const char *name)
+{
+    gs_tensor_slot *s = gs_model_slot((gs_model *)m, name);
+    return s ? &s->info : NULL;
+}
+float *gs_model_params(gs_model *m, size_t *n) { if (n) *n = m->n_params; return m->params; }
+float *gs_model_grads(gs_model *m, size_t *n)
+{
+    /* The lazy zero: a caller reading the block before any backward sees zeros. */
+    if (!m->accumulate) { memset(m->grads, 0, m->n_params * sizeof *m->grads); m->accumulate = 1; }
+    if (n) *n = m->n_params;
+    return m->grads;
+}
+size_t gs_model_n_params(const gs_model *m)
+{
+    size_t n = 0;
+    for (int i = 0; i < m->n_tensors; i++) if (m->tensors[i].info.trainable) n += m->tensors[i].info.numel;
+    return n;
+}
+
+static void exec_init(gs_model *m, gs_exec *e)
+{
+    e->be = m->be; e->threads = gs_ctx_threads(m->ctx); e->N = m->N;
+    e->training = m->training; e->accumulate = m->accumulate;
+    e->params = m->params; e->grads = m->grads; e->buffers = m->buffers;
+}
+
+int gs_model_forward(gs_model *m, const float *x, int N)
+{
+    if (!x) return gs_error(m->ctx, GS_EINVAL, "gs_model_forward: input is NULL");
+    if (N < 1 || N > m->max_batch)
+        return gs_error(m->ctx, GS_ESHAPE, "gs_model_forward: batch of %d samples, model built for 1..%d",
+                        N, m->max_batch);
+    if (m->training && N < 2 && m->cfg.norm == GS_NORM_BATCH)
+        return gs_error(m->ctx, GS_ESHAPE, "gs_model_forward: batch norm in training needs more than 1 sample per batch");
+    m->N = N; m->input = x; m->have_loss = 0;
+    gs_exec e; exec_init(m, &e);
+    for (int i = 0; i < m->n_nodes; i++) {
+        gs_node *n = &m->nodes[i];
+        const float *a = n->in[0] == 0 ? x : m->values[n->in[0]].data;
+        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? x : m->values[n->in[1]].data;
+        n->ops->forward(&e, n, a, b, m->values[n->out].data);
+    }
+    return GS_OK;
+}
+
+const float *gs_model_logits(const gs_model *m) { return m->values[m->n_values - 1].data; }
+
+int gs_model_loss(gs_model *m, const int32_t *labels, float *loss)
+{
+    if (!m->input) return gs_error(m->ctx, GS_EINVAL, "gs_model_loss: no forward pass yet");
+    gs_value *out = &m->values[m->n_values - 1];
+    const int K = (int)out->features;
+    int rc = m->cfg.loss == GS_LOSS_MSE ? gs_loss_mse(out->data, labels, m->N, K, &m->loss, out->grad)
+                                        : gs_loss_ce(out->data, labels, m->N, K, &m->loss, out->grad);
+    if (rc != GS_OK) {
+        for (int i = 0; i < m->N; i++)
+            if (labels[i] < 0 || labels[i] >= K)
+                return gs_error(m->ctx, GS_EINVAL, "gs_model_loss: label %d of sample %d is outside [0, %d)",
+                                (int)labels[i], i, K);
+        return gs_error(m->ctx, rc, "gs_model_loss: failed");
+    }
+    m->have_loss = 1;
+    if (loss) *loss = m->loss;
+    return GS_OK;
+}
+
+int gs_model_backward(gs_model *m)
+{
+    if (!m->have_loss) return gs_error(m->ctx, GS_EINVAL, "gs_model_backward: call gs_model_loss first");
+    gs_exec e; exec_init(m, &e);
+    for (int i = m->n_nodes - 1; i >= 0; i--) {
+        gs_node *n = &m->nodes[i];
+        const float *a = n->in[0] == 0 ? m->input : m->values[n->in[0]].data;
+        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? m->input : m->values[n->in[1]].data;
+        float *da = n->in[0] == 0 && !m->input_grad ? NULL : m->values[n->in[0]].grad;
+        float *db = n->in[1] < 0 || (n->in[1] == 0 && !m->input_grad) ? NULL : m->values[n->in[1]].grad;
+        n->ops->backward(&e, n, a, b, m->values[n->out].data, m->values[n->out].grad, da, db);
+    }
+    m->accumulate = 1;
+    return GS_OK;
+}
+
+const float *gs_model_input_grad(const gs_model *m)
+{
+    return m->input_grad ? m->values[0].grad : NULL;
+}

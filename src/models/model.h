@@ -1,0 +1,65 @@
+/* model.h - the model: a list of nodes over numbered values, one flat block
+ * each for parameters, gradients and buffers, and an arena for activations.
+ *
+ * Families (mlp.c, later cifar_resnet.c) build a model with the helpers
+ * below; model.c runs it.  Value 0 is the input (borrowed from the caller).
+ */
+#ifndef GS_MODEL_H
+#define GS_MODEL_H
+#include "core.h"
+#include "layers/layer.h"
+
+typedef enum {
+    GS_ROLE_WEIGHT, GS_ROLE_BIAS, GS_ROLE_NORM_WEIGHT, GS_ROLE_NORM_BIAS,
+    GS_ROLE_RUNNING_MEAN, GS_ROLE_RUNNING_VAR, GS_ROLE_ALPHA
+} gs_role;
+
+typedef struct gs_tensor_slot {
+    gs_tensor_info info;     /* public view; data/grad set once blocks exist */
+    size_t offset;           /* into params (trainable) or buffers */
+    gs_role role;
+    int fan_in, fan_out;     /* for weight initialisation */
+    int branch_last;         /* last layer/norm of a residual branch (zero_last) */
+} gs_tensor_slot;
+
+typedef struct gs_value {
+    int64_t features;        /* per sample */
+    float *data, *grad;      /* (max_batch, features) in the arena */
+} gs_value;
+
+struct gs_model {
+    gs_ctx *ctx;
+    gs_model_config cfg;
+    int max_batch, N;
+    int training, input_grad, accumulate;
+    const gs_backend *be;
+
+    gs_tensor_slot *tensors; int n_tensors, cap_tensors;
+    size_t n_params, n_buffers;
+    float *params, *grads, *buffers;
+
+    gs_node *nodes; int n_nodes, cap_nodes;
+    gs_value *values; int n_values, cap_values;
+    float *arena;
+
+    const float *input;
+    float loss;
+    int have_loss;
+};
+
+/* Register a tensor; returns its offset in the parameter or buffer block
+ * through *off.  Blocks are allocated by gs_model_finish. */
+int gs_model_add_tensor(gs_model *m, const char *name, gs_role role, int ndim,
+                        const int64_t *shape, int fan_in, int fan_out, size_t *off);
+/* A new value of `features` per sample; returns its id or a negative code. */
+int gs_model_add_value(gs_model *m, int64_t features);
+/* Append a node slot (zeroed, in[1] = -1); NULL when out of memory. */
+gs_node *gs_model_add_node(gs_model *m, int in0, int in1, int out);
+/* Allocate the blocks and the arena, set accumulate flags. */
+int gs_model_finish(gs_model *m);
+gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);
+
+/* Families */
+int gs_mlp_build(gs_model *m);
+
+#endif

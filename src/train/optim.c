@@ -1,0 +1,166 @@
+/* optim.c - SGD (momentum, Nesterov, weight decay), Adam and AdamW with
+ * PyTorch's update rules, learning-rate schedules, clipping by global norm.
+ * All of it is flat loops over the parameter block: the moments have the
+ * same layout as the parameters. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "models/model.h"
+
+struct gs_optim {
+    gs_ctx *ctx;
+    gs_model *model;
+    gs_optim_config cfg;
+    float *m1, *m2;      /* momentum / exp_avg, exp_avg_sq */
+    int64_t t;           /* updates taken (Adam's bias correction, SGD's first step) */
+};
+
+void gs_optim_config_default(gs_optim_config *oc)
+{
+    memset(oc, 0, sizeof *oc);
+    oc->kind = GS_OPTIM_SGD;
+    oc->lr = 0.01f;
+    oc->momentum = 0.9f;
+    oc->beta1 = 0.9f; oc->beta2 = 0.999f; oc->eps = 1e-8f;
+    oc->schedule = GS_SCHED_CONSTANT;
+    oc->step_size = 1000; oc->gamma = 0.1f;
+}
+
+int gs_optim_from_name(const char *s, gs_optim_kind *out)
+{
+    if (!strcmp(s, "sgd")) *out = GS_OPTIM_SGD;
+    else if (!strcmp(s, "adam")) *out = GS_OPTIM_ADAM;
+    else if (!strcmp(s, "adamw")) *out = GS_OPTIM_ADAMW;
+    else return -1;
+    return 0;
+}
+
+int gs_sched_from_name(const char *s, gs_sched_kind *out)
+{
+    if (!strcmp(s, "constant")) *out = GS_SCHED_CONSTANT;
+    else if (!strcmp(s, "step")) *out = GS_SCHED_STEP;
+    else if (!strcmp(s, "cosine")) *out = GS_SCHED_COSINE;
+    else return -1;
+    return 0;
+}
+
+int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_optim **out)
+{
+    if (!(oc->lr >= 0) || !isfinite(oc->lr)) return gs_error(ctx, GS_EINVAL, "optimizer: --lr %g must be >= 0", oc->lr);
+    if (oc->momentum < 0 || oc->momentum >= 1 + 1e-6f)
+        return gs_error(ctx, GS_EINVAL, "optimizer: --momentum %g must be in [0, 1]", oc->momentum);
+    if (oc->nesterov && oc->momentum <= 0)
+        return gs_error(ctx, GS_EINVAL, "optimizer: Nesterov needs --momentum > 0");
+    if (oc->weight_decay < 0) return gs_error(ctx, GS_EINVAL, "optimizer: --wd %g must be >= 0", oc->weight_decay);
+    if (oc->clip < 0) return gs_error(ctx, GS_EINVAL, "optimizer: --clip %g must be >= 0", oc->clip);
+    if (oc->kind != GS_OPTIM_SGD && (oc->beta1 < 0 || oc->beta1 >= 1 || oc->beta2 < 0 || oc->beta2 >= 1))
+        return gs_error(ctx, GS_EINVAL, "optimizer: Adam betas must be in [0, 1)");
+    gs_optim *o = calloc(1, sizeof *o);
+    if (!o) return gs_error(ctx, GS_ENOMEM, "optimizer: out of memory");
+    size_t n;
+    gs_model_params(m, &n);
+    o->ctx = ctx; o->model = m; o->cfg = *oc;
+    o->m1 = calloc(n ? n : 1, sizeof *o->m1);
+    o->m2 = calloc(n ? n : 1, sizeof *o->m2);
+    if (!o->m1 || !o->m2) { gs_optim_free(o); return gs_error(ctx, GS_ENOMEM, "optimizer: out of memory"); }
+    *out = o;
+    return GS_OK;
+}
+
+void gs_optim_free(gs_optim *o)
+{
+    if (!o) return;
+    free(o->m1); free(o->m2); free(o);
+}
+
+float gs_optim_lr(const gs_optim *o, int64_t step)
+{
+    const gs_optim_config *c = &o->cfg;
+    double lr = c->lr;
+    if (c->warmup > 0 && step < c->warmup) return (float)(lr * (double)(step + 1) / (double)c->warmup);
+    int64_t t = step - c->warmup, total = c->total_steps - c->warmup;
+    switch (c->schedule) {
+    case GS_SCHED_STEP:
+        if (c->step_size > 0) lr *= pow(c->gamma, (double)(t / c->step_size));
+        break;
+    case GS_SCHED_COSINE:
+        if (total > 0) lr *= 0.5 * (1.0 + cos(3.14159265358979323846 * (double)(t < total ? t : total) / (double)total));
+        break;
+    default: break;
+    }
+    return (float)lr;
+}
+
+static double sum_squares(const float *g, size_t n, int threads)
+{
+    double s = 0;
+    (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) reduction(+:s) schedule(static) if (n > 65536)
+#endif
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    return s;
+}
+
+int gs_optim_step(gs_optim *o, int64_t step, float *grad_norm)
+{
+    size_t n;
+    float *p = gs_model_params(o->model, &n);
+    float *g = gs_model_grads(o->model, NULL);
+    const int threads = gs_ctx_threads(o->ctx);
+    const gs_optim_config *c = &o->cfg;
+    const float lr = gs_optim_lr(o, step), wd = c->weight_decay;
+
+    const double norm = sqrt(sum_squares(g, n, threads));
+    if (grad_norm) *grad_norm = (float)norm;
+    if (!isfinite(norm))
+        return gs_error(o->ctx, GS_ENONFINITE, "optimizer: gradient norm is %g at step %lld", norm, (long long)step);
+    float scale = 1.0f;
+    if (c->clip > 0) {
+        double coef = c->clip / (norm + 1e-6);   /* torch.nn.utils.clip_grad_norm_ */
+        if (coef < 1.0) scale = (float)coef;
+    }
+    o->t++;
+    float *m1 = o->m1, *m2 = o->m2;
+    const long long N = (long long)n;
+    if (c->kind == GS_OPTIM_SGD) {
+        const float mu = c->momentum;
+        const int first = o->t == 1, nesterov = c->nesterov;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
+#endif
+        for (long long i = 0; i < N; i++) {
+            float d = g[i] * scale + wd * p[i];
+            if (mu != 0) {
+                m1[i] = first ? d : mu * m1[i] + d;
+                d = nesterov ? d + mu * m1[i] : m1[i];
+            }
+            p[i] -= lr * d;
+        }
+    } else {
+        const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+        const double bc1 = 1.0 - pow(b1, (double)o->t), bc2 = 1.0 - pow(b2, (double)o->t);
+        const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+        const int adamw = c->kind == GS_OPTIM_ADAMW;
+        const float decay = adamw ? 1.0f - lr * wd : 1.0f, l2 = adamw ? 0.0f : wd;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
+#endif
+        for (long long i = 0; i < N; i++) {
+            const float d = g[i] * scale + l2 * p[i];
+            p[i] *= decay;
+            m1[i] = b1 * m1[i] + (1.0f - b1) * d;
+            m2[i] = b2 * m2[i] + (1.0f - b2) * d * d;
+            p[i] -= step_size * m1[i] / (sqrtf(m2[i]) / bc2_sqrt + eps);
+        }
+    }
+    return GS_OK;
+}
+
+float *gs_optim_state(gs_optim *o, int which, size_t *n)
+{
+    gs_model_params(o->model, n);
+    return which == 0 ? o->m1 : which == 1 ? o->m2 : NULL;
+}
+int64_t gs_optim_steps_taken(const gs_optim *o) { return o->t; }
+void gs_optim_set_steps_taken(gs_optim *o, int64_t t) { o->t = t; }
