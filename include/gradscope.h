@@ -192,8 +192,63 @@ float gs_optim_lr(const gs_optim *o, int64_t step);
 int gs_optim_step(gs_optim *o, int64_t step, float *grad_norm);
 /* Optimizer state (moments), n floats, same layout as the parameters. */
 float *gs_optim_state(gs_optim *o, int which, size_t *n);
+gs_model *gs_optim_model(const gs_optim *o);
+const gs_optim_config *gs_optim_get_config(const gs_optim *o);
 int64_t gs_optim_steps_taken(const gs_optim *o);
 void gs_optim_set_steps_taken(gs_optim *o, int64_t t);
+
+/* ---- data (DESIGN.md §5) ---- */
+typedef struct gs_dataset {
+    int64_t n;
+    int channels, height, width;
+    int64_t features;        /* = channels * height * width */
+    int classes;
+    float *x;                /* (n, features); images scaled pixel / 255 */
+    int32_t *y;              /* (n,), each in 0..classes-1 */
+} gs_dataset;
+/* spec: "fashion-mnist", "idx:PREFIX", "spirals", "teacher"; split 0 train,
+ * 1 test; seed for the synthetic sets.  Files are checked before use:
+ * GS_ENOTFOUND, GS_EFORMAT (naming file and problem), GS_EINVAL. */
+int gs_dataset_load(gs_ctx *ctx, const char *spec, int split, uint64_t seed, gs_dataset **out);
+void gs_dataset_free(gs_dataset *d);
+
+/* ---- training ---- */
+typedef struct gs_train_config {
+    int64_t epochs;          /* used when steps == 0 */
+    int64_t steps;           /* total optimizer steps; 0 = epochs * steps per epoch */
+    int batch;               /* samples per step; the last partial batch of an epoch is dropped */
+    uint64_t seed;           /* data order: epoch e's permutation depends on (seed, e) only */
+    int log_every;           /* steps between progress lines and metrics records */
+    const char *log_dir;     /* run.json + metrics.jsonl, NULL = none */
+    const char *save_path;   /* checkpoint at every epoch end and at the end, NULL = none */
+    const char *resume_path; /* continue exactly from this checkpoint, NULL = start */
+    const char *data_name;   /* recorded in run.json */
+} gs_train_config;
+
+typedef struct gs_train_result {
+    int64_t steps;           /* global step reached */
+    float last_loss, train_acc;      /* mean over the last log window */
+    float test_loss, test_acc;       /* after training (if a test set was given) */
+    double seconds;
+} gs_train_result;
+
+void gs_train_config_default(gs_train_config *tc);
+/* Train m with opt on train, evaluate on test (may be NULL).  Progress goes
+ * to ctx's log sink.  GS_ENONFINITE stops training at the first non-finite
+ * loss; everything written before stays. */
+int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, const gs_dataset *test,
+             const gs_train_config *tc, gs_train_result *res);
+/* Eval-mode loss and accuracy over a whole dataset in batches. */
+int gs_evaluate(gs_ctx *ctx, gs_model *m, const gs_dataset *d, int batch, float *loss, float *acc);
+
+/* ---- checkpoints (safetensors, PyTorch names) ---- */
+/* Save parameters, buffers and config (no optimizer state). */
+int gs_model_save(gs_ctx *ctx, gs_model *m, const char *path);
+/* Build a model from a gradscope checkpoint (config in its metadata). */
+int gs_model_load(gs_ctx *ctx, const char *path, int max_batch, gs_model **out);
+/* Load weights by name into an existing model (a PyTorch state_dict saved as
+ * safetensors works; num_batches_tracked is ignored). */
+int gs_model_load_weights(gs_ctx *ctx, gs_model *m, const char *path);
 
 #ifdef __cplusplus
 }

@@ -147,16 +147,8 @@ void gs_idx_clear(gs_idx *idx);
 /* ======================================================================
  * datasets
  * ====================================================================== */
-typedef struct gs_dataset {
-    int64_t n;
-    int channels, height, width;
-    int64_t features;        /* = channels * height * width */
-    int classes;
-    float *x;                /* (n, features); images scaled pixel / 255 */
-    int32_t *y;              /* (n,), each in 0..classes-1 */
-} gs_dataset;
+/* gs_dataset, gs_dataset_free and gs_dataset_load are public: see gradscope.h. */
 
-void gs_dataset_free(gs_dataset *d);
 
 /* Load split (0 = train, 1 = test) of the dataset named by spec:
  *   "fashion-mnist"  the IDX files of Debian's dataset-fashion-mnist in

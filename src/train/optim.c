@@ -164,3 +164,5 @@ float *gs_optim_state(gs_optim *o, int which, size_t *n)
 }
 int64_t gs_optim_steps_taken(const gs_optim *o) { return o->t; }
 void gs_optim_set_steps_taken(gs_optim *o, int64_t t) { o->t = t; }
+gs_model *gs_optim_model(const gs_optim *o) { return o->model; }
+const gs_optim_config *gs_optim_get_config(const gs_optim *o) { return &o->cfg; }

@@ -3,7 +3,7 @@
  * Definitions are PyTorch's (float32), including the derivative it uses at every kink:
  *   identity  x                               1
  *   sigmoid   1/(1+exp(-x))                   y(1-y)            (from y)
- *   tanh      tanh(x)                         1-y^2             (from y)
+ *   tanh      tanh(x)                         (1-y)(1+y)        (from y)
  *   relu      x<0 ? 0 : x  (keeps -0, NaN)    x<=0 ? 0 : 1
  *   leaky     x>0 ? x : 0.01x                 x>0 ? 1 : 0.01
  *   elu       x<=0 ? expm1(x) : x             x<=0 ? exp(x) : 1

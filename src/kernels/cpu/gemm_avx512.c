@@ -46,11 +46,13 @@ static TGT void x_pack_b_rows(const float *B, ptrdiff_t ldb, int k0, int kc, int
 INL void x_transpose16(__m512 r[16])
 {
     __m512 t[16], u[16];
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
     /* u[4g + c] lane L: column 4L + c of rows 4g..4g+3 */
+#pragma GCC unroll 4
     for (int g = 0; g < 4; g++) {
         __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
         __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
@@ -59,6 +61,7 @@ INL void x_transpose16(__m512 r[16])
         u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
         u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
     }
+#pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
         __m512 x = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), y = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
         __m512 x2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
@@ -70,28 +73,31 @@ INL void x_transpose16(__m512 r[16])
     }
 }
 
-/* bp[k][j] = B[j][k0 + k] for j < nw, zero beyond (op(B) = B^T: rows of B are columns of the panel). */
+/* bp[k][j] = B[j][k0 + k] for j < nw, zero beyond (op(B) = B^T: rows of B are columns of the panel).
+ * Writes whole 16-row groups: bp must hold 15 rows past kc. */
 static TGT void x_pack_b_cols(const float *B, ptrdiff_t ldb, int k0, int kc, int nw, float *bp)
 {
     for (int v = 0; v < X_NV; v++) {
         int rows = nw - 16 * v;
         if (rows > 16) rows = 16;
+        if (rows <= 0) break;   /* nw <= 16: the kernel reads only the first vector */
         for (int kb = 0; kb < kc; kb += 16) {
             int kn = kc - kb < 16 ? kc - kb : 16;
-            __mmask16 km = lane_mask(kn);
-            __m512 r[16];
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++)
-                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, B + (size_t)(16 * v + i) * ldb + k0 + kb)
-                                : _mm512_setzero_ps();
-            x_transpose16(r);
+            const float *src = B + (size_t)16 * v * ldb + k0 + kb;
             float *dst = bp + (size_t)kb * X_NR + 16 * v;
-            if (kn == 16) {
+            __m512 r[16];
+            if (kn == 16 && rows == 16) {   /* the common case: plain loads */
 #pragma GCC unroll 16
-                for (int c = 0; c < 16; c++) _mm512_store_ps(dst + c * X_NR, r[c]);
+                for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ldb);
             } else {
-                for (int c = 0; c < kn; c++) _mm512_store_ps(dst + c * X_NR, r[c]);
+                __mmask16 km = lane_mask(kn);
+#pragma GCC unroll 16
+                for (int i = 0; i < 16; i++)
+                    r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + i * ldb) : _mm512_setzero_ps();
             }
+            x_transpose16(r);
+#pragma GCC unroll 16
+            for (int c = 0; c < 16; c++) _mm512_store_ps(dst + c * X_NR, r[c]);
         }
     }
 }
@@ -161,7 +167,7 @@ TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, flo
                               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                               float beta, float *C, ptrdiff_t ldc)
 {
-    _Alignas(64) float bp[GS_GEMM_KC * X_NR];
+    _Alignas(64) float bp[(GS_GEMM_KC + 15) * X_NR];   /* + 15: x_pack_b_cols writes whole groups of 16 */
     int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
     for (int kb = 0; kb < nkb; kb++) {
         int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;

@@ -19,26 +19,35 @@
 static inline uint32_t gs_f2u(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
 static inline float gs_u2f(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
 
-/* exp(x): Cephes' range reduction x = n ln2 + r, |r| <= ln2/2, ln2 split so n*ln2_hi is exact; degree-7
-   polynomial 1 + r + r^2 P5(r); 2^n built from exponent bits in two halves so that results down to the
-   smallest denormal come out without an intermediate underflow.  Clamping x to [-104, 89] (a comparison,
-   so NaN passes through) keeps n in [-150, 129]: exp(89) overflows to inf, exp(-104) rounds to 0. */
+/* c ? a : b as bit operations on a 0/1 condition: no branch for the compiler's jump threading to
+   split (a float ?: with a constant arm gets threaded at -O2 and then the loop no longer vectorises). */
+static inline float gs_selectf(int c, float a, float b)
+{
+    uint32_t m = 0u - (uint32_t)c;
+    return gs_u2f((gs_f2u(a) & m) | (gs_f2u(b) & ~m));
+}
+
+/* exp(x): Cephes' range reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split so that n*ln2_hi is exact;
+   exp(r) ~ 1 + r + r^2 q(r), q of degree 4 fitted for least maximum relative error on [-ln2/2, ln2/2]
+   (0.05 ulp before rounding); 2^n built from exponent bits in two halves so that results down to the
+   smallest denormal come out without an intermediate underflow.  x is first clamped to [-104, 89]
+   (compare-and-select, so NaN passes): that keeps n in [-150, 129], so exp(89) overflows to inf and
+   exp(-104) rounds to 0. */
 static inline float gs_vexpf(float x)
 {
-    x = x > 89.0f ? 89.0f : x;
-    x = x < -104.0f ? -104.0f : x;
+    x = gs_selectf(x > 89.0f, 89.0f, x);
+    x = gs_selectf(x < -104.0f, -104.0f, x);
     /* x*log2(e) + 1.5*2^23 rounds to an integer held in the low mantissa bits */
     float t = x * 1.44269504088896341f + 12582912.0f;
     float n = t - 12582912.0f;
     float r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
+    float q = 1.3814613179679476e-3f;
+    q = q * r + 8.368709928144199e-3f;
+    q = q * r + 4.1668387370341606e-2f;
+    q = q * r + 1.6666520688956998e-1f;
+    q = q * r + 4.9999993451647434e-1f;
+    float p = q * (r * r) + r + 1.0f;
     /* n + 254 in [104, 383]: split into two biased exponents e1 + e2 = n + 254, each in [52, 192] */
     uint32_t b = gs_f2u(t) - 0x4B400000u + 254u;
     uint32_t e1 = b >> 1, e2 = b - e1;
@@ -50,8 +59,7 @@ static inline float gs_vexpf(float x)
 static inline float gs_vsigmoidf(float x)
 {
     float e = gs_vexpf(-fabsf(x));
-    float num = x < 0.0f ? e : 1.0f;
-    return num / (1.0f + e);
+    return gs_selectf(x < 0.0f, e, 1.0f) / (1.0f + e);
 }
 
 /* tanh(x) on a = |x|, sign put back from x's bit: a < 0.625 uses Cephes' odd polynomial
@@ -68,7 +76,7 @@ static inline float gs_vtanhf(float x)
     p = p * z - 3.33332819422e-1f;
     float small = a + a * (z * p);
     float big = 1.0f - 2.0f / (gs_vexpf(a + a) + 1.0f);
-    float r = a < 0.625f ? small : big;
+    float r = gs_selectf(a < 0.625f, small, big);
     return gs_u2f(gs_f2u(r) | (gs_f2u(x) & 0x80000000u));
 }
 

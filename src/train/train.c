@@ -1,0 +1,281 @@
+/* train.c - the training loop: batches in a seeded order, forward, loss,
+ * backward, optimizer step; progress to the log sink; run.json and
+ * metrics.jsonl in the log directory; checkpoints at every epoch end.
+ *
+ * Exact resume: epoch e's sample order depends only on (seed, e), and a
+ * checkpoint holds the step, the weights, the buffers and the optimizer
+ * moments, so N steps + resume + M steps equals N + M steps in one run.
+ * Buffers for a batch are allocated once, before the first step.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "train/checkpoint.h"
+#include "kernels/cpu/gemm.h"
+
+void gs_train_config_default(gs_train_config *tc)
+{
+    memset(tc, 0, sizeof *tc);
+    tc->epochs = 1;
+    tc->batch = 128;
+    tc->seed = 42;
+    tc->log_every = 50;
+}
+
+static void logf_(gs_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx || !ctx->log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_user, line);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Epoch e's order: Fisher-Yates from a generator seeded by (seed, e). */
+static void epoch_order(int64_t *perm, int64_t n, uint64_t seed, int64_t epoch)
+{
+    gs_rng r;
+    gs_rng_seed(&r, seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(epoch + 1)));
+    for (int64_t i = 0; i < n; i++) perm[i] = i;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)gs_rng_below(&r, (uint64_t)(i + 1));
+        int64_t t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    }
+}
+
+static int count_correct(const float *logits, const int32_t *y, int N, int K)
+{
+    int c = 0;
+    for (int i = 0; i < N; i++) {
+        const float *z = logits + (size_t)i * K;
+        int best = 0;
+        for (int k = 1; k < K; k++) if (z[k] > z[best]) best = k;
+        c += best == y[i];
+    }
+    return c;
+}
+
+int gs_evaluate(gs_ctx *ctx, gs_model *m, const gs_dataset *d, int batch, float *loss, float *acc)
+{
+    if (batch > m->max_batch) batch = m->max_batch;
+    const int training = m->training;
+    gs_model_set_training(m, 0);
+    double total = 0;
+    int64_t correct = 0;
+    int rc = GS_OK;
+    for (int64_t i = 0; i < d->n && rc == GS_OK; i += batch) {
+        int N = (int)(d->n - i < batch ? d->n - i : batch);
+        float l;
+        rc = gs_model_forward(m, d->x + (size_t)i * (size_t)d->features, N);
+        if (rc == GS_OK) rc = gs_model_loss(m, d->y + i, &l);
+        if (rc == GS_OK) {
+            total += (double)l * N;
+            correct += count_correct(gs_model_logits(m), d->y + i, N, m->cfg.classes);
+        }
+    }
+    gs_model_set_training(m, training);
+    if (rc) return rc;
+    if (loss) *loss = (float)(total / (double)d->n);
+    if (acc) *acc = (float)((double)correct / (double)d->n);
+    (void)ctx;
+    return GS_OK;
+}
+
+static int mkdir_p(gs_ctx *ctx, const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return gs_error(ctx, GS_EINVAL, "log dir: path too long");
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') { *p = 0; mkdir(path, 0777); *p = '/'; }
+    if (mkdir(path, 0777) != 0) {
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            return gs_error(ctx, GS_EIO, "%s: cannot create the log directory", dir);
+    }
+    return GS_OK;
+}
+
+static const char *kernel_name(void)
+{
+    int p = gs_gemm_best_path();
+    return p == GS_GEMM_AVX512 ? "avx512" : p == GS_GEMM_AVX2 ? "avx2" : "portable";
+}
+
+static int write_run_json(gs_ctx *ctx, const char *dir, gs_model *m, gs_optim *opt, const gs_train_config *tc)
+{
+    char path[4200], cfg[1024], host[256] = "unknown";
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return gs_error(ctx, GS_EIO, "%s: cannot write", path);
+    gs_model_config_to_json(&m->cfg, cfg, sizeof cfg);
+    gethostname(host, sizeof host - 1);
+    struct utsname u;
+    if (uname(&u) != 0) strcpy(u.machine, "unknown");
+    const gs_optim_config *oc = gs_optim_get_config(opt);
+    const char *optn = oc->kind == GS_OPTIM_SGD ? "sgd" : oc->kind == GS_OPTIM_ADAM ? "adam" : "adamw";
+    const char *sched = oc->schedule == GS_SCHED_STEP ? "step" : oc->schedule == GS_SCHED_COSINE ? "cosine" : "constant";
+    fprintf(f, "{\n  \"version\": \"%s\",\n  \"model\": %s,\n  \"seed\": %llu,\n", GS_VERSION, cfg,
+            (unsigned long long)tc->seed);
+    fprintf(f, "  \"data\": \"%s\",\n  \"batch\": %d,\n  \"epochs\": %lld,\n  \"steps\": %lld,\n",
+            tc->data_name ? tc->data_name : "", tc->batch, (long long)tc->epochs, (long long)tc->steps);
+    fprintf(f, "  \"optimizer\": {\"kind\": \"%s\", \"lr\": %g, \"momentum\": %g, \"nesterov\": %s, "
+            "\"weight_decay\": %g, \"beta1\": %g, \"beta2\": %g, \"eps\": %g, \"clip\": %g, "
+            "\"schedule\": \"%s\", \"warmup\": %lld},\n", optn, oc->lr, oc->momentum,
+            oc->nesterov ? "true" : "false", oc->weight_decay, oc->beta1, oc->beta2, oc->eps, oc->clip,
+            sched, (long long)oc->warmup);
+    fprintf(f, "  \"parameters\": %zu,\n  \"threads\": %d,\n  \"blas\": \"gradscope gemm (%s)\",\n",
+            gs_model_n_params(m), gs_ctx_threads(ctx), kernel_name());
+    fprintf(f, "  \"host\": {\"name\": \"%s\", \"machine\": \"%s\", \"cpus\": %ld},\n",
+            host, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
+    fprintf(f, "  \"resumed_from\": %s%s%s\n}\n", tc->resume_path ? "\"" : "",
+            tc->resume_path ? tc->resume_path : "null", tc->resume_path ? "\"" : "");
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) return gs_error(ctx, GS_EIO, "%s: write failed", path);
+    return GS_OK;
+}
+
+int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, const gs_dataset *test,
+             const gs_train_config *tc, gs_train_result *res)
+{
+    if (tc->batch < 1 || tc->batch > m->max_batch)
+        return gs_error(ctx, GS_EINVAL, "train: --batch %d must be in 1..%d", tc->batch, m->max_batch);
+    if (train->features != m->cfg.in_features)
+        return gs_error(ctx, GS_ESHAPE, "train: data has %lld features per sample, the model takes %d",
+                        (long long)train->features, m->cfg.in_features);
+    if (train->classes > m->cfg.classes)
+        return gs_error(ctx, GS_ESHAPE, "train: data has %d classes, the model's head has %d",
+                        train->classes, m->cfg.classes);
+    const int64_t spe = train->n / tc->batch;   /* steps per epoch */
+    if (spe < 1)
+        return gs_error(ctx, GS_EINVAL, "train: %lld samples are fewer than one batch of %d",
+                        (long long)train->n, tc->batch);
+    const int64_t total = tc->steps > 0 ? tc->steps : tc->epochs * spe;
+    const int B = tc->batch;
+    const size_t F = (size_t)train->features;
+    int rc = GS_OK;
+    int64_t step = 0;
+    uint64_t seed = tc->seed;
+    FILE *metrics = NULL;
+    char path[4200];
+    int64_t *perm = malloc((size_t)train->n * sizeof *perm);
+    float *xb = malloc((size_t)B * F * sizeof *xb);
+    int32_t *yb = malloc((size_t)B * sizeof *yb);
+    if (!perm || !xb || !yb) { rc = gs_error(ctx, GS_ENOMEM, "train: out of memory"); goto done; }
+
+    if (tc->resume_path) {
+        gs_tensor_list *t = NULL;
+        gs_resume_state rs;
+        rc = gs_safetensors_load(ctx, tc->resume_path, &t);
+        if (rc == GS_OK) rc = gs_checkpoint_apply(ctx, t, tc->resume_path, m);
+        if (rc == GS_OK) rc = gs_checkpoint_resume(ctx, t, tc->resume_path, opt, &rs);
+        gs_tensor_list_free(t);
+        if (rc) goto done;
+        step = rs.step;
+        seed = rs.seed;
+        logf_(ctx, "resumed from %s at step %lld", tc->resume_path, (long long)step);
+    }
+    if (tc->log_dir) {
+        if ((rc = mkdir_p(ctx, tc->log_dir))) goto done;
+        if ((rc = write_run_json(ctx, tc->log_dir, m, opt, tc))) goto done;
+        snprintf(path, sizeof path, "%s/metrics.jsonl", tc->log_dir);
+        metrics = fopen(path, tc->resume_path ? "a" : "w");
+        if (!metrics) { rc = gs_error(ctx, GS_EIO, "%s: cannot write", path); goto done; }
+    }
+
+    gs_model_set_training(m, 1);
+    const double t0 = now_s();
+    double win_loss = 0, t_last = t0;
+    int64_t win_correct = 0, win_n = 0, win_steps = 0, epoch = -1;
+    const int64_t start = step;
+    float last_loss = NAN, last_acc = 0;
+    while (step < total) {
+        const int64_t e = step / spe, pos = step % spe;
+        if (e != epoch) { epoch_order(perm, train->n, seed, e); epoch = e; }
+        for (int i = 0; i < B; i++) {
+            const int64_t s = perm[pos * B + i];
+            memcpy(xb + (size_t)i * F, train->x + (size_t)s * F, F * sizeof *xb);
+            yb[i] = train->y[s];
+        }
+        float loss, gnorm;
+        gs_model_zero_grad(m);
+        if ((rc = gs_model_forward(m, xb, B))) goto done;
+        if ((rc = gs_model_loss(m, yb, &loss))) goto done;
+        if (!isfinite(loss)) {
+            rc = gs_error(ctx, GS_ENONFINITE, "training diverged: loss is %g at step %lld (forward pass); "
+                          "try a smaller --lr or --clip", loss, (long long)step);
+            goto done;
+        }
+        win_correct += count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
+        if ((rc = gs_model_backward(m))) goto done;
+        if ((rc = gs_optim_step(opt, step, &gnorm))) {
+            char msg[sizeof ctx->errmsg];
+            snprintf(msg, sizeof msg, "%s", gs_errmsg(ctx));
+            rc = gs_error(ctx, rc, "training diverged: %s (backward pass)", msg);
+            goto done;
+        }
+        step++;
+        win_loss += loss; win_n += B; win_steps++;
+        const int end_of_epoch = step % spe == 0 || step == total;
+        if (step % tc->log_every == 0 || end_of_epoch) {
+            const double t = now_s();
+            const double rate = (double)win_n / (t - t_last > 1e-9 ? t - t_last : 1e-9);
+            const double eta = (double)(total - step) * (t - t0) / (double)(step - start);
+            last_loss = (float)(win_loss / win_steps);
+            last_acc = (float)win_correct / (float)win_n;
+            logf_(ctx, "step %lld/%lld  epoch %lld  loss %.4f  acc %.3f  lr %.3g  %.0f samples/s  ETA %d:%02d",
+                  (long long)step, (long long)total, (long long)e + 1, last_loss, last_acc,
+                  gs_optim_lr(opt, step - 1), rate, (int)(eta / 60), (int)eta % 60);
+            if (metrics) {
+                fprintf(metrics, "{\"step\":%lld,\"epoch\":%lld,\"train/loss\":%.7g,\"train/acc\":%.5g,"
+                        "\"train/lr\":%.7g,\"train/grad_norm\":%.7g,\"train/samples_per_s\":%.1f}\n",
+                        (long long)step, (long long)e, last_loss, last_acc, gs_optim_lr(opt, step - 1),
+                        gnorm, rate);
+                fflush(metrics);
+            }
+            win_loss = 0; win_correct = 0; win_n = 0; win_steps = 0; t_last = t;
+        }
+        if (end_of_epoch && tc->save_path) {
+            gs_resume_state rs = { step, seed };
+            if ((rc = gs_checkpoint_save(ctx, tc->save_path, m, opt, &rs))) goto done;
+        }
+    }
+    if (res) {
+        memset(res, 0, sizeof *res);
+        res->steps = step;
+        res->last_loss = last_loss;
+        res->train_acc = last_acc;
+        res->seconds = now_s() - t0;
+        res->test_loss = res->test_acc = NAN;
+    }
+    if (test) {
+        float tl, ta;
+        if ((rc = gs_evaluate(ctx, m, test, m->max_batch, &tl, &ta))) goto done;
+        if (res) { res->test_loss = tl; res->test_acc = ta; }
+        logf_(ctx, "test: loss %.4f  accuracy %.4f  (%lld samples)", tl, ta, (long long)test->n);
+        if (metrics) {
+            fprintf(metrics, "{\"step\":%lld,\"test/loss\":%.7g,\"test/acc\":%.5g}\n", (long long)step, tl, ta);
+            fflush(metrics);
+        }
+    }
+done:
+    if (metrics && fclose(metrics) != 0 && rc == GS_OK)
+        rc = gs_error(ctx, GS_EIO, "%s/metrics.jsonl: write failed", tc->log_dir);
+    free(perm); free(xb); free(yb);
+    return rc;
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""gen_act.py - golden values for tests/test_act.c from PyTorch (Debian's python3-torch).
+
+Writes tests/ref/act_golden.h: for every activation, on the same float32 inputs x and upstream
+gradients dy, the forward output y and the input gradient dx = dy * act'(x)
+  - y32, dx32: from PyTorch in float32 (forward and autograd), what a PyTorch user gets;
+  - yref, dxref: the same definitions (PyTorch's, with its choice of derivative at kinks) evaluated
+    with mpmath at 40 digits and rounded to float32.  PyTorch's own float32 (and even float64) results
+    lose accuracy in places: elu/selu use exp(x)-1 (cancellation as x -> 0-), gelu 1+erf(x/sqrt2)
+    (cancellation for x << 0), sigmoid/silu 1/(1+exp(-x)) (0 once exp(-x) overflows).  For
+    non-finite x the reference is PyTorch's float64 result (its conventions, e.g. gelu(-inf) = NaN).
+Run:  /usr/bin/python3 tests/ref/gen_act.py            (writes tests/ref/act_golden.h next to it)
+      /usr/bin/python3 tests/ref/gen_act.py --out FILE
+Deterministic: the same inputs always give the same file.
+"""
+import argparse
+import math
+import os
+
+import mpmath as mp
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+mp.mp.dps = 40
+SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
+SELU_SCALE = mp.mpf("1.0507009873554804934193349852946")
+
+
+def m_sigmoid(x):
+    return 1 / (1 + mp.exp(-x))
+
+
+# (function, derivative) in mpmath, PyTorch's definitions and kink conventions
+EXACT = {
+    "identity": (lambda x: x, lambda x: mp.mpf(1)),
+    "sigmoid": (m_sigmoid, lambda x: m_sigmoid(x) * (1 - m_sigmoid(x))),
+    "tanh": (mp.tanh, lambda x: 1 / mp.cosh(x) ** 2),
+    "relu": (lambda x: x if x > 0 else mp.mpf(0), lambda x: mp.mpf(1) if x > 0 else mp.mpf(0)),
+    "leaky_relu": (lambda x: x if x > 0 else x * mp.mpf(np.float32(0.01).item()),
+                   lambda x: mp.mpf(1) if x > 0 else mp.mpf(np.float32(0.01).item())),
+    "elu": (lambda x: mp.expm1(x) if x <= 0 else x, lambda x: mp.exp(x) if x <= 0 else mp.mpf(1)),
+    "selu": (lambda x: SELU_SCALE * (SELU_ALPHA * mp.expm1(x) if x <= 0 else x),
+             lambda x: SELU_SCALE * (SELU_ALPHA * mp.exp(x) if x <= 0 else 1)),
+    "gelu": (lambda x: x * mp.ncdf(x), lambda x: mp.ncdf(x) + x * mp.npdf(x)),
+    "silu": (lambda x: x * m_sigmoid(x), lambda x: m_sigmoid(x) * (1 + x * (1 - m_sigmoid(x)))),
+    "softplus": (lambda x: x if x > 20 else mp.log1p(mp.exp(x)), lambda x: mp.mpf(1) if x > 20 else m_sigmoid(x)),
+    "hardtanh": (lambda x: max(mp.mpf(-1), min(mp.mpf(1), x)), lambda x: mp.mpf(1) if -1 < x < 1 else mp.mpf(0)),
+}
+
+ACTS = [
+    ("identity", lambda x: x * 1),
+    ("sigmoid", torch.sigmoid),
+    ("tanh", torch.tanh),
+    ("relu", torch.relu),
+    ("leaky_relu", lambda x: F.leaky_relu(x, 0.01)),
+    ("elu", lambda x: F.elu(x, 1.0)),
+    ("selu", F.selu),
+    ("gelu", lambda x: F.gelu(x, approximate="none")),
+    ("silu", F.silu),
+    ("softplus", lambda x: F.softplus(x, beta=1, threshold=20)),
+    ("hardtanh", lambda x: F.hardtanh(x, -1.0, 1.0)),
+]
+
+POS = [1e-30, 1e-8, 1e-4, 0.01, 0.1, 0.5, 0.625, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 30.0, 88.0, 100.0]
+XS = [0.0, -0.0] + [s * v for v in POS for s in (1.0, -1.0)] + \
+     [19.9, 20.0, 20.5, -20.0, 89.0, -90.0, 0.3, -0.7, -1.25, 2.5, math.inf, -math.inf, math.nan]
+
+
+def c_float(v):
+    if math.isnan(v):
+        return "NAN"
+    if math.isinf(v):
+        return "INFINITY" if v > 0 else "-INFINITY"
+    s = "%.9g" % v
+    if "e" not in s and "." not in s:
+        s += ".0"
+    return s + "f"
+
+
+def c_array(vals):
+    out, line = [], "    "
+    for v in vals:
+        item = c_float(v) + ", "
+        if len(line) + len(item) > 110:
+            out.append(line.rstrip())
+            line = "    "
+        line += item
+    out.append(line.rstrip())
+    return "{\n" + "\n".join(out) + "\n}"
+
+
+def run(fn, x32, dy32, dtype):
+    x = x32.to(dtype).clone().requires_grad_(True)
+    y = fn(x)
+    y.backward(dy32.to(dtype))
+    return y.detach().to(torch.float32).tolist(), x.grad.to(torch.float32).tolist()
+
+
+def exact(name, xs, dys, y64, dx64):
+    f, d = EXACT[name]
+    ys, dxs = [], []
+    for i, x in enumerate(xs):
+        if not math.isfinite(x):
+            ys.append(y64[i])
+            dxs.append(dx64[i])
+            continue
+        xm = mp.mpf(x)
+        ys.append(float(np.float32(float(f(xm)))))
+        dxs.append(float(np.float32(float(mp.mpf(dys[i]) * d(xm)))))
+    return ys, dxs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "act_golden.h"))
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    x32 = torch.tensor(XS, dtype=torch.float32)
+    n = len(XS)
+    dy32 = torch.tensor([0.5 + 0.25 * ((7 * i) % 5) - (1.5 if i % 3 == 0 else 0.0) for i in range(n)],
+                        dtype=torch.float32)
+    out = open(args.out, "w")
+    w = out.write
+    w("/* act_golden.h - generated by tests/ref/gen_act.py with PyTorch %s; do not edit. */\n" % torch.__version__)
+    w("#ifndef GS_ACT_GOLDEN_H\n#define GS_ACT_GOLDEN_H\n#include <math.h>\n\n")
+    w("#define ACT_GOLDEN_N %d\n#define ACT_GOLDEN_COUNT %d\n\n" % (n, len(ACTS)))
+    w("static const float act_golden_x[ACT_GOLDEN_N] = %s;\n\n" % c_array(x32.tolist()))
+    w("static const float act_golden_dy[ACT_GOLDEN_N] = %s;\n\n" % c_array(dy32.tolist()))
+    w("/* y32, dx32: PyTorch in float32; yref, dxref: the definitions in mpmath (40 digits), rounded to float32 */\n")
+    w("static const struct act_golden {\n    const char *name;\n")
+    w("    float y32[ACT_GOLDEN_N], dx32[ACT_GOLDEN_N], yref[ACT_GOLDEN_N], dxref[ACT_GOLDEN_N];\n")
+    w("} act_golden[ACT_GOLDEN_COUNT] = {\n")
+    for name, fn in ACTS:
+        y32, dx32 = run(fn, x32, dy32, torch.float32)
+        y64, dx64 = run(fn, x32, dy32, torch.float64)
+        yref, dxref = exact(name, x32.tolist(), dy32.tolist(), y64, dx64)
+        w('{ "%s",\n' % name)
+        for arr in (y32, dx32, yref, dxref):
+            w(c_array(arr) + ",\n")
+        w("},\n")
+    w("};\n\n#endif\n")
+    out.close()
+
+
+if __name__ == "__main__":
+    main()
