@@ -38,12 +38,15 @@ static double ref_forward(gs_act act, double x)
     }
 }
 
-/* |a - ref| in units of the float spacing at ref (denormal spacing 2^-149 below FLT_MIN) */
+/* |a - ref| in units of the float spacing at ref.  Where ref rounds to a float denormal, the result
+   has only a few significant bits (e.g. x * sigmoid(x) for x = -100): there an absolute error up to
+   2^-140 (512 denormal spacings) counts as 0 ulp and more as infinitely many. */
 static double ulp_err(float a, double ref)
 {
     if (isnan(ref)) return isnan(a) ? 0.0 : INFINITY;
-    if (isinf(ref) || isinf(a)) return (double)a == ref ? 0.0 : INFINITY;
+    if (isinf((float)ref) || isinf(a)) return a == (float)ref ? 0.0 : INFINITY;
     if (isnan(a)) return INFINITY;
+    if (fabs(ref) < 0x1p-126) return fabs((double)a - ref) <= 0x1p-140 ? 0.0 : INFINITY;
     int e;
     frexp(fabs(ref), &e);
     double ulp = ldexp(1.0, (e - 24 < -149 ? -149 : e - 24));
@@ -168,7 +171,7 @@ static void test_finite_differences(void)
             double fd = (f[0] - 8.0 * f[1] + 8.0 * f[2] - f[3]) / (12.0 * h);
             double noise = 6.0 * 0x1p-24 * 8.0 * w / (12.0 * h);   /* a few ulp of each f, through the stencil */
             double d = backward1(act, (float)x, 1.0f);
-            double err = fabs(d - fd), rel = err / fmax(fabs(fd), 1e-3);
+            double err = fabs(d - fd), rel = fabs(fd) >= 1e-2 ? err / fabs(fd) : 0.0;
             checked++;
             if (err > 1e-4 * fabs(fd) + noise + 1e-9) {
                 if (failed++ < 3)
@@ -177,7 +180,7 @@ static void test_finite_differences(void)
             }
             if (rel > worst_rel) worst_rel = rel;
         }
-        fprintf(stderr, "       %-10s %d points, worst relative error vs finite differences %.2e\n",
+        fprintf(stderr, "       %-10s %d points, worst relative error vs finite differences %.2e (where |act'| >= 0.01)\n",
                 gs_act_name(act), checked, worst_rel);
     }
 }
@@ -193,12 +196,17 @@ static void test_backward_vs_deriv_ref(void)
             float x = k < -2000 ? kinks[-2001 - k] : (float)k / 100.0f;
             float dy = 0.75f;
             double ref = dy * gs_act_deriv_ref(act, x);
-            /* sigmoid and tanh derive from the float y: its rounding costs ~2^-24 absolute in 1-y or 1-y^2 */
-            double tol = 4e-7 * fabs(ref) + ((act == GS_ACT_SIGMOID || act == GS_ACT_TANH) ? 3.0 * 0x1p-24 : 1e-30);
+            /* sigmoid and tanh derive from the float y, silu from the float s = sigmoid(x): the rounding of
+               y (or s) near 1 costs ~2^-24 absolute in 1-y, times |x| for silu's x(1-s) */
+            double tol = 4e-7 * fabs(ref) + 1e-30;
+            if (act == GS_ACT_SIGMOID || act == GS_ACT_TANH) tol += 3.0 * 0x1p-24;
+            if (act == GS_ACT_SILU) tol += 3.0 * 0x1p-24 * (1.0 + fabs(x));
             double err = fabs(backward1(act, x, dy) - ref);
             CHECK(err <= tol, "%s'(%.9g): %.9g vs %.9g", gs_act_name(act), x, backward1(act, x, dy), ref);
-            if (err / fmax(fabs(ref), 1e-30) > worst && err > 1e-30) worst = err / fmax(fabs(ref), 1e-30);
+            if (fabs(ref) >= 1e-2 && err / fabs(ref) > worst) worst = err / fabs(ref);
         }
+        fprintf(stderr, "       %-10s backward vs double derivative: worst relative error %.2e (where |act'| >= 0.01)\n",
+                gs_act_name(act), worst);
     }
     CHECK(backward1(GS_ACT_RELU, 0.0f, 1.0f) == 0.0f, "relu'(0) = 0");
     CHECK(backward1(GS_ACT_LEAKY_RELU, 0.0f, 1.0f) == 0.01f, "leaky'(0) = 0.01");
@@ -282,36 +290,41 @@ static int near_or_nan(double a, double b, double atol, double rtol)
 static void test_pytorch_golden(void)
 {
     const double rtol = 2e-6, atol = 1e-37;
-    int torch_off = 0;
+    int torch_off = 0, points = 0;
     for (int g = 0; g < ACT_GOLDEN_COUNT; g++) {
         const struct act_golden *ref = &act_golden[g];
-        gs_act act;
+        gs_act act = GS_ACT_COUNT;
         CHECK(gs_act_from_name(ref->name, &act) == 0, "golden activation %s unknown", ref->name);
-        if (gs_act_from_name(ref->name, &act) != 0) continue;
+        if (act == GS_ACT_COUNT) continue;
+        const int from_y = act == GS_ACT_SIGMOID || act == GS_ACT_TANH;
         float y[ACT_GOLDEN_N], dx[ACT_GOLDEN_N];
         gs_act_forward(act, act_golden_x, y, ACT_GOLDEN_N);
-        /* backward from PyTorch's own y, so sigmoid and tanh see the same y as its autograd did */
+        /* backward from PyTorch's own y, so sigmoid and tanh see the y its autograd saw */
         gs_act_backward(act, act_golden_x, ref->y32, act_golden_dy, dx, ACT_GOLDEN_N, 0);
         for (int i = 0; i < ACT_GOLDEN_N; i++) {
             double x = act_golden_x[i];
-            /* always: the function itself (PyTorch in float64) */
+            points++;
+            /* always: the definition itself */
             CHECK(near_or_nan(y[i], ref->yref[i], atol, rtol), "%s(%.9g) = %.9g, exact %.9g",
                   ref->name, x, y[i], ref->yref[i]);
-            /* PyTorch's float32, except where PyTorch's float32 is itself off its float64 */
+            /* PyTorch's float32, wherever PyTorch's float32 is itself within tolerance of the definition */
             if (near_or_nan(ref->y32[i], ref->yref[i], atol, rtol))
                 CHECK(near_or_nan(y[i], ref->y32[i], atol, rtol), "%s(%.9g) = %.9g, PyTorch float32 %.9g",
                       ref->name, x, y[i], ref->y32[i]);
             else
                 torch_off++;
-            CHECK(near_or_nan(dx[i], ref->dx32[i], atol, rtol), "%s'(%.9g)*%g = %.9g, PyTorch float32 %.9g",
-                  ref->name, x, act_golden_dy[i], dx[i], ref->dx32[i]);
-            if (act != GS_ACT_SIGMOID && act != GS_ACT_TANH)   /* from x: the exact derivative */
+            if (from_y || near_or_nan(ref->dx32[i], ref->dxref[i], atol, rtol))
+                CHECK(near_or_nan(dx[i], ref->dx32[i], atol, rtol), "%s'(%.9g)*%g = %.9g, PyTorch float32 %.9g",
+                      ref->name, x, act_golden_dy[i], dx[i], ref->dx32[i]);
+            else
+                torch_off++;
+            if (!from_y)   /* from x: the exact derivative (from y it inherits y's rounding) */
                 CHECK(near_or_nan(dx[i], ref->dxref[i], atol, rtol), "%s'(%.9g)*%g = %.9g, exact %.9g",
                       ref->name, x, act_golden_dy[i], dx[i], ref->dxref[i]);
         }
     }
-    fprintf(stderr, "       %d golden points where PyTorch float32 is off its own float64 (checked vs float64)\n",
-            torch_off);
+    fprintf(stderr, "       %d points x 11 activations; %d values where PyTorch float32 is off the definition "
+            "by more than the tolerance (checked against the definition only)\n", points / ACT_GOLDEN_COUNT, torch_off);
 }
 
 /* ---- names, deriv_max, saturation ---- */

@@ -606,6 +606,17 @@ static void test_idx_gzip(void)
     write_bytes(tmp_path("tail.gz"), tg, zlen + 5);
     CHECK_ERR(gs_idx_load(ctx, tmp_path("tail.gz"), &x), GS_EFORMAT, "trailing garbage");
     free(tg);
+    /* Output is bounded: 4 MB of zeros (a 4 KB stream) against a 1 MB cap. */
+    unsigned char *zeros = calloc(1, 4 << 20);
+    size_t bl, ol = 0;
+    unsigned char *bomb = gz(zeros, 4 << 20, &bl), *o = NULL;
+    CHECK_ERR(gs_io_gunzip(ctx, bomb, bl, "bomb.gz", 1 << 20, &o, &ol), GS_EFORMAT, "more than 1048576 bytes");
+    CHECK(o == NULL && ol == 0, "untouched");
+    CHECK_EQ_INT(gs_io_gunzip(ctx, bomb, bl, "bomb.gz", 4 << 20, &o, &ol), GS_OK);
+    CHECK(o && ol == (size_t)4 << 20 && memcmp(o, zeros, ol) == 0, "exactly at the cap");
+    free(o);
+    free(bomb);
+    free(zeros);
     /* A valid gzip of a lying IDX: the IDX check still fires, naming the file. */
     dims[0] = 51;
     free(b);

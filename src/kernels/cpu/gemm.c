@@ -137,7 +137,7 @@ static void run_share(gs_gemm_block_fn *fn, int nr, int t, int T, int trans_a, i
     int panels = (N + nr - 1) / nr;
     if (T <= 1) {
         fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    } else if (panels >= T) {
+    } else if (panels >= T && !(SPLITM && M >= N)) {
         int j0 = (int)((long)panels * t / T) * nr, j1 = (int)((long)panels * (t + 1) / T) * nr;
         if (j1 > N) j1 = N;
         if (j0 >= j1) return;
