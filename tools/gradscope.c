@@ -81,6 +81,7 @@ static void print_help(const char *synopsis, const char *about, opt *opts)
         printf("  %-24s %s", left, o->help);
         if (o->def) printf(" (default: %s)", o->def);
         else if (!o->meta) printf(" (default: off)");
+        else if (!strstr(o->help, "(required)")) printf(" (default: none)");
         printf("\n");
     }
     printf("  %-24s %s\n", "--help", "show this help");

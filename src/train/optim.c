@@ -114,7 +114,7 @@ int gs_optim_step(gs_optim *o, int64_t step, float *grad_norm)
     const double norm = sqrt(sum_squares(g, n, threads));
     if (grad_norm) *grad_norm = (float)norm;
     if (!isfinite(norm))
-        return gs_error(o->ctx, GS_ENONFINITE, "optimizer: gradient norm is %g at step %lld", norm, (long long)step);
+        return gs_error(o->ctx, GS_ENONFINITE, "the gradient norm is %g (a NaN or Inf in a gradient)", norm);
     float scale = 1.0f;
     if (c->clip > 0) {
         double coef = c->clip / (norm + 1e-6);   /* torch.nn.utils.clip_grad_norm_ */

@@ -218,7 +218,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         if ((rc = gs_model_loss(m, yb, &loss))) goto done;
         if (!isfinite(loss)) {
             rc = gs_error(ctx, GS_ENONFINITE, "training diverged: loss is %g at step %lld (forward pass); "
-                          "try a smaller --lr or --clip", loss, (long long)step);
+                          "try a smaller --lr or --clip", loss, (long long)step + 1);
             goto done;
         }
         win_correct += count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
@@ -226,7 +226,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         if ((rc = gs_optim_step(opt, step, &gnorm))) {
             char msg[sizeof ctx->errmsg];
             snprintf(msg, sizeof msg, "%s", gs_errmsg(ctx));
-            rc = gs_error(ctx, rc, "training diverged: %s (backward pass)", msg);
+            rc = gs_error(ctx, rc, "training diverged at step %lld: %s (backward pass)", (long long)step + 1, msg);
             goto done;
         }
         step++;

@@ -1,0 +1,423 @@
+/* test_model.c - whole networks through the public API.
+ *
+ * Gradient checks: small mlps (in 5, classes 3, width 6, N 4) of every block form (plain, post, pre),
+ * skip 1 and 2, norm none/batch/layer, ReZero, MSE, eval mode: a sample of elements of every
+ * parameter tensor and the whole input gradient against central differences (in double) of
+ * gs_model_loss over the float forward, with the step chosen per point (see central()); error of an
+ * element (|a - b| - the differences' error bound) / max(|a|, |b|, 1e-3 of the tensor's largest
+ * gradient).  Smooth activations there; relu once, skipping any point
+ * where a step of +-h flips the sign of some pre-activation (read from the model's values).
+ * Then error paths, determinism of init and SGD steps, and the save/load round trip.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "models/model.h"
+
+#define IN 5
+#define CLASSES 3
+#define NB 4     /* samples per batch */
+#define REL_H 1e-3     /* smallest step, relative to max(|v|, 1); see central() */
+#define FLOOR 1e-3     /* of the tensor's scale */
+#ifndef TOL
+#define TOL 1e-2
+#endif
+#define SAMPLES 8      /* elements checked per tensor (all if fewer) */
+
+static uint64_t rng_state;
+static void rng_seed(uint64_t s) { rng_state = s * 0x9E3779B97F4A7C15ULL + 1; }
+static double urand(void)
+{
+    rng_state ^= rng_state >> 12; rng_state ^= rng_state << 25; rng_state ^= rng_state >> 27;
+    return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) * 0x1p-53;
+}
+
+static gs_model_config small_config(int depth, int skip, gs_block block, gs_norm norm, gs_act act)
+{
+    gs_model_config c;
+    gs_model_config_default(&c);
+    c.in_features = IN; c.classes = CLASSES; c.width = 6;
+    c.depth = depth; c.skip = skip; c.block = block; c.norm = norm; c.act = act;
+    return c;
+}
+
+static float loss_at(gs_model *m, const float *x, const int32_t *y)
+{
+    float l = NAN;
+    CHECK_EQ_INT(gs_model_forward(m, x, NB), GS_OK);
+    CHECK_EQ_INT(gs_model_loss(m, y, &l), GS_OK);
+    return l;
+}
+
+/* Pre-activation signs (inputs of the activation nodes) of the last forward: a bit per value. */
+static size_t kink_signs(const gs_model *m, unsigned char *out)
+{
+    size_t k = 0;
+    for (int i = 0; i < m->n_nodes; i++) {
+        const gs_node *n = &m->nodes[i];
+        if (strcmp(n->ops->kind, "activation") != 0 || n->in[0] <= 0) continue;
+        const gs_value *v = &m->values[n->in[0]];
+        for (size_t j = 0; j < (size_t)m->N * (size_t)v->features; j++) {
+            if (out) out[k] = v->data[j] > 0;
+            k++;
+        }
+    }
+    return k;
+}
+
+typedef struct fd_ctx {
+    gs_model *m;
+    const float *x;
+    const int32_t *y;
+    int kinks;                 /* skip points where +-h flips a pre-activation sign */
+    unsigned char *sp, *sm;
+    size_t n_signs;
+    size_t skipped;
+} fd_ctx;
+
+/* Derivative of the loss in v[k] (*out) and a bound on its error (*err); returns 0 (and counts
+ * it) if the point is skipped.  The loss comes back as a float, so a difference carries noise of
+ * ~ulp(L) / h, while a batch norm over 4 samples can bend the loss sharply: no single step suits
+ * every point.  So, as numerical differentiation does: central differences D_j at steps 2^j h
+ * (j = 0..4, h = 1e-3 relative), Richardson combinations R_j = (4 D_j - D_{j+1}) / 3 (the h^2 term
+ * cancels), and of R_0..R_2 the one with the smallest error estimate: noise NOISE |L| / 2^j h plus
+ * truncation |R_j - R_{j+1}|. */
+#define STEPS 5
+#define NOISE 5e-7     /* 4 ulp of the float loss, relative */
+static int central(fd_ctx *f, float *v, size_t k, double *out, double *err)
+{
+    const float v0 = v[k];
+    const double h = REL_H * fmax(fabs(v0), 1.0);
+    double d[STEPS], r[STEPS - 1], L = 0;
+    int flipped = 0;
+    for (int j = 0; j < STEPS; j++) {
+        const float vp = (float)(v0 + ldexp(h, j)), vm = (float)(v0 - ldexp(h, j));
+        v[k] = vp;
+        const double lp = loss_at(f->m, f->x, f->y);
+        if (f->kinks) {
+            kink_signs(f->m, j ? f->sm : f->sp);
+            if (j) flipped |= memcmp(f->sp, f->sm, f->n_signs) != 0;
+        }
+        v[k] = vm;
+        const double lm = loss_at(f->m, f->x, f->y);
+        if (f->kinks) { kink_signs(f->m, f->sm); flipped |= memcmp(f->sp, f->sm, f->n_signs) != 0; }
+        d[j] = (lp - lm) / ((double)vp - (double)vm);
+        L = fmax(L, fmax(fabs(lp), fabs(lm)));
+    }
+    v[k] = v0;
+    if (flipped) { f->skipped++; return 0; }
+    for (int j = 0; j < STEPS - 1; j++) r[j] = (4 * d[j] - d[j + 1]) / 3;
+    *err = INFINITY;
+    for (int j = 0; j < STEPS - 2; j++) {
+        const double e = NOISE * fmax(L, 1.0) / ldexp(h, j) + fabs(r[j] - r[j + 1]);
+        if (e < *err) { *err = e; *out = r[j]; }
+    }
+    return 1;
+}
+
+/* Worst relative error over the sampled elements of one tensor, beyond the differences' own error. */
+static void check_tensor(fd_ctx *f, const char *label, const char *name, float *v, const float *grad,
+                         size_t numel, int all)
+{
+    double scale = 0, worst = 0, at_a = 0, at_b = 0, at_e = 0;
+    size_t at = 0, checked = 0;
+    for (size_t k = 0; k < numel; k++) scale = fmax(scale, fabs(grad[k]));
+    const size_t n = all || numel <= SAMPLES ? numel : SAMPLES;
+    for (size_t s = 0; s < n; s++) {
+        const size_t k = n == numel ? s : s * numel / n + (s * 7) % (numel / n);
+        double b = 0, e = 0;
+        if (!central(f, v, k, &b, &e)) continue;
+        checked++;
+        const double a = grad[k];
+        const double err = fmax(fabs(a - b) - e, 0) / fmax(fmax(fabs(a), fabs(b)), FLOOR * scale);
+        if (!(err <= worst)) { worst = err; at = k; at_a = a; at_b = b; at_e = e; }
+    }
+    CHECK(worst <= TOL && checked > 0, "%s: %s: worst relative error %.3g at [%zu] (analytic %.9g, numeric %.9g "
+          "+- %.3g, scale %.3g, %zu checked)", label, name, worst, at, at_a, at_b, at_e, scale, checked);
+}
+
+typedef struct mcase {
+    const char *label;
+    int depth, skip;
+    gs_block block;
+    gs_norm norm;
+    gs_act act;
+    gs_res_scale res_scale;
+    gs_loss loss;
+    int eval;
+} mcase;
+
+static void gradcheck(const mcase *mc)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_ctx_set_threads(ctx, 1);
+    gs_model_config c = small_config(mc->depth, mc->skip, mc->block, mc->norm, mc->act);
+    c.res_scale = mc->res_scale; c.loss = mc->loss;
+    gs_model *m = NULL;
+    int rc = gs_model_create(ctx, &c, NB, &m);
+    CHECK(rc == GS_OK, "%s: create: %s", mc->label, gs_errmsg(ctx));
+    if (rc) { gs_ctx_free(ctx); return; }
+    CHECK_EQ_INT(gs_model_init(m, 7), GS_OK);
+    /* move every parameter off its initial value (biases 0, norm weights 1, alphas 0) */
+    rng_seed(100);
+    for (int i = 0; i < gs_model_n_tensors(m); i++) {
+        const gs_tensor_info *t = gs_model_tensor(m, i);
+        for (size_t k = 0; k < t->numel; k++) {
+            if (!t->trainable) t->data[k] = strstr(t->name, "var") ? (float)(0.5 + urand()) : (float)(urand() - 0.5);
+            else if (strncmp(t->name, "alphas.", 7) == 0) t->data[k] = (float)(0.5 + 0.2 * urand());
+            else t->data[k] += (float)(0.4 * (urand() - 0.5));
+        }
+    }
+    float x[NB * IN];
+    int32_t y[NB] = { 0, 2, 1, 2 };
+    for (int k = 0; k < NB * IN; k++) x[k] = (float)(4 * urand() - 2);
+
+    gs_model_set_training(m, !mc->eval);
+    gs_model_set_input_grad(m, 1);
+    gs_model_zero_grad(m);
+    loss_at(m, x, y);
+    CHECK_EQ_INT(gs_model_backward(m), GS_OK);
+    size_t np;
+    const float *grads = gs_model_grads(m, &np);
+    float *g = malloc(np * sizeof *g);
+    memcpy(g, grads, np * sizeof *g);
+    float dx[NB * IN];
+    CHECK(gs_model_input_grad(m) != NULL, "%s: no input gradient", mc->label);
+    if (gs_model_input_grad(m)) memcpy(dx, gs_model_input_grad(m), sizeof dx);
+
+    fd_ctx f = { m, x, y, mc->act == GS_ACT_RELU, NULL, NULL, 0, 0 };
+    if (f.kinks) {
+        f.n_signs = kink_signs(m, NULL);
+        f.sp = malloc(f.n_signs); f.sm = malloc(f.n_signs);
+    }
+    for (int i = 0; i < gs_model_n_tensors(m); i++) {
+        const gs_tensor_info *t = gs_model_tensor(m, i);
+        if (!t->trainable) continue;
+        check_tensor(&f, mc->label, t->name, t->data, g + (t->grad - grads), t->numel, 0);
+    }
+    check_tensor(&f, mc->label, "input", x, dx, NB * IN, 1);
+    if (f.kinks) {
+        CHECK(f.skipped < 40, "%s: %zu points skipped near kinks", mc->label, f.skipped);
+        free(f.sp); free(f.sm);
+    }
+    free(g);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+}
+
+static const mcase cases[] = {
+    { "plain tanh", 2, 0, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_TANH, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+    { "plain gelu batch", 2, 0, GS_BLOCK_POST, GS_NORM_BATCH, GS_ACT_GELU, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+    { "plain silu layer", 2, 0, GS_BLOCK_POST, GS_NORM_LAYER, GS_ACT_SILU, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+    { "plain softplus batch eval", 2, 0, GS_BLOCK_POST, GS_NORM_BATCH, GS_ACT_SOFTPLUS, GS_RES_SCALE_NONE, GS_LOSS_CE, 1 },
+    { "post skip 1 softplus", 2, 1, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_SOFTPLUS, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+    { "post skip 2 elu batch", 4, 2, GS_BLOCK_POST, GS_NORM_BATCH, GS_ACT_ELU, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+    { "post skip 2 tanh layer rezero", 4, 2, GS_BLOCK_POST, GS_NORM_LAYER, GS_ACT_TANH, GS_RES_SCALE_REZERO, GS_LOSS_CE, 0 },
+    { "post skip 1 gelu batch rezero", 2, 1, GS_BLOCK_POST, GS_NORM_BATCH, GS_ACT_GELU, GS_RES_SCALE_REZERO, GS_LOSS_CE, 0 },
+    { "pre skip 1 gelu batch", 2, 1, GS_BLOCK_PRE, GS_NORM_BATCH, GS_ACT_GELU, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+    { "pre skip 2 silu layer", 4, 2, GS_BLOCK_PRE, GS_NORM_LAYER, GS_ACT_SILU, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+    { "pre skip 2 softplus none rezero", 2, 2, GS_BLOCK_PRE, GS_NORM_NONE, GS_ACT_SOFTPLUS, GS_RES_SCALE_REZERO, GS_LOSS_CE, 0 },
+    { "pre skip 1 elu batch eval", 2, 1, GS_BLOCK_PRE, GS_NORM_BATCH, GS_ACT_ELU, GS_RES_SCALE_NONE, GS_LOSS_CE, 1 },
+    { "post skip 1 tanh layer mse", 2, 1, GS_BLOCK_POST, GS_NORM_LAYER, GS_ACT_TANH, GS_RES_SCALE_NONE, GS_LOSS_MSE, 0 },
+    { "plain silu mse", 1, 0, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_SILU, GS_RES_SCALE_NONE, GS_LOSS_MSE, 0 },
+    { "post skip 2 relu batch (kinks skipped)", 4, 2, GS_BLOCK_POST, GS_NORM_BATCH, GS_ACT_RELU, GS_RES_SCALE_NONE, GS_LOSS_CE, 0 },
+};
+
+
+/* ---- error paths ---- */
+static void expect_create_fails(gs_model_config c, const char *option)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model *m = (gs_model *)&m;   /* must stay untouched */
+    gs_model *keep = m;
+    CHECK_EQ_INT(gs_model_create(ctx, &c, 4, &m), GS_EINVAL);
+    CHECK(m == keep, "output pointer changed on failure");
+    CHECK(strstr(gs_errmsg(ctx), option) != NULL, "message '%s' does not name %s", gs_errmsg(ctx), option);
+    gs_ctx_free(ctx);
+}
+
+static void test_bad_configs(void)
+{
+    gs_model_config c = small_config(3, 2, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_RELU);
+    expect_create_fails(c, "skip");                                   /* depth 3 not a multiple of 2 */
+    c = small_config(0, 1, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_RELU);
+    expect_create_fails(c, "skip");                                   /* residual blocks need layers */
+    c = small_config(2, 0, GS_BLOCK_PRE, GS_NORM_NONE, GS_ACT_RELU);
+    expect_create_fails(c, "block");                                  /* pre without skip */
+    c = small_config(2, 0, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_RELU);
+    c.res_scale = GS_RES_SCALE_REZERO;
+    expect_create_fails(c, "rezero");
+    c = small_config(2, 0, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_RELU);
+    c.width = 0;
+    expect_create_fails(c, "width");
+    c = small_config(2, -1, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_RELU);
+    expect_create_fails(c, "skip");
+    c = small_config(2, 0, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_RELU);
+    strcpy(c.family, "transformer");
+    expect_create_fails(c, "transformer");
+
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model *m = NULL;
+    c = small_config(2, 0, GS_BLOCK_POST, GS_NORM_NONE, GS_ACT_RELU);
+    CHECK_EQ_INT(gs_model_create(ctx, &c, 0, &m), GS_EINVAL);
+    CHECK(m == NULL, "model returned for max_batch 0");
+    gs_model_free(NULL);
+    gs_ctx_free(ctx);
+}
+
+static void test_bad_calls(void)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model_config c = small_config(2, 1, GS_BLOCK_POST, GS_NORM_BATCH, GS_ACT_RELU);
+    gs_model *m = NULL;
+    CHECK_EQ_INT(gs_model_create(ctx, &c, NB, &m), GS_OK);
+    if (!m) { gs_ctx_free(ctx); return; }
+    gs_model_init(m, 1);
+    float x[(NB + 1) * IN] = { 0 }, loss;
+    int32_t y[NB] = { 0, 1, 2, 0 };
+    for (int k = 0; k < (NB + 1) * IN; k++) x[k] = (float)(k % 7) - 3;
+    /* backward before any loss */
+    CHECK_EQ_INT(gs_model_backward(m), GS_EINVAL);
+    CHECK_EQ_INT(gs_model_loss(m, y, &loss), GS_EINVAL);
+    CHECK_EQ_INT(gs_model_forward(m, x, NB + 1), GS_ESHAPE);
+    CHECK(strstr(gs_errmsg(ctx), "5") != NULL, "message '%s' does not give the batch", gs_errmsg(ctx));
+    CHECK_EQ_INT(gs_model_forward(m, x, 0), GS_ESHAPE);
+    CHECK_EQ_INT(gs_model_forward(m, x, 1), GS_ESHAPE);   /* batch norm in training needs 2 samples */
+    CHECK_EQ_INT(gs_model_forward(m, x, NB), GS_OK);
+    CHECK_EQ_INT(gs_model_backward(m), GS_EINVAL);         /* forward, but no loss yet */
+    y[2] = CLASSES;
+    CHECK_EQ_INT(gs_model_loss(m, y, &loss), GS_EINVAL);
+    CHECK(strstr(gs_errmsg(ctx), "label") != NULL, "message '%s' does not mention the label", gs_errmsg(ctx));
+    y[2] = -1;
+    CHECK_EQ_INT(gs_model_loss(m, y, &loss), GS_EINVAL);
+    CHECK_EQ_INT(gs_model_backward(m), GS_EINVAL);         /* the failed loss is not a loss */
+    y[2] = 2;
+    CHECK_EQ_INT(gs_model_loss(m, y, &loss), GS_OK);
+    CHECK_EQ_INT(gs_model_backward(m), GS_OK);
+    CHECK(gs_model_input_grad(m) == NULL, "input gradient without gs_model_set_input_grad");
+    gs_model_set_training(m, 0);
+    CHECK_EQ_INT(gs_model_forward(m, x, 1), GS_OK);        /* eval mode: one sample is fine */
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+}
+
+/* ---- determinism: same seed, same parameters, same losses over 3 SGD steps ---- */
+static void train3(gs_ctx *ctx, gs_model *m, const float *x, const int32_t *y, float *losses)
+{
+    gs_optim_config oc;
+    gs_optim_config_default(&oc);
+    oc.kind = GS_OPTIM_SGD; oc.lr = 0.1f; oc.momentum = 0.9f;
+    gs_optim *o = NULL;
+    CHECK_EQ_INT(gs_optim_create(ctx, m, &oc, &o), GS_OK);
+    if (!o) return;
+    gs_model_set_training(m, 1);
+    for (int s = 0; s < 3; s++) {
+        gs_model_zero_grad(m);
+        CHECK_EQ_INT(gs_model_forward(m, x, NB), GS_OK);
+        CHECK_EQ_INT(gs_model_loss(m, y, &losses[s]), GS_OK);
+        CHECK_EQ_INT(gs_model_backward(m), GS_OK);
+        CHECK_EQ_INT(gs_optim_step(o, s, NULL), GS_OK);
+    }
+    gs_optim_free(o);
+}
+
+static int same_tensors(const gs_model *a, const gs_model *b)
+{
+    if (gs_model_n_tensors(a) != gs_model_n_tensors(b)) return 0;
+    for (int i = 0; i < gs_model_n_tensors(a); i++) {
+        const gs_tensor_info *ta = gs_model_tensor(a, i), *tb = gs_model_tensor(b, i);
+        if (strcmp(ta->name, tb->name) || ta->numel != tb->numel ||
+            memcmp(ta->data, tb->data, ta->numel * sizeof(float)))
+            return 0;
+    }
+    return 1;
+}
+
+static void test_determinism(void)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model_config c = small_config(4, 2, GS_BLOCK_POST, GS_NORM_BATCH, GS_ACT_RELU);
+    gs_model *a = NULL, *b = NULL, *d = NULL;
+    CHECK_EQ_INT(gs_model_create(ctx, &c, NB, &a), GS_OK);
+    CHECK_EQ_INT(gs_model_create(ctx, &c, NB, &b), GS_OK);
+    CHECK_EQ_INT(gs_model_create(ctx, &c, NB, &d), GS_OK);
+    if (!a || !b || !d) goto done;
+    gs_model_init(a, 1234); gs_model_init(b, 1234); gs_model_init(d, 1235);
+    CHECK(same_tensors(a, b), "seed 1234 twice gives different parameters");
+    CHECK(!same_tensors(a, d), "seeds 1234 and 1235 give the same parameters");
+    float x[NB * IN], la[3], lb[3];
+    int32_t y[NB] = { 2, 0, 1, 1 };
+    rng_seed(5);
+    for (int k = 0; k < NB * IN; k++) x[k] = (float)(2 * urand() - 1);
+    train3(ctx, a, x, y, la);
+    train3(ctx, b, x, y, lb);
+    CHECK(memcmp(la, lb, sizeof la) == 0, "losses differ: %.9g %.9g %.9g vs %.9g %.9g %.9g",
+          la[0], la[1], la[2], lb[0], lb[1], lb[2]);
+    CHECK(la[2] != la[0], "three SGD steps did not change the loss (%.9g)", la[0]);
+    CHECK(same_tensors(a, b), "parameters differ after 3 identical SGD steps");
+done:
+    gs_model_free(a); gs_model_free(b); gs_model_free(d);
+    gs_ctx_free(ctx);
+}
+
+/* ---- save + load: same config, tensors and logits ---- */
+static void test_save_load(void)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model_config c = small_config(2, 1, GS_BLOCK_PRE, GS_NORM_BATCH, GS_ACT_GELU);
+    c.res_scale = GS_RES_SCALE_REZERO; c.loss = GS_LOSS_MSE;
+    gs_model *a = NULL, *b = NULL;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/gs_test_model_%d.safetensors", (int)getpid());
+    CHECK_EQ_INT(gs_model_create(ctx, &c, NB, &a), GS_OK);
+    if (!a) goto done;
+    gs_model_init(a, 99);
+    float x[NB * IN], la[3];
+    int32_t y[NB] = { 1, 0, 2, 1 };
+    rng_seed(6);
+    for (int k = 0; k < NB * IN; k++) x[k] = (float)(2 * urand() - 1);
+    train3(ctx, a, x, y, la);              /* alphas and running statistics off their initial values */
+    int rc = gs_model_save(ctx, a, path);
+    CHECK(rc == GS_OK, "save: %s", gs_errmsg(ctx));
+    rc = gs_model_load(ctx, path, NB, &b);
+    CHECK(rc == GS_OK, "load: %s", gs_errmsg(ctx));
+    if (!b) goto done;
+    char ja[1024], jb[1024];
+    gs_model_config_to_json(gs_model_get_config(a), ja, sizeof ja);
+    gs_model_config_to_json(gs_model_get_config(b), jb, sizeof jb);
+    CHECK(strcmp(ja, jb) == 0, "config %s came back as %s", ja, jb);
+    CHECK(same_tensors(a, b), "tensors differ after save + load");
+    for (int train = 0; train < 2; train++) {
+        gs_model_set_training(a, train); gs_model_set_training(b, train);
+        CHECK_EQ_INT(gs_model_forward(a, x, NB), GS_OK);
+        CHECK_EQ_INT(gs_model_forward(b, x, NB), GS_OK);
+        CHECK(memcmp(gs_model_logits(a), gs_model_logits(b), NB * CLASSES * sizeof(float)) == 0,
+              "%s-mode logits differ after save + load", train ? "train" : "eval");
+    }
+    gs_model *z = NULL;
+    CHECK_EQ_INT(gs_model_load(ctx, "/nonexistent/gs_model.safetensors", NB, &z), GS_ENOTFOUND);
+    CHECK(z == NULL, "model returned for a missing file");
+done:
+    unlink(path);
+    gs_model_free(a); gs_model_free(b);
+    gs_ctx_free(ctx);
+}
+
+int main(void)
+{
+    /* one test per gradient-check case, named after it */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        t_cur_name = cases[i].label; t_cur_failed = 0;
+        gradcheck(&cases[i]);
+        if (t_cur_failed) { t_failed++; fprintf(stderr, "FAIL gradcheck %s\n", cases[i].label); }
+        else { t_passed++; fprintf(stderr, "ok   gradcheck %s\n", cases[i].label); }
+    }
+    RUN(test_bad_configs);
+    RUN(test_bad_calls);
+    RUN(test_determinism);
+    RUN(test_save_load);
+    return FINISH();
+}
