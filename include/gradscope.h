@@ -241,6 +241,35 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
 /* Eval-mode loss and accuracy over a whole dataset in batches. */
 int gs_evaluate(gs_ctx *ctx, gs_model *m, const gs_dataset *d, int batch, float *loss, float *acc);
 
+/* ---- instruments (DESIGN.md §2) ---- */
+/* One step's statistics as named scalars with TensorBoard-style tags:
+ * grad_norm/<param>, param_norm/<param>, update_ratio/<param>,
+ * act_grad_norm/<layer>, act_mean/<layer>, act_std/<layer>,
+ * saturated/<layer> (saturating activations), norm_ratio/block.<b>
+ * (residual nets), and, at initialisation and every epoch end,
+ * dead/<layer> (relu family).  Norms are of this process's batch (local). */
+typedef struct gs_probe_stats {
+    int64_t step;            /* global step (1-based: after this many updates) */
+    int n;
+    const char *const *tags;
+    const float *values;
+} gs_probe_stats;
+typedef void (*gs_probe_fn)(void *user, const gs_probe_stats *s);
+typedef struct gs_probe gs_probe;
+/* Instruments for m; tags are fixed at creation. */
+int gs_probe_create(gs_ctx *ctx, gs_model *m, gs_probe **out);
+void gs_probe_free(gs_probe *p);
+/* After gs_model_backward: activation statistics and norm ratios. */
+int gs_probe_collect(gs_probe *p);
+/* Per-parameter statistics from gs_optim_step_probe (below). */
+int gs_probe_stats_view(gs_probe *p, int64_t step, gs_probe_stats *out);
+/* Dead-unit fractions over up to n_samples samples of x (batch statistics,
+ * running averages untouched); fills dead/<layer>.  GS_OK if m has none. */
+int gs_probe_dead_units(gs_probe *p, const float *x, int64_t n_samples, int64_t features);
+/* The optimizer step, also filling the probe's per-parameter statistics
+ * (gradient norm before clipping, parameter norm, update ratio). */
+int gs_optim_step_probe(gs_optim *o, int64_t step, float *grad_norm, gs_probe *p);
+
 /* ---- checkpoints (safetensors, PyTorch names) ---- */
 /* Save parameters, buffers and config (no optimizer state). */
 int gs_model_save(gs_ctx *ctx, gs_model *m, const char *path);

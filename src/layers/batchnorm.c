@@ -73,6 +73,7 @@ static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float
             float var = s->f2[c] / (float)N;
             s->mean[c] = s->f1[c];
             s->rstd[c] = 1.0f / sqrtf(var + s->eps);
+            if (e->freeze_stats) continue;
             rmean[c] = (1.0f - s->momentum) * rmean[c] + s->momentum * s->f1[c];
             rvar[c] = (1.0f - s->momentum) * rvar[c] + s->momentum * (N > 1 ? s->f2[c] / (float)(N - 1) : var);
         }
@@ -100,6 +101,7 @@ static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float
             double var = sq[c] / M;
             s->mean[c] = (float)sum[c];
             s->rstd[c] = (float)(1.0 / sqrt(var + s->eps));
+            if (e->freeze_stats) continue;
             rmean[c] = (1.0f - s->momentum) * rmean[c] + s->momentum * (float)sum[c];
             rvar[c] = (1.0f - s->momentum) * rvar[c] + s->momentum * (float)(M > 1 ? sq[c] / (M - 1) : var);
         }

@@ -21,6 +21,7 @@ typedef struct gs_exec {
     int threads;
     int N;                 /* samples in this batch */
     int training;          /* batch statistics + running averages */
+    int freeze_stats;      /* with training: leave the running averages alone */
     int accumulate;        /* parameter gradients: += (1) or = (0) */
     float *params;         /* flat parameter block */
     float *grads;          /* flat gradient block, same layout */

@@ -126,40 +126,51 @@ int gs_mlp_build(gs_model *m)
     rc = h < 0 ? h : GS_OK;
     const size_t none = GS_NO_OFFSET;
 #define W2(...) do { int r_ = wire(__VA_ARGS__); if (r_ < 0) { rc = r_; goto done; } h = r_; } while (0)
+#define POINT(...) do { snprintf(name, sizeof name, __VA_ARGS__); \
+                        if ((rc = gs_model_add_point(m, name))) goto done; } while (0)
+#define BOUNDARY(v) do { if ((rc = gs_model_add_block_boundary(m, v))) goto done; } while (0)
     W2(m, h, -1, W, 'L', &stem, c->in_features, none);
     W2(m, h, -1, W, 'A', &stem, W, none);
+    POINT("stem");
     if (T == 0) {
         for (int i = 0; i < D; i++) {
             W2(m, h, -1, W, 'L', &L[i], W, none);
             if (has_norm) W2(m, h, -1, W, 'N', &L[i], W, none);
             W2(m, h, -1, W, 'A', &L[i], W, none);
+            POINT("layers.%d", i);
         }
     } else {
         for (int b = 0; b < n_blocks; b++) {
             const int x = h;
+            BOUNDARY(x);
             const size_t a = c->res_scale == GS_RES_SCALE_REZERO ? alpha[b] : none;
             for (int j = b * T; j < (b + 1) * T; j++) {
                 const int last = j == (b + 1) * T - 1;
                 if (c->block == GS_BLOCK_POST) {
                     W2(m, h, -1, W, 'L', &L[j], W, none);
                     if (has_norm) W2(m, h, -1, W, 'N', &L[j], W, none);
-                    if (!last) W2(m, h, -1, W, 'A', &L[j], W, none);
+                    if (!last) { W2(m, h, -1, W, 'A', &L[j], W, none); POINT("layers.%d", j); }
                 } else {
                     if (has_norm) W2(m, h, -1, W, 'N', &L[j], W, none);
                     W2(m, h, -1, W, 'A', &L[j], W, none);
+                    POINT("layers.%d.in", j);
                     W2(m, h, -1, W, 'L', &L[j], W, none);
                 }
             }
             W2(m, x, h, W, '+', NULL, W, a);
-            if (c->block == GS_BLOCK_POST) W2(m, h, -1, W, 'A', NULL, W, none);
+            if (c->block == GS_BLOCK_POST) { W2(m, h, -1, W, 'A', NULL, W, none); POINT("layers.%d", (b + 1) * T - 1); }
         }
+        BOUNDARY(h);
         if (c->block == GS_BLOCK_PRE) {
             if (final_norm) W2(m, h, -1, W, 'N', &fin, W, none);
             W2(m, h, -1, W, 'A', NULL, W, none);
+            POINT("final");
         }
     }
     W2(m, h, -1, c->classes, 'L', &head, W, none);
 #undef W2
+#undef POINT
+#undef BOUNDARY
 done:
     free(L); free(alpha);
     return rc;

@@ -5,6 +5,7 @@
  * max_batch samples.  A step allocates nothing.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "models/model.h"
@@ -69,6 +70,30 @@ gs_node *gs_model_add_node(gs_model *m, int in0, int in1, int out)
     return x;
 }
 
+int gs_model_add_point(gs_model *m, const char *name)
+{
+    gs_act_point *p = grow(m->points, &m->cap_points, m->n_points + 1, sizeof *p);
+    if (!p) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    m->points = p;
+    gs_act_point *q = &p[m->n_points++];
+    const gs_node *n = &m->nodes[m->n_nodes - 1];
+    snprintf(q->name, sizeof q->name, "%s", name);
+    q->node = m->n_nodes - 1;
+    q->pre = n->in[0];
+    q->out = n->out;
+    q->act = m->cfg.act;
+    return GS_OK;
+}
+
+int gs_model_add_block_boundary(gs_model *m, int v)
+{
+    int *b = grow(m->block_in, &m->cap_block_in, m->n_block_in + 1, sizeof *b);
+    if (!b) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    m->block_in = b;
+    b[m->n_block_in++] = v;
+    return GS_OK;
+}
+
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name)
 {
     for (int i = 0; i < m->n_tensors; i++)
@@ -128,7 +153,7 @@ void gs_model_free(gs_model *m)
     for (int i = 0; i < m->n_nodes; i++)
         if (m->nodes[i].ops && m->nodes[i].ops->free_state) m->nodes[i].ops->free_state(m->nodes[i].state);
     for (int i = 0; i < m->n_tensors; i++) free((char *)m->tensors[i].info.name);
-    free(m->tensors); free(m->nodes); free(m->values);
+    free(m->tensors); free(m->nodes); free(m->values); free(m->points); free(m->block_in);
     free(m->params); free(m->grads); free(m->buffers); free(m->arena);
     free(m);
 }
@@ -182,7 +207,7 @@ size_t gs_model_n_params(const gs_model *m)
 static void exec_init(gs_model *m, gs_exec *e)
 {
     e->be = m->be; e->threads = gs_ctx_threads(m->ctx); e->N = m->N;
-    e->training = m->training; e->accumulate = m->accumulate;
+    e->training = m->training; e->freeze_stats = m->freeze_stats; e->accumulate = m->accumulate;
     e->params = m->params; e->grads = m->grads; e->buffers = m->buffers;
 }
 

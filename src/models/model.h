@@ -27,11 +27,21 @@ typedef struct gs_value {
     float *data, *grad;      /* (max_batch, features) in the arena */
 } gs_value;
 
+/* An activation the instruments watch: "layers.3" names the hidden layer
+ * whose output it is (DESIGN.md §2: h_l). */
+typedef struct gs_act_point {
+    char name[48];
+    int node;                /* the activation node */
+    int pre, out;            /* value ids: pre-activation and h_l */
+    gs_act act;
+} gs_act_point;
+
 struct gs_model {
     gs_ctx *ctx;
     gs_model_config cfg;
     int max_batch, N;
     int training, input_grad, accumulate;
+    int freeze_stats;        /* batch statistics without moving running averages */
     const gs_backend *be;
 
     gs_tensor_slot *tensors; int n_tensors, cap_tensors;
@@ -41,6 +51,9 @@ struct gs_model {
     gs_node *nodes; int n_nodes, cap_nodes;
     gs_value *values; int n_values, cap_values;
     float *arena;
+
+    gs_act_point *points; int n_points, cap_points;
+    int *block_in; int n_block_in, cap_block_in;  /* x_0 .. x_n of the residual blocks */
 
     const float *input;
     float loss;
@@ -55,6 +68,11 @@ int gs_model_add_tensor(gs_model *m, const char *name, gs_role role, int ndim,
 int gs_model_add_value(gs_model *m, int64_t features);
 /* Append a node slot (zeroed, in[1] = -1); NULL when out of memory. */
 gs_node *gs_model_add_node(gs_model *m, int in0, int in1, int out);
+/* Name the activation node just added as the output of layer `name`. */
+int gs_model_add_point(gs_model *m, const char *name);
+/* Record value v as the input of the next residual block (x_b); the last
+ * call records the output of the last block. */
+int gs_model_add_block_boundary(gs_model *m, int v);
 /* Allocate the blocks and the arena, set accumulate flags. */
 int gs_model_finish(gs_model *m);
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "models/model.h"
+#include "probe/probe.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 struct gs_optim {
     gs_ctx *ctx;
@@ -13,6 +17,10 @@ struct gs_optim {
     gs_optim_config cfg;
     float *m1, *m2;      /* momentum / exp_avg, exp_avg_sq */
     int64_t t;           /* updates taken (Adam's bias correction, SGD's first step) */
+    int n_train;         /* trainable tensors */
+    size_t *off, *len;   /* (n_train) their ranges in the flat block */
+    int max_threads;
+    double *partial;     /* (max_threads x n_train x 3): Σg², Σp², Σ(Δp)² per thread */
 };
 
 void gs_optim_config_default(gs_optim_config *oc)
@@ -62,7 +70,17 @@ int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_opti
     o->ctx = ctx; o->model = m; o->cfg = *oc;
     o->m1 = calloc(n ? n : 1, sizeof *o->m1);
     o->m2 = calloc(n ? n : 1, sizeof *o->m2);
-    if (!o->m1 || !o->m2) { gs_optim_free(o); return gs_error(ctx, GS_ENOMEM, "optimizer: out of memory"); }
+    for (int i = 0; i < m->n_tensors; i++) o->n_train += m->tensors[i].info.trainable;
+    o->max_threads = gs_ctx_threads(ctx);
+    o->off = calloc((size_t)o->n_train + 1, sizeof *o->off);
+    o->len = calloc((size_t)o->n_train + 1, sizeof *o->len);
+    o->partial = calloc((size_t)o->max_threads * (size_t)(o->n_train + 1) * 3, sizeof *o->partial);
+    if (!o->m1 || !o->m2 || !o->off || !o->len || !o->partial) {
+        gs_optim_free(o);
+        return gs_error(ctx, GS_ENOMEM, "optimizer: out of memory");
+    }
+    for (int i = 0, k = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].info.trainable) { o->off[k] = m->tensors[i].offset; o->len[k] = m->tensors[i].info.numel; k++; }
     *out = o;
     return GS_OK;
 }
@@ -70,7 +88,7 @@ int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_opti
 void gs_optim_free(gs_optim *o)
 {
     if (!o) return;
-    free(o->m1); free(o->m2); free(o);
+    free(o->m1); free(o->m2); free(o->off); free(o->len); free(o->partial); free(o);
 }
 
 float gs_optim_lr(const gs_optim *o, int64_t step)
@@ -102,40 +120,27 @@ static double sum_squares(const float *g, size_t n, int threads)
     return s;
 }
 
-int gs_optim_step(gs_optim *o, int64_t step, float *grad_norm)
+/* Update elements [lo, hi) of the flat block; return Σg², Σp², Σ(Δp)²
+ * (g before clipping, p before the update) in acc[0..2]. */
+static void update_range(gs_optim *o, size_t lo, size_t hi, float lr, float scale, double *acc)
 {
-    size_t n;
-    float *p = gs_model_params(o->model, &n);
-    float *g = gs_model_grads(o->model, NULL);
-    const int threads = gs_ctx_threads(o->ctx);
+    float *p = o->model->params, *g = o->model->grads, *m1 = o->m1, *m2 = o->m2;
     const gs_optim_config *c = &o->cfg;
-    const float lr = gs_optim_lr(o, step), wd = c->weight_decay;
-
-    const double norm = sqrt(sum_squares(g, n, threads));
-    if (grad_norm) *grad_norm = (float)norm;
-    if (!isfinite(norm))
-        return gs_error(o->ctx, GS_ENONFINITE, "the gradient norm is %g (a NaN or Inf in a gradient)", norm);
-    float scale = 1.0f;
-    if (c->clip > 0) {
-        double coef = c->clip / (norm + 1e-6);   /* torch.nn.utils.clip_grad_norm_ */
-        if (coef < 1.0) scale = (float)coef;
-    }
-    o->t++;
-    float *m1 = o->m1, *m2 = o->m2;
-    const long long N = (long long)n;
+    const float wd = c->weight_decay;
+    double sg = 0, sp = 0, sd = 0;
     if (c->kind == GS_OPTIM_SGD) {
         const float mu = c->momentum;
         const int first = o->t == 1, nesterov = c->nesterov;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
-#endif
-        for (long long i = 0; i < N; i++) {
-            float d = g[i] * scale + wd * p[i];
+        for (size_t i = lo; i < hi; i++) {
+            const float p0 = p[i];
+            float d = g[i] * scale + wd * p0;
             if (mu != 0) {
                 m1[i] = first ? d : mu * m1[i] + d;
                 d = nesterov ? d + mu * m1[i] : m1[i];
             }
-            p[i] -= lr * d;
+            const float p1 = p0 - lr * d;
+            p[i] = p1;
+            sg += (double)g[i] * g[i]; sp += (double)p0 * p0; sd += (double)(p1 - p0) * (p1 - p0);
         }
     } else {
         const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
@@ -143,18 +148,83 @@ int gs_optim_step(gs_optim *o, int64_t step, float *grad_norm)
         const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
         const int adamw = c->kind == GS_OPTIM_ADAMW;
         const float decay = adamw ? 1.0f - lr * wd : 1.0f, l2 = adamw ? 0.0f : wd;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)
-#endif
-        for (long long i = 0; i < N; i++) {
-            const float d = g[i] * scale + l2 * p[i];
-            p[i] *= decay;
+        for (size_t i = lo; i < hi; i++) {
+            const float p0 = p[i];
+            const float d = g[i] * scale + l2 * p0;
+            float p1 = p0 * decay;
             m1[i] = b1 * m1[i] + (1.0f - b1) * d;
             m2[i] = b2 * m2[i] + (1.0f - b2) * d * d;
-            p[i] -= step_size * m1[i] / (sqrtf(m2[i]) / bc2_sqrt + eps);
+            p1 -= step_size * m1[i] / (sqrtf(m2[i]) / bc2_sqrt + eps);
+            p[i] = p1;
+            sg += (double)g[i] * g[i]; sp += (double)p0 * p0; sd += (double)(p1 - p0) * (p1 - p0);
         }
     }
+    acc[0] += sg; acc[1] += sp; acc[2] += sd;
+}
+
+int gs_optim_step_probe(gs_optim *o, int64_t step, float *grad_norm, gs_probe *probe)
+{
+    size_t n;
+    gs_model_params(o->model, &n);
+    const float *g = gs_model_grads(o->model, NULL);
+    int threads = gs_ctx_threads(o->ctx);
+    if (threads > o->max_threads) threads = o->max_threads;
+    if (n < 65536) threads = 1;
+    const gs_optim_config *c = &o->cfg;
+    const float lr = gs_optim_lr(o, step);
+    float scale = 1.0f;
+    if (c->clip > 0) {
+        /* Clipping needs the global norm before any update: one extra pass. */
+        const double norm = sqrt(sum_squares(g, n, threads));
+        if (!isfinite(norm))
+            return gs_error(o->ctx, GS_ENONFINITE, "the gradient norm is %g (a NaN or Inf in a gradient)", norm);
+        const double coef = c->clip / (norm + 1e-6);   /* torch.nn.utils.clip_grad_norm_ */
+        if (coef < 1.0) scale = (float)coef;
+    }
+    o->t++;
+    const int K = o->n_train;
+    memset(o->partial, 0, (size_t)threads * (size_t)K * 3 * sizeof *o->partial);
+    const size_t total = o->off[K - 1] + o->len[K - 1];
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        /* Each thread a contiguous range, cut at 16-float boundaries. */
+        const size_t lo = (total * (size_t)tid / (size_t)threads) & ~(size_t)15;
+        const size_t hi = tid == threads - 1 ? total : (total * (size_t)(tid + 1) / (size_t)threads) & ~(size_t)15;
+        double *acc = o->partial + (size_t)tid * (size_t)K * 3;
+        for (int k = 0; k < K; k++) {
+            const size_t a = o->off[k] > lo ? o->off[k] : lo;
+            const size_t b = o->off[k] + o->len[k] < hi ? o->off[k] + o->len[k] : hi;
+            if (a < b) update_range(o, a, b, lr, scale, acc + 3 * k);
+        }
+    }
+    double g2 = 0;
+    float *slots = gs_probe_param_slots(probe);
+    for (int k = 0; k < K; k++) {
+        double s[3] = { 0, 0, 0 };
+        for (int t = 0; t < threads; t++)
+            for (int j = 0; j < 3; j++) s[j] += o->partial[((size_t)t * (size_t)K + (size_t)k) * 3 + (size_t)j];
+        g2 += s[0];
+        if (slots) {
+            slots[3 * k] = (float)sqrt(s[0]);
+            slots[3 * k + 1] = (float)sqrt(s[1]);
+            slots[3 * k + 2] = s[1] > 0 ? (float)sqrt(s[2] / s[1]) : (s[2] > 0 ? INFINITY : 0.0f);
+        }
+    }
+    if (grad_norm) *grad_norm = (float)sqrt(g2);
+    if (!isfinite(g2))
+        return gs_error(o->ctx, GS_ENONFINITE, "the gradient norm is %g (a NaN or Inf in a gradient)", sqrt(g2));
     return GS_OK;
+}
+
+int gs_optim_step(gs_optim *o, int64_t step, float *grad_norm)
+{
+    return gs_optim_step_probe(o, step, grad_norm, NULL);
 }
 
 float *gs_optim_state(gs_optim *o, int which, size_t *n)

@@ -19,7 +19,7 @@
 #endif
 
 /* Below this many multiply-adds a second thread costs more than it saves. */
-#define GS_GEMM_MT_MIN_MACS (1L << 18)
+#define GS_GEMM_MT_MIN_MACS (1L << 20)
 /* Rows per share when splitting M: a multiple of every path's micro-tile height. */
 #define GS_GEMM_ROW_QUANTUM 24
 
@@ -107,7 +107,7 @@ void gs_gemm_block_portable(int trans_a, int trans_b, int M, int N, int K, float
 
 int gs_gemm_best_path(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef GS_GEMM_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return GS_GEMM_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return GS_GEMM_AVX2;
@@ -137,7 +137,7 @@ static void run_share(gs_gemm_block_fn *fn, int nr, int t, int T, int trans_a, i
     int panels = (N + nr - 1) / nr;
     if (T <= 1) {
         fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    } else if (panels >= T && !(SPLITM && M >= N)) {
+    } else if (panels >= T) {
         int j0 = (int)((long)panels * t / T) * nr, j1 = (int)((long)panels * (t + 1) / T) * nr;
         if (j1 > N) j1 = N;
         if (j0 >= j1) return;
@@ -167,7 +167,7 @@ void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, floa
     if (path > best) path = best;
     gs_gemm_block_fn *fn = gs_gemm_block_portable;
     int nr = GS_GEMM_NR_PORTABLE;
-#if defined(__x86_64__)
+#ifdef GS_GEMM_X86
     if (path == GS_GEMM_AVX512) {
         fn = gs_gemm_block_avx512;
         nr = GS_GEMM_NR_AVX512;

@@ -19,7 +19,8 @@
  * beta == 0 means C is overwritten and never read (NaN garbage is ignored).
  * K == 0 or alpha == 0 gives C = beta * C without reading A or B.
  * M <= 0 or N <= 0 does nothing.  threads >= 1 is how many OpenMP threads to
- * use at most; small problems run on one.  Uses about 64 KB of stack per thread. */
+ * use at most; small problems (under ~1M multiply-adds) run on one.  Uses up to
+ * 52 KB of stack per thread. */
 void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc, int threads);
 
@@ -29,6 +30,12 @@ void gs_sgemm_naive(int trans_a, int trans_b, int M, int N, int K, float alpha, 
                     const float *B, int ldb, float beta, float *C, int ldc);
 
 /* ---- internal to the gemm*.c files (and tests/test_gemm.c) ---- */
+
+/* The x86 SIMD paths are built with gcc/clang on x86-64; -DGS_GEMM_NO_X86
+ * builds the portable path alone, as on other architectures. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(GS_GEMM_NO_X86)
+#define GS_GEMM_X86 1
+#endif
 
 /* Instruction-set paths, in increasing order. */
 enum { GS_GEMM_PORTABLE = 0, GS_GEMM_AVX2 = 1, GS_GEMM_AVX512 = 2 };
@@ -49,7 +56,7 @@ typedef void gs_gemm_block_fn(int trans_a, int trans_b, int M, int N, int K, flo
                               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                               float beta, float *C, ptrdiff_t ldc);
 gs_gemm_block_fn gs_gemm_block_portable;
-#if defined(__x86_64__)
+#ifdef GS_GEMM_X86
 gs_gemm_block_fn gs_gemm_block_avx2;
 gs_gemm_block_fn gs_gemm_block_avx512;
 #endif

@@ -7,14 +7,13 @@
  */
 #include "kernels/cpu/gemm.h"
 
-#if defined(__x86_64__)
+#ifdef GS_GEMM_X86
 #include <immintrin.h>
 
 #define TGT __attribute__((target("avx2,fma")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-#define Y_MR 6
-#define Y_NV 2
+#define Y_MR 6   /* rows of the register tile; y_tile spells out this many */
 #define Y_NR GS_GEMM_NR_AVX2
 #define Y_MC 240
 
@@ -45,49 +44,53 @@ static TGT void y_pack_b(int trans_b, const float *B, ptrdiff_t ldb, int k0, int
     }
 }
 
-/* C tile (mr x 16, columns past nw untouched) = alpha * op(A) tile * bp + beta * C. */
+/* C tile (mr x 16, columns past nw untouched) = alpha * op(A) tile * bp + beta * C.
+ * Spelled out row by row so that every compiler keeps the tile in registers. */
+#define Y_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5)
 INL void y_tile(const int mr, const int trans_a, int kc, const float *a, ptrdiff_t lda, const float *bp,
                 float *C, ptrdiff_t ldc, float alpha, float beta, int nw)
 {
-    __m256 acc[Y_MR][Y_NV];
-#pragma GCC unroll 8
-    for (int r = 0; r < mr; r++) {
-        acc[r][0] = _mm256_setzero_ps();
-        acc[r][1] = _mm256_setzero_ps();
-    }
+#define Y_ZERO(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();
+    Y_ROWS(Y_ZERO)
+#undef Y_ZERO
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
-#pragma GCC unroll 8
-        for (int r = 0; r < mr; r++) {
-            __m256 ar = _mm256_broadcast_ss(trans_a ? a + r : a + r * lda);
-            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+#define Y_FMA(r) \
+        if (mr > r) { \
+            __m256 ar = _mm256_broadcast_ss(trans_a ? a + r : a + r * lda); \
+            c##r##0 = _mm256_fmadd_ps(ar, b0, c##r##0); \
+            c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1); \
         }
+        Y_ROWS(Y_FMA)
+#undef Y_FMA
         a += trans_a ? lda : 1;
         bp += Y_NR;
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     __m256i m0 = y_lane_mask(nw), m1 = y_lane_mask(nw - 8);
-#pragma GCC unroll 8
-    for (int r = 0; r < mr; r++) {
-        float *c = C + r * ldc;
-        __m256 x0 = _mm256_mul_ps(va, acc[r][0]), x1 = _mm256_mul_ps(va, acc[r][1]);
-        if (nw == Y_NR) {
-            if (beta != 0.0f) {
-                x0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), x0);
-                x1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), x1);
-            }
-            _mm256_storeu_ps(c, x0);
-            _mm256_storeu_ps(c + 8, x1);
-        } else {
-            if (beta != 0.0f) {
-                x0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c, m0), x0);
-                x1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + 8, m1), x1);
-            }
-            _mm256_maskstore_ps(c, m0, x0);
-            _mm256_maskstore_ps(c + 8, m1, x1);
-        }
+    /* beta == 0: C is written, never read */
+#define Y_STORE(r) \
+    if (mr > r) { \
+        float *c = C + r * ldc; \
+        __m256 x0 = _mm256_mul_ps(va, c##r##0), x1 = _mm256_mul_ps(va, c##r##1); \
+        if (nw == Y_NR) { \
+            if (beta != 0.0f) { \
+                x0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), x0); \
+                x1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), x1); \
+            } \
+            _mm256_storeu_ps(c, x0); \
+            _mm256_storeu_ps(c + 8, x1); \
+        } else { \
+            if (beta != 0.0f) { \
+                x0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c, m0), x0); \
+                x1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + 8, m1), x1); \
+            } \
+            _mm256_maskstore_ps(c, m0, x0); \
+            _mm256_maskstore_ps(c + 8, m1, x1); \
+        } \
     }
+    Y_ROWS(Y_STORE)
+#undef Y_STORE
 }
 
 static TGT void y_tile_any(int mr, int nw, int trans_a, int kc, const float *a, ptrdiff_t lda,

@@ -2,25 +2,25 @@
  *
  * B is packed one panel of 32 columns at a time (k-major, two zmm per k,
  * zero-padded past N; op(B) = B^T is packed with 16 x 16 register
- * transposes).  A is not packed: the micro-kernel broadcasts op(A) straight
- * from A, whose micro-panel rows stay in L1 while the packed panel streams.
- * The micro-kernel holds an X_MR x 32 tile of C in X_MR * 2 zmm accumulators;
- * tiles cut by the edge of M get their own unrolled instance, tiles cut by
- * the edge of N store through a mask.  Compiled with target attributes only,
- * so the file builds with plain flags and is called only after the driver has
+ * transposes).  The panel stays in L1 while every 8-row tile of the share
+ * runs over it.  A is not packed: the micro-kernel broadcasts op(A) straight
+ * from A (embedded broadcasts when trans_a), so no thread copies A.  The
+ * micro-kernel holds an 8 x 32 tile of C in 16 zmm accumulators; tiles cut by
+ * the edge of M get their own unrolled instance, tiles cut by the edge of N
+ * store through a mask; each tile prefetches its rows of C before its k loop
+ * (in training C is rarely in cache).  Compiled with target attributes only,
+ * so the file builds with plain flags; called only after the driver has
  * checked the CPU for avx512f.
  */
 #include "kernels/cpu/gemm.h"
 
-#if defined(__x86_64__)
+#ifdef GS_GEMM_X86
 #include <immintrin.h>
 
 #define TGT __attribute__((target("avx512f,fma")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-#ifndef X_MR
-#define X_MR 8
-#endif
+#define X_MR 8   /* rows of the register tile; x_tile spells out this many */
 #define X_NV 2
 #define X_NR GS_GEMM_NR_AVX512
 #define X_MC 240
@@ -103,39 +103,55 @@ static TGT void x_pack_b_cols(const float *B, ptrdiff_t ldb, int k0, int kc, int
 }
 
 /* C tile (mr x 16nv, last vector masked by mlast) = alpha * op(A) tile * bp + beta * C.
- * op(A)(r, k) is a[k * lda + r] when trans_a, else a[r * lda + k]. */
+ * op(A)(r, k) is a[k * lda + r] when trans_a, else a[r * lda + k].  Written out row by row
+ * (not as loops over an array of accumulators) so that every compiler keeps the tile in
+ * registers; mr, nv and trans_a are constants at each call, so the untaken rows vanish. */
+#define X_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7)
 INL void x_tile(const int mr, const int nv, const int trans_a, int kc, const float *a, ptrdiff_t lda,
                 const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta, __mmask16 mlast)
 {
-    __m512 acc[X_MR][X_NV];
-#pragma GCC unroll 32
-    for (int r = 0; r < mr; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) acc[r][v] = _mm512_setzero_ps();
+#define X_ZERO(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
+    X_ROWS(X_ZERO)
+#undef X_ZERO
+    /* Fetch the C tile while the k loop runs: in training, C (a gradient accumulated with
+     * beta == 1, or an output) is rarely in cache, and its rows are a stride apart. */
+#define X_PREFETCH(r) \
+    if (mr > r) { \
+        _mm_prefetch((const char *)(C + r * ldc), _MM_HINT_T0); \
+        if (nv > 1) _mm_prefetch((const char *)(C + r * ldc + 16), _MM_HINT_T0); \
+    }
+    X_ROWS(X_PREFETCH)
+#undef X_PREFETCH
     for (int k = 0; k < kc; k++) {
-        __m512 b[X_NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) b[v] = _mm512_load_ps(bp + 16 * v);
-#pragma GCC unroll 32
-        for (int r = 0; r < mr; r++) {
-            __m512 ar = _mm512_set1_ps(trans_a ? a[r] : a[r * lda]);
-#pragma GCC unroll 4
-            for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
+        __m512 b0 = _mm512_load_ps(bp), b1 = nv > 1 ? _mm512_load_ps(bp + 16) : _mm512_setzero_ps();
+#define X_FMA(r) \
+        if (mr > r) { \
+            __m512 ar = _mm512_set1_ps(trans_a ? a[r] : a[r * lda]); \
+            c##r##0 = _mm512_fmadd_ps(ar, b0, c##r##0); \
+            if (nv > 1) c##r##1 = _mm512_fmadd_ps(ar, b1, c##r##1); \
         }
+        X_ROWS(X_FMA)
+#undef X_FMA
         a += trans_a ? lda : 1;
         bp += X_NR;
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-#pragma GCC unroll 32
-    for (int r = 0; r < mr; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) {
-            __mmask16 m = v == nv - 1 ? mlast : (__mmask16)0xFFFF;
-            float *c = C + r * ldc + 16 * v;
-            __m512 x = _mm512_mul_ps(va, acc[r][v]);
-            if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c), x);
-            _mm512_mask_storeu_ps(c, m, x);
-        }
+    __mmask16 m0 = nv > 1 ? (__mmask16)0xFFFF : mlast;
+    /* beta == 0: C is written, never read */
+#define X_STORE1(r, v, m) do { \
+        float *c = C + r * ldc + 16 * v; \
+        __m512 x = _mm512_mul_ps(va, c##r##v); \
+        if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c), x); \
+        _mm512_mask_storeu_ps(c, m, x); \
+    } while (0);
+#define X_STORE(r) \
+    if (mr > r) { \
+        X_STORE1(r, 0, m0) \
+        if (nv > 1) X_STORE1(r, 1, mlast) \
+    }
+    X_ROWS(X_STORE)
+#undef X_STORE
+#undef X_STORE1
 }
 
 /* One instance per (rows, vectors, trans_a), so every loop above unrolls to straight code. */
@@ -151,12 +167,6 @@ static TGT void x_tile_any(int mr, int nw, int trans_a, int kc, const float *a, 
         break;
     switch (mr) {
         X_CASE(1) X_CASE(2) X_CASE(3) X_CASE(4) X_CASE(5) X_CASE(6) X_CASE(7) X_CASE(8)
-#if X_MR > 8
-        X_CASE(9) X_CASE(10) X_CASE(11) X_CASE(12)
-#endif
-#if X_MR > 12
-        X_CASE(13) X_CASE(14)
-#endif
     default: break;
     }
 #undef X_CASE
