@@ -6,6 +6,8 @@
  * This VM's speed drifts between runs, so read the two columns side by side.
  *   usage: bench_gemm [rounds (default 41)] [path: 0 portable, 1 avx2, 2 avx512 (default best)]
  *                     [blas: 1 compare with OpenBLAS (default), 0 do not]
+ *                     [sets: 1 (default) one A, B, C kept warm in cache; 50 cycles through 50
+ *                      of each, as the 50 layers of the MLP do, so operands come from L3/DRAM]
  * The two libraries are timed in alternating phases, not alternating calls:
  * each one's idle threads spin for a while after a parallel call and would
  * steal the other's cores (OpenBLAS's pthreads for up to ~0.1 s).
@@ -60,23 +62,27 @@ struct run {
     float *C;
     int threads, path;
     cblas_sgemm_fn *blas;   /* NULL: gradscope */
+    int sets, cur;          /* operand sets to cycle through, the next one */
+    size_t stride;          /* floats between sets */
 };
 
-static void call(const struct run *r)
+static void call(struct run *r)
 {
     const struct shape *s = r->s;
     int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
+    size_t off = (size_t)r->cur * r->stride;
+    r->cur = r->cur + 1 == r->sets ? 0 : r->cur + 1;
     if (r->blas)
-        r->blas(101, s->ta ? 112 : 111, s->tb ? 112 : 111, s->M, s->N, s->K, 1.0f, r->A, lda, r->B, ldb,
-                s->beta, r->C, s->N);
+        r->blas(101, s->ta ? 112 : 111, s->tb ? 112 : 111, s->M, s->N, s->K, 1.0f, r->A + off, lda, r->B + off,
+                ldb, s->beta, r->C + off, s->N);
     else
-        gs_sgemm_path(r->path, s->ta, s->tb, s->M, s->N, s->K, 1.0f, r->A, lda, r->B, ldb, s->beta, r->C,
-                      s->N, r->threads);
+        gs_sgemm_path(r->path, s->ta, s->tb, s->M, s->N, s->K, 1.0f, r->A + off, lda, r->B + off, ldb, s->beta,
+                      r->C + off, s->N, r->threads);
 }
 
 /* Seconds per call of one timed batch (about 0.5 ms: short enough that some batches dodge
    the other processes of a shared machine, so the best one shows the kernel itself). */
-static double batch(const struct run *r, int reps)
+static double batch(struct run *r, int reps)
 {
     double t0 = now();
     for (int i = 0; i < reps; i++) call(r);
@@ -88,7 +94,9 @@ int main(int argc, char **argv)
     int rounds = argc > 1 ? atoi(argv[1]) : 41;
     int path = argc > 2 ? atoi(argv[2]) : gs_gemm_best_path();
     int want_blas = argc > 3 ? atoi(argv[3]) : 1;
+    int sets = argc > 4 ? atoi(argv[4]) : 1;
     if (rounds < 1) rounds = 1;
+    if (sets < 1) sets = 1;
     cblas_sgemm_fn *blas = NULL;
     set_threads_fn *blas_threads = NULL;
     void *lib = want_blas ? dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL) : NULL;
@@ -99,9 +107,10 @@ int main(int argc, char **argv)
         if (!blas_threads) blas = NULL;
     }
     const char *ct = getenv("OPENBLAS_CORETYPE");
-    printf("gs_sgemm path %s; median of %d batches; OpenBLAS %s (OPENBLAS_CORETYPE=%s)\n",
-           path == GS_GEMM_AVX512 ? "avx512" : path == GS_GEMM_AVX2 ? "avx2" : "portable", rounds,
-           blas ? "dlopen'ed" : "not found", ct ? ct : "unset");
+    printf("gs_sgemm path %s; median and best of %d batches; %d operand set%s; OpenBLAS %s "
+           "(OPENBLAS_CORETYPE=%s)\n", path == GS_GEMM_AVX512 ? "avx512" : path == GS_GEMM_AVX2 ? "avx2" : "portable",
+           rounds, sets, sets > 1 ? "s cycled" : " kept warm", blas ? "dlopen'ed" : (want_blas ? "not found" : "off"),
+           ct ? ct : "unset");
     printf("%-20s %4s %4s %4s %3s  %9s %9s %9s  %6s\n", "shape", "M", "N", "K", "thr", "gs GF/s", "gs best",
            "blas GF/s", "ratio");
 
@@ -113,11 +122,14 @@ int main(int argc, char **argv)
         if (b > most) most = b;
         if (c > most) most = c;
     }
-    float *A = malloc(most * sizeof *A), *B = malloc(most * sizeof *B), *C = malloc(most * sizeof *C);
+    most = (most + 15) / 16 * 16;   /* every set 64-byte aligned like the first */
+    size_t all = most * sets;
+    float *A = aligned_alloc(64, all * sizeof *A), *B = aligned_alloc(64, all * sizeof *B);
+    float *C = aligned_alloc(64, all * sizeof *C);
     double *t_gs = malloc(rounds * sizeof *t_gs), *t_bl = malloc(rounds * sizeof *t_bl);
     if (!A || !B || !C || !t_gs || !t_bl) return 1;
     unsigned x = 12345;
-    for (size_t i = 0; i < most; i++) {
+    for (size_t i = 0; i < all; i++) {
         x = x * 1664525u + 1013904223u;
         A[i] = (float)(x >> 8) / 16777216.0f - 0.5f;
         x = x * 1664525u + 1013904223u;
@@ -129,7 +141,8 @@ int main(int argc, char **argv)
         const struct shape *s = &shapes[i];
         double flop = 2.0 * s->M * s->N * s->K;
         for (int threads = 1; threads <= 2; threads++) {
-            struct run g = {s, A, B, C, threads, path, NULL}, o = {s, A, B, C, threads, path, blas};
+            struct run g = {s, A, B, C, threads, path, NULL, sets, 0, most};
+            struct run o = {s, A, B, C, threads, path, blas, sets, 0, most};
             int reps = (int)(1e8 / flop) + 1;   /* about 0.5 ms at 200 GFLOP/s */
             if (blas) blas_threads(threads);
             /* phases of `per` batches, gradscope then OpenBLAS, with a pause between

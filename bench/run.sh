@@ -92,6 +92,8 @@ median() {
               else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+int() { awk -v x="$1" 'BEGIN { if (x == "NA") print x; else printf "%.0f\n", x }'; }
+
 # name skip act norm
 NETS="plain_sigmoid:0:sigmoid:none plain_tanh:0:tanh:none residual_relu_bn:2:relu:batch"
 
@@ -145,7 +147,8 @@ EOF
     gflops=$(awk -v s="$mg" -v p="$params" 'BEGIN { if (s == "NA") print "NA"; else printf "%.1f\n", 6 * p * s / 1e9 }')
     [ "$ratio" = NA ] || ratio=$(awk -v x="$ratio" 'BEGIN { printf "%.2f", x }')
     best=$([ "$col" = 3 ] && echo unset || echo "$CT")
-    printf '%-18s %12s %16s %16s %10s %12s\n' "$name" "$mg" "$me" "$mn" "$ratio" "$gflops"
+    printf '%-18s %12s %16s %16s %10s %12s\n' "$name" "$(int "$mg")" "$(int "$me")" "$(int "$mn")" \
+        "$ratio" "$gflops"
     echo "  ($name: params $params, faster PyTorch setting: OPENBLAS_CORETYPE=$best)"
 done
 echo "* median over rounds of gradscope / PyTorch at its faster OPENBLAS_CORETYPE setting"

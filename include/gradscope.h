@@ -213,6 +213,7 @@ int gs_dataset_load(gs_ctx *ctx, const char *spec, int split, uint64_t seed, gs_
 void gs_dataset_free(gs_dataset *d);
 
 /* ---- training ---- */
+struct gs_probe_stats;
 typedef struct gs_train_config {
     int64_t epochs;          /* used when steps == 0 */
     int64_t steps;           /* total optimizer steps; 0 = epochs * steps per epoch */
@@ -223,12 +224,20 @@ typedef struct gs_train_config {
     const char *save_path;   /* checkpoint at every epoch end and at the end, NULL = none */
     const char *resume_path; /* continue exactly from this checkpoint, NULL = start */
     const char *data_name;   /* recorded in run.json */
+    int probe;               /* instruments at every step (DESIGN.md §2) */
+    int probe_every;         /* steps between instrument readings (default 1) */
+    void (*on_probe)(void *user, const struct gs_probe_stats *s);  /* each reading, may be NULL */
+    void *probe_user;
+    int64_t dead_samples;    /* training samples for dead units (default 10000) */
+    int hist_every;          /* TensorBoard gradient histograms every K steps (0 = never) */
+    int skip_nonfinite;      /* skip the update of a step with NaN/Inf instead of stopping */
 } gs_train_config;
 
 typedef struct gs_train_result {
     int64_t steps;           /* global step reached */
     float last_loss, train_acc;      /* mean over the last log window */
     float test_loss, test_acc;       /* after training (if a test set was given) */
+    int64_t skipped;                 /* updates skipped for NaN/Inf (skip_nonfinite) */
     double seconds;
 } gs_train_result;
 

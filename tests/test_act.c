@@ -362,21 +362,23 @@ static void test_saturation(void)
     enum { N = 3001 };
     static float x[N], y[N];
     for (int i = 0; i < N; i++) x[i] = (float)(i - 1500) / 100.0f + 0.001f;
+    x[N - 2] = NAN;   /* never counted */
     for (int a = 0; a < GS_ACT_COUNT; a++) {
         gs_act act = (gs_act)a;
         gs_act_forward(act, x, y, N);
-        for (int f = 0; f < 3; f++) {
-            const double frac = f == 0 ? 0.05 : f == 1 ? 0.5 : 0.0;
+        for (int f = 0; f < 4; f++) {
+            const double frac = f == 0 ? 0.05 : f == 1 ? 0.5 : f == 2 ? 0.0 : 2.0;
             size_t want = 0;
             for (int i = 0; i < N; i++) {
                 float one = 1.0f, d;
                 gs_act_backward(act, x + i, y + i, &one, &d, 1, 0);
-                want += d < frac * gs_act_deriv_max(act);
+                want += d < frac * gs_act_deriv_max(act) && !isnan(x[i]);
             }
             CHECK_EQ_INT(gs_act_count_saturated(act, x, y, N, frac), want);
         }
     }
     /* sigmoid: y(1-y) < 0.0125 exactly where |x| > 4.35654 */
+    x[N - 2] = 14.99f;
     gs_act_forward(GS_ACT_SIGMOID, x, y, N);
     size_t want = 0;
     for (int i = 0; i < N; i++) want += fabs(x[i]) > 4.35654;

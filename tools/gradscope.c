@@ -227,6 +227,11 @@ static int cmd_train(int argc, char **argv)
         { "log-every", "N", "50", "steps between progress lines and metrics records", NULL, 0 },
         { "save", "CKPT", NULL, "save a checkpoint (safetensors) at each epoch end", NULL, 0 },
         { "resume", "CKPT", NULL, "continue exactly from a checkpoint saved by --save", NULL, 0 },
+        { "probe", NULL, NULL, "instruments at every step: gradient, activation, saturation, dead-unit, norm-ratio statistics", NULL, 0 },
+        { "probe-every", "N", "1", "steps between instrument readings (with --probe)", NULL, 0 },
+        { "hist-every", "K", "100", "TensorBoard gradient histograms every K steps (0 = never; needs --log)", NULL, 0 },
+        { "dead-samples", "N", "10000", "training samples for the dead-unit count (with --probe)", NULL, 0 },
+        { "on-nonfinite", "stop|skip", "stop", "on NaN/Inf: stop naming where it appeared, or skip the update", NULL, 0 },
         OPT_END
     };
     parse_opts(argc, argv, opts, "train [options]",
@@ -260,6 +265,13 @@ static int cmd_train(int argc, char **argv)
     tc.save_path = get(opts, "save");
     tc.resume_path = get(opts, "resume");
     tc.data_name = get(opts, "data");
+    tc.probe = flag(opts, "probe");
+    tc.probe_every = (int)get_int(opts, "probe-every", 1, INT_MAX);
+    tc.hist_every = (int)get_int(opts, "hist-every", 0, INT_MAX);
+    tc.dead_samples = get_int(opts, "dead-samples", 1, LLONG_MAX);
+    const char *onf = get(opts, "on-nonfinite");
+    if (!strcmp(onf, "skip")) tc.skip_nonfinite = 1;
+    else if (strcmp(onf, "stop")) die_usage("--on-nonfinite '%s' must be stop or skip", onf);
     const int threads = (int)get_int(opts, "threads", 0, 1024);
 
     gs_ctx *ctx = gs_ctx_create();
@@ -295,6 +307,7 @@ static int cmd_train(int argc, char **argv)
     if (rc) goto done;
     printf("test accuracy %.4f  test loss %.4f  (%lld steps, %.1f s)\n", res.test_acc, res.test_loss,
            (long long)res.steps, res.seconds);
+    if (res.skipped) printf("updates skipped for NaN/Inf: %lld\n", (long long)res.skipped);
 done:
     if (rc) rc = fail(ctx, rc);
     gs_optim_free(o);

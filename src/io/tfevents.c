@@ -30,48 +30,30 @@
 #define TF_MAX_SCALARS (1 << 20)
 #define TF_READ_MAX ((size_t)1 << 30)
 
-/* CRC-32C table for the reflected polynomial 0x82F63B78. */
-static const uint32_t crc32c_table[256] = {
-    0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c, 0x26a1e7e8, 0xd4ca64eb,
-    0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b, 0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24,
-    0x105ec76f, 0xe235446c, 0xf165b798, 0x030e349b, 0xd7c45070, 0x25afd373, 0x36ff2087, 0xc494a384,
-    0x9a879fa0, 0x68ec1ca3, 0x7bbcef57, 0x89d76c54, 0x5d1d08bf, 0xaf768bbc, 0xbc267848, 0x4e4dfb4b,
-    0x20bd8ede, 0xd2d60ddd, 0xc186fe29, 0x33ed7d2a, 0xe72719c1, 0x154c9ac2, 0x061c6936, 0xf477ea35,
-    0xaa64d611, 0x580f5512, 0x4b5fa6e6, 0xb93425e5, 0x6dfe410e, 0x9f95c20d, 0x8cc531f9, 0x7eaeb2fa,
-    0x30e349b1, 0xc288cab2, 0xd1d83946, 0x23b3ba45, 0xf779deae, 0x05125dad, 0x1642ae59, 0xe4292d5a,
-    0xba3a117e, 0x4851927d, 0x5b016189, 0xa96ae28a, 0x7da08661, 0x8fcb0562, 0x9c9bf696, 0x6ef07595,
-    0x417b1dbc, 0xb3109ebf, 0xa0406d4b, 0x522bee48, 0x86e18aa3, 0x748a09a0, 0x67dafa54, 0x95b17957,
-    0xcba24573, 0x39c9c670, 0x2a993584, 0xd8f2b687, 0x0c38d26c, 0xfe53516f, 0xed03a29b, 0x1f682198,
-    0x5125dad3, 0xa34e59d0, 0xb01eaa24, 0x42752927, 0x96bf4dcc, 0x64d4cecf, 0x77843d3b, 0x85efbe38,
-    0xdbfc821c, 0x2997011f, 0x3ac7f2eb, 0xc8ac71e8, 0x1c661503, 0xee0d9600, 0xfd5d65f4, 0x0f36e6f7,
-    0x61c69362, 0x93ad1061, 0x80fde395, 0x72966096, 0xa65c047d, 0x5437877e, 0x4767748a, 0xb50cf789,
-    0xeb1fcbad, 0x197448ae, 0x0a24bb5a, 0xf84f3859, 0x2c855cb2, 0xdeeedfb1, 0xcdbe2c45, 0x3fd5af46,
-    0x7198540d, 0x83f3d70e, 0x90a324fa, 0x62c8a7f9, 0xb602c312, 0x44694011, 0x5739b3e5, 0xa55230e6,
-    0xfb410cc2, 0x092a8fc1, 0x1a7a7c35, 0xe811ff36, 0x3cdb9bdd, 0xceb018de, 0xdde0eb2a, 0x2f8b6829,
-    0x82f63b78, 0x709db87b, 0x63cd4b8f, 0x91a6c88c, 0x456cac67, 0xb7072f64, 0xa457dc90, 0x563c5f93,
-    0x082f63b7, 0xfa44e0b4, 0xe9141340, 0x1b7f9043, 0xcfb5f4a8, 0x3dde77ab, 0x2e8e845f, 0xdce5075c,
-    0x92a8fc17, 0x60c37f14, 0x73938ce0, 0x81f80fe3, 0x55326b08, 0xa759e80b, 0xb4091bff, 0x466298fc,
-    0x1871a4d8, 0xea1a27db, 0xf94ad42f, 0x0b21572c, 0xdfeb33c7, 0x2d80b0c4, 0x3ed04330, 0xccbbc033,
-    0xa24bb5a6, 0x502036a5, 0x4370c551, 0xb11b4652, 0x65d122b9, 0x97baa1ba, 0x84ea524e, 0x7681d14d,
-    0x2892ed69, 0xdaf96e6a, 0xc9a99d9e, 0x3bc21e9d, 0xef087a76, 0x1d63f975, 0x0e330a81, 0xfc588982,
-    0xb21572c9, 0x407ef1ca, 0x532e023e, 0xa145813d, 0x758fe5d6, 0x87e466d5, 0x94b49521, 0x66df1622,
-    0x38cc2a06, 0xcaa7a905, 0xd9f75af1, 0x2b9cd9f2, 0xff56bd19, 0x0d3d3e1a, 0x1e6dcdee, 0xec064eed,
-    0xc38d26c4, 0x31e6a5c7, 0x22b65633, 0xd0ddd530, 0x0417b1db, 0xf67c32d8, 0xe52cc12c, 0x1747422f,
-    0x49547e0b, 0xbb3ffd08, 0xa86f0efc, 0x5a048dff, 0x8ecee914, 0x7ca56a17, 0x6ff599e3, 0x9d9e1ae0,
-    0xd3d3e1ab, 0x21b862a8, 0x32e8915c, 0xc083125f, 0x144976b4, 0xe622f5b7, 0xf5720643, 0x07198540,
-    0x590ab964, 0xab613a67, 0xb831c993, 0x4a5a4a90, 0x9e902e7b, 0x6cfbad78, 0x7fab5e8c, 0x8dc0dd8f,
-    0xe330a81a, 0x115b2b19, 0x020bd8ed, 0xf0605bee, 0x24aa3f05, 0xd6c1bc06, 0xc5914ff2, 0x37faccf1,
-    0x69e9f0d5, 0x9b8273d6, 0x88d28022, 0x7ab90321, 0xae7367ca, 0x5c18e4c9, 0x4f48173d, 0xbd23943e,
-    0xf36e6f75, 0x0105ec76, 0x12551f82, 0xe03e9c81, 0x34f4f86a, 0xc69f7b69, 0xd5cf889d, 0x27a40b9e,
-    0x79b737ba, 0x8bdcb4b9, 0x988c474d, 0x6ae7c44e, 0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
-};
+/* The byte-wise CRC-32C table (reflected polynomial 0x82F63B78).  Built per
+ * writer and per parse rather than kept in a global. */
+static void crc32c_init(uint32_t table[256])
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
+        table[i] = c;
+    }
+}
 
-uint32_t gs_crc32c(const void *data, size_t len)
+static uint32_t crc32c(const uint32_t *table, const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < len; i++) c = crc32c_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+    for (size_t i = 0; i < len; i++) c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
     return c ^ 0xffffffffu;
+}
+
+uint32_t gs_crc32c(const void *data, size_t len)
+{
+    uint32_t table[256];
+    crc32c_init(table);
+    return crc32c(table, data, len);
 }
 
 uint32_t gs_crc32c_mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
@@ -128,6 +110,7 @@ struct gs_tfevents {
     off_t committed;           /* file length: bytes of whole records written */
     double limits[TF_N_LIMITS];
     size_t counts[TF_N_LIMITS];
+    uint32_t crc_table[256];
 };
 
 /* Room for a record of data_len bytes at the end of the pending buffer;
@@ -154,8 +137,8 @@ static int record_end(gs_tfevents *w, size_t data_len)
 {
     unsigned char *r = w->buf + w->len;
     put_le(r, data_len, 8);
-    put_le(r + 8, gs_crc32c_mask(gs_crc32c(r, 8)), 4);
-    put_le(r + 12 + data_len, gs_crc32c_mask(gs_crc32c(r + 12, data_len)), 4);
+    put_le(r + 8, gs_crc32c_mask(crc32c(w->crc_table, r, 8)), 4);
+    put_le(r + 12 + data_len, gs_crc32c_mask(crc32c(w->crc_table, r + 12, data_len)), 4);
     w->len += 16 + data_len;
     return w->len >= TF_FLUSH_BYTES ? gs_tfevents_flush(w) : GS_OK;
 }
@@ -226,6 +209,7 @@ int gs_tfevents_open(gs_ctx *ctx, const char *dir, gs_tfevents **out)
     }
     w->ctx = ctx;
     w->fd = -1;
+    crc32c_init(w->crc_table);
     if (gethostname(host, sizeof host - 1) != 0) strcpy(host, "localhost");
     host[sizeof host - 1] = '\0';
     for (char *h = host; *h; h++)
@@ -279,5 +263,352 @@ fail:
     free(w->buf);
     free(w->path);
     free(w);
+    return rc;
+}
+
+const char *gs_tfevents_path(const gs_tfevents *w) { return w ? w->path : NULL; }
+
+static int check_tag(gs_tfevents *w, const char *fn, const char *tag, size_t *len)
+{
+    size_t l = tag ? strlen(tag) : 0;
+    if (l == 0 || l > GS_TF_TAG_MAX)
+        return gs_error(w->ctx, GS_EINVAL, "%s: %s: tag %s is %zu bytes, need 1..%d", fn, w->path,
+                        tag ? "" : "(NULL)", l, GS_TF_TAG_MAX);
+    *len = l;
+    return GS_OK;
+}
+
+static size_t event_size(int64_t step, size_t summary_len)
+{
+    return 9 + 1 + varint_size((uint64_t)step) + field_size(summary_len);
+}
+
+/* Event.wall_time, Event.step and the key and length of Event.summary. */
+static unsigned char *put_event_head(unsigned char *p, double wall_time, int64_t step, size_t summary_len)
+{
+    p = put_double(p, 0x09, wall_time);
+    *p++ = 0x10;
+    p = put_varint(p, (uint64_t)step);
+    *p++ = 0x2a;
+    return put_varint(p, summary_len);
+}
+
+int gs_tfevents_scalars(gs_tfevents *w, int64_t step, double wall_time, int n, const char *const *tags,
+                        const float *values)
+{
+    if (!w) return GS_EINVAL;
+    if (n < 1 || n > TF_MAX_SCALARS || !tags || !values)
+        return gs_error(w->ctx, GS_EINVAL, "gs_tfevents_scalars: %s: n = %d (need 1..%d) and non-NULL tags and "
+                        "values", w->path, n, TF_MAX_SCALARS);
+    size_t summary_len = 0, tl;
+    for (int i = 0; i < n; i++) {
+        if (check_tag(w, "gs_tfevents_scalars", tags[i], &tl) != GS_OK) return GS_EINVAL;
+        summary_len += field_size(field_size(tl) + 5);
+    }
+    size_t dlen = event_size(step, summary_len);
+    unsigned char *p = record_begin(w, dlen);
+    if (!p) return GS_ENOMEM;
+    p = put_event_head(p, wall_time, step, summary_len);
+    for (int i = 0; i < n; i++) {
+        uint32_t u;
+        tl = strlen(tags[i]);
+        *p++ = 0x0a;
+        p = put_varint(p, field_size(tl) + 5);
+        p = put_bytes(p, 0x0a, tags[i], tl);
+        *p++ = 0x15;
+        memcpy(&u, &values[i], 4);
+        p = put_le(p, u, 4);
+    }
+    return record_end(w, dlen);
+}
+
+/* TensorFlow's EncodeToProto: each non-empty bucket, and each run of empty
+ * ones merged under the run's last limit.  Writes the packed limits at pl and
+ * counts at pc when they are not NULL; returns the number of entries. */
+static size_t put_buckets(const gs_tfevents *w, unsigned char *pl, unsigned char *pc)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < TF_N_LIMITS; k++) {
+        double end = w->limits[i], count = (double)w->counts[i++];
+        if (count == 0)
+            while (i < TF_N_LIMITS && w->counts[i] == 0) end = w->limits[i++];
+        if (pl) {
+            uint64_t u;
+            memcpy(&u, &end, 8);
+            put_le(pl + 8 * k, u, 8);
+            memcpy(&u, &count, 8);
+            put_le(pc + 8 * k, u, 8);
+        }
+    }
+    return k;
+}
+
+int gs_tfevents_histogram(gs_tfevents *w, int64_t step, double wall_time, const char *tag, const float *values,
+                          size_t n)
+{
+    size_t tl;
+    if (!w) return GS_EINVAL;
+    if (check_tag(w, "gs_tfevents_histogram", tag, &tl) != GS_OK) return GS_EINVAL;
+    if (!values && n) return gs_error(w->ctx, GS_EINVAL, "gs_tfevents_histogram: %s: values NULL", w->path);
+    memset(w->counts, 0, sizeof w->counts);
+    double lo_v = 0, hi_v = 0, sum = 0, sum_squares = 0;
+    size_t num = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = values[i];
+        if (!isfinite(v)) continue;
+        /* upper_bound: the first limit > v (v <= FLT_MAX < DBL_MAX, so one exists). */
+        size_t lo = 0, hi = TF_N_LIMITS - 1;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (w->limits[mid] > v) hi = mid;
+            else lo = mid + 1;
+        }
+        w->counts[lo]++;
+        if (num == 0 || v < lo_v) lo_v = v;
+        if (num == 0 || v > hi_v) hi_v = v;
+        sum += v;
+        sum_squares += v * v;
+        num++;
+    }
+    size_t k = put_buckets(w, NULL, NULL), arr = 8 * k;
+    size_t histo_len = 5 * 9 + 2 * field_size(arr);
+    size_t value_len = field_size(tl) + field_size(histo_len);
+    size_t summary_len = field_size(value_len), dlen = event_size(step, summary_len);
+    unsigned char *p = record_begin(w, dlen);
+    if (!p) return GS_ENOMEM;
+    p = put_event_head(p, wall_time, step, summary_len);
+    *p++ = 0x0a;
+    p = put_varint(p, value_len);
+    p = put_bytes(p, 0x0a, tag, tl);
+    *p++ = 0x2a;
+    p = put_varint(p, histo_len);
+    p = put_double(p, 0x09, lo_v);
+    p = put_double(p, 0x11, hi_v);
+    p = put_double(p, 0x19, (double)num);
+    p = put_double(p, 0x21, sum);
+    p = put_double(p, 0x29, sum_squares);
+    *p++ = 0x32;
+    p = put_varint(p, arr);
+    unsigned char *pl = p;
+    p += arr;
+    *p++ = 0x3a;
+    p = put_varint(p, arr);
+    put_buckets(w, pl, p);
+    return record_end(w, dlen);
+}
+
+int gs_tfevents_close(gs_tfevents *w)
+{
+    if (!w) return GS_OK;
+    int rc = gs_tfevents_flush(w);
+    if (close(w->fd) != 0 && rc == GS_OK)
+        rc = gs_error(w->ctx, GS_EIO, "%s: close failed: %s", w->path, strerror(errno));
+    free(w->buf);
+    free(w->path);
+    free(w);
+    return rc;
+}
+
+/* ------------------------------------------------------------ decoding */
+
+static int pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int s = 0; s < 70 && *p < end; s += 7) {
+        unsigned char b = *(*p)++;
+        r |= (uint64_t)(b & 0x7f) << s;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The next field of the message in [*p, end): number, wire type, and its
+ * value in *v (varint, fixed64, fixed32; the length for wire type 2) with
+ * its bytes at *data.  1 for a field, 0 at the end, -1 when malformed. */
+static int pb_next(const unsigned char **p, const unsigned char *end, uint64_t *field, int *wt, uint64_t *v,
+                   const unsigned char **data)
+{
+    uint64_t key;
+    if (*p == end) return 0;
+    if (pb_varint(p, end, &key) < 0 || (key >> 3) == 0) return -1;
+    *field = key >> 3;
+    *wt = (int)(key & 7);
+    *data = *p;
+    size_t avail = (size_t)(end - *p), size = *wt == 1 ? 8 : 4;
+    switch (*wt) {
+    case 0: return pb_varint(p, end, v) < 0 ? -1 : 1;
+    case 1: case 5:
+        if (avail < size) return -1;
+        *v = get_le(*p, (int)size);
+        *p += size;
+        return 1;
+    case 2:
+        if (pb_varint(p, end, v) < 0 || *v > (uint64_t)(end - *p)) return -1;
+        *data = *p;
+        *p += *v;
+        return 1;
+    default: return -1;
+    }
+}
+
+static double as_double(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static int decode_histo(const unsigned char *p, const unsigned char *end, gs_tf_record *r)
+{
+    uint64_t f, v;
+    int wt, st;
+    const unsigned char *d;
+    while ((st = pb_next(&p, end, &f, &wt, &v, &d)) == 1) {
+        if (f >= 1 && f <= 5) {
+            if (wt != 1) return -1;
+            double *dst[5] = { &r->hmin, &r->hmax, &r->hnum, &r->hsum, &r->hsum_squares };
+            *dst[f - 1] = as_double(v);
+        } else if (f == 6 || f == 7) {
+            size_t count = wt == 2 ? (size_t)v / 8 : 1;
+            if ((wt != 1 && wt != 2) || (wt == 2 && v % 8)) return -1;
+            if (f == 7) {
+                for (size_t i = 0; i < count; i++) r->hbucket_total += as_double(wt == 2 ? get_le(d + 8 * i, 8) : v);
+                r->n_buckets = (size_t)r->n_buckets + count > 0x7fffffff ? 0x7fffffff : r->n_buckets + (int)count;
+            }
+        }
+    }
+    return st;
+}
+
+/* Decode one Summary.Value into r; r->kind = -1 for a kind not decoded. */
+static int decode_value(const unsigned char *p, const unsigned char *end, gs_tf_record *r)
+{
+    uint64_t f, v;
+    int wt, st;
+    const unsigned char *d;
+    r->kind = -1;
+    while ((st = pb_next(&p, end, &f, &wt, &v, &d)) == 1) {
+        if ((f == 1 || f == 5) && wt != 2) return -1;
+        if (f == 2 && wt != 5) return -1;
+        if (f == 1) {
+            size_t l = v > GS_TF_TAG_MAX ? GS_TF_TAG_MAX : (size_t)v;
+            memcpy(r->tag, d, l);
+            r->tag[l] = '\0';
+        } else if (f == 2) {
+            uint32_t u = (uint32_t)v;
+            memcpy(&r->value, &u, 4);
+            r->kind = GS_TF_SCALAR;
+        } else if (f == 5) {
+            r->hmin = r->hmax = r->hnum = r->hsum = r->hsum_squares = r->hbucket_total = 0;
+            r->n_buckets = 0;
+            if (decode_histo(d, d + v, r) < 0) return -1;
+            r->kind = GS_TF_HISTOGRAM;
+        }
+    }
+    return st;
+}
+
+static int push(gs_tf_record **out, size_t *count, size_t *cap, const gs_tf_record *r)
+{
+    if (*count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        gs_tf_record *b = ncap < SIZE_MAX / sizeof *b ? realloc(*out, ncap * sizeof *b) : NULL;
+        if (!b) return -1;
+        *out = b;
+        *cap = ncap;
+    }
+    (*out)[(*count)++] = *r;
+    return 0;
+}
+
+int gs_tfevents_parse(gs_ctx *ctx, const void *buf, size_t len, const char *origin, gs_tf_record **records,
+                      size_t *n)
+{
+    if ((!buf && len) || !records || !n) return gs_error(ctx, GS_EINVAL, "gs_tfevents_parse: NULL argument");
+    if (!origin) origin = "tfevents";
+    const unsigned char *b = buf;
+    gs_tf_record *out = NULL;
+    size_t count = 0, cap = 0, off = 0;
+    char why[160];
+    uint32_t table[256];
+    crc32c_init(table);
+    while (off < len) {
+        if (len - off < 12) {
+            snprintf(why, sizeof why, "truncated: %zu bytes left, a record header needs 12", len - off);
+            goto bad;
+        }
+        uint64_t l = get_le(b + off, 8);
+        if (get_le(b + off + 8, 4) != gs_crc32c_mask(crc32c(table, b + off, 8))) {
+            snprintf(why, sizeof why, "length CRC mismatch");
+            goto bad;
+        }
+        if (l > len - off - 12 || len - off - 12 - l < 4) {
+            snprintf(why, sizeof why, "truncated: a %llu-byte record with %zu bytes left", (unsigned long long)l,
+                     len - off - 12);
+            goto bad;
+        }
+        const unsigned char *d = b + off + 12, *end = d + l, *p = d, *pd;
+        if (get_le(end, 4) != gs_crc32c_mask(crc32c(table, d, (size_t)l))) {
+            snprintf(why, sizeof why, "data CRC mismatch");
+            goto bad;
+        }
+        gs_tf_record r;
+        memset(&r, 0, sizeof r);
+        uint64_t f, v;
+        int wt, st, version = 0;
+        while ((st = pb_next(&p, end, &f, &wt, &v, &pd)) == 1) {
+            if ((f == 1 && wt != 1) || (f == 2 && wt != 0) || ((f == 3 || f == 5) && wt != 2)) st = -1;
+            if (st < 0) break;
+            if (f == 1) r.wall_time = as_double(v);
+            if (f == 2) r.step = (int64_t)v;
+            if (f == 3) {
+                size_t tl = v > GS_TF_TAG_MAX ? GS_TF_TAG_MAX : (size_t)v;
+                memcpy(r.tag, pd, tl);
+                r.tag[tl] = '\0';
+                version = 1;
+            }
+        }
+        r.kind = GS_TF_FILE_VERSION;
+        if (st == 0 && version && push(&out, &count, &cap, &r) < 0) goto nomem;
+        for (p = d; st == 0 && pb_next(&p, end, &f, &wt, &v, &pd) == 1;) {
+            if (f != 5) continue;
+            const unsigned char *s = pd, *send = pd + v, *vd;
+            uint64_t sf, sv;
+            int swt;
+            while (st == 0 && (st = pb_next(&s, send, &sf, &swt, &sv, &vd)) == 1) {
+                st = 0;
+                if (sf != 1) continue;
+                if (swt != 2 || decode_value(vd, vd + sv, &r) < 0) st = -1;
+                else if (r.kind >= 0 && push(&out, &count, &cap, &r) < 0) goto nomem;
+            }
+        }
+        if (st < 0) {
+            snprintf(why, sizeof why, "malformed Event protobuf in a %llu-byte record", (unsigned long long)l);
+            goto bad;
+        }
+        off += 16 + (size_t)l;
+    }
+    *records = out;
+    *n = count;
+    return GS_OK;
+bad:
+    free(out);
+    return gs_error(ctx, GS_EFORMAT, "%s: record at offset %zu: %s", origin, off, why);
+nomem:
+    free(out);
+    return gs_error(ctx, GS_ENOMEM, "%s: out of memory after %zu records", origin, count);
+}
+
+int gs_tfevents_read(gs_ctx *ctx, const char *path, gs_tf_record **records, size_t *n)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = gs_io_read_file(ctx, path, TF_READ_MAX, &buf, &len);
+    if (rc != GS_OK) return rc;
+    rc = gs_tfevents_parse(ctx, buf, len, path, records, n);
+    free(buf);
     return rc;
 }

@@ -280,7 +280,7 @@ void gs_plot_series(FILE *f, const gs_plot *p, int n, const double *xs, const do
                     const char *colour, const char *dash, int markers)
 {
     if (n <= 0 || !ys) return;
-    int open = 0, in_path = 0, last_ok = 0;
+    int open = 0, last_ok = 0;
     for (int i = 0; i < n; i++) {
         double y; int z;
         int ok = map_y(p, ys[i], &y, &z);
@@ -294,14 +294,12 @@ void gs_plot_series(FILE *f, const gs_plot *p, int n, const double *xs, const do
                 open = 1;
             }
             fprintf(f, "M%.1f %.1f", x, y);
-            in_path = 1;
         } else {
             fprintf(f, "L%.1f %.1f", x, y);
         }
         last_ok = 1;
     }
     if (open) fputs("\"/>\n", f);
-    (void)in_path;
     /* isolated points and zeros get marks so that they are never invisible */
     for (int i = 0; i < n; i++) {
         double y; int z;

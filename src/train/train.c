@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include "train/checkpoint.h"
 #include "kernels/cpu/gemm.h"
+#include "probe/probe.h"
+#include "io/tfevents.h"
 
 void gs_train_config_default(gs_train_config *tc)
 {
@@ -26,6 +28,36 @@ void gs_train_config_default(gs_train_config *tc)
     tc->batch = 128;
     tc->seed = 42;
     tc->log_every = 50;
+    tc->probe_every = 1;
+    tc->dead_samples = 10000;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* One metrics.jsonl record: step, the train/ scalars given, every probe tag. */
+static void write_record(FILE *f, int64_t step, int n_train, const char *const *tags, const float *vals,
+                         const gs_probe_stats *ps)
+{
+    fprintf(f, "{\"step\":%lld", (long long)step);
+    for (int i = 0; i < n_train; i++) fprintf(f, ",\"%s\":%.7g", tags[i], vals[i]);
+    for (int i = 0; ps && i < ps->n; i++) {
+        if (isfinite(ps->values[i])) fprintf(f, ",\"%s\":%.7g", ps->tags[i], ps->values[i]);
+        else fprintf(f, ",\"%s\":null", ps->tags[i]);
+    }
+    fputs("}\n", f);
+    fflush(f);
+}
+
+static int all_finite(const float *x, size_t n)
+{
+    float acc = 0;
+    for (size_t i = 0; i < n; i++) acc += x[i] * 0.0f;   /* NaN/Inf make it NaN */
+    return acc == 0.0f;
 }
 
 static void logf_(gs_ctx *ctx, const char *fmt, ...)
@@ -150,6 +182,16 @@ static int write_run_json(gs_ctx *ctx, const char *dir, gs_model *m, gs_optim *o
     return GS_OK;
 }
 
+/* Name where the first NaN/Inf of this step appeared and return GS_ENONFINITE. */
+static int diverged(gs_ctx *ctx, gs_model *m, int64_t step, int backward, const char *what)
+{
+    char where[256] = "";
+    if (!gs_model_find_nonfinite(m, backward, where, sizeof where))
+        snprintf(where, sizeof where, "%s", backward ? "backward" : "forward");
+    return gs_error(ctx, GS_ENONFINITE, "training diverged at step %lld: %s; first non-finite value: %s "
+                    "(try a smaller --lr, --clip, or --on-nonfinite skip)", (long long)step, what, where);
+}
+
 int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, const gs_dataset *test,
              const gs_train_config *tc, gs_train_result *res)
 {
@@ -167,11 +209,16 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
                         (long long)train->n, tc->batch);
     const int64_t total = tc->steps > 0 ? tc->steps : tc->epochs * spe;
     const int B = tc->batch;
+    const int probe_every = tc->probe_every > 0 ? tc->probe_every : 1;
     const size_t F = (size_t)train->features;
+    const int64_t dead_n = tc->dead_samples < train->n ? tc->dead_samples : train->n;
     int rc = GS_OK;
-    int64_t step = 0;
+    int64_t step = 0, skipped = 0;
     uint64_t seed = tc->seed;
     FILE *metrics = NULL;
+    gs_probe *probe = NULL;
+    gs_tfevents *tb = NULL;
+    gs_probe_stats ps;
     char path[4200];
     int64_t *perm = malloc((size_t)train->n * sizeof *perm);
     float *xb = malloc((size_t)B * F * sizeof *xb);
@@ -190,12 +237,17 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         seed = rs.seed;
         logf_(ctx, "resumed from %s at step %lld", tc->resume_path, (long long)step);
     }
+    if (tc->probe && (rc = gs_probe_create(ctx, m, &probe))) goto done;
     if (tc->log_dir) {
         if ((rc = mkdir_p(ctx, tc->log_dir))) goto done;
         if ((rc = write_run_json(ctx, tc->log_dir, m, opt, tc))) goto done;
         snprintf(path, sizeof path, "%s/metrics.jsonl", tc->log_dir);
         metrics = fopen(path, tc->resume_path ? "a" : "w");
         if (!metrics) { rc = gs_error(ctx, GS_EIO, "%s: cannot write", path); goto done; }
+        if ((rc = gs_tfevents_open(ctx, tc->log_dir, &tb))) goto done;
+    }
+    if (probe && step == 0) {
+        if ((rc = gs_probe_dead_units(probe, train->x, dead_n, train->features))) goto done;
     }
 
     gs_model_set_training(m, 1);
@@ -203,7 +255,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
     double win_loss = 0, t_last = t0;
     int64_t win_correct = 0, win_n = 0, win_steps = 0, epoch = -1;
     const int64_t start = step;
-    float last_loss = NAN, last_acc = 0;
+    float last_loss = NAN, last_acc = 0, gnorm = NAN;
     while (step < total) {
         const int64_t e = step / spe, pos = step % spe;
         if (e != epoch) { epoch_order(perm, train->n, seed, e); epoch = e; }
@@ -212,44 +264,76 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
             memcpy(xb + (size_t)i * F, train->x + (size_t)s * F, F * sizeof *xb);
             yb[i] = train->y[s];
         }
-        float loss, gnorm;
+        float loss;
+        const int probing = probe && (step + 1) % probe_every == 0;
         gs_model_zero_grad(m);
         if ((rc = gs_model_forward(m, xb, B))) goto done;
         if ((rc = gs_model_loss(m, yb, &loss))) goto done;
+        int skip = 0;
         if (!isfinite(loss)) {
-            rc = gs_error(ctx, GS_ENONFINITE, "training diverged: loss is %g at step %lld (forward pass); "
-                          "try a smaller --lr or --clip", loss, (long long)step + 1);
-            goto done;
+            if (!tc->skip_nonfinite) { rc = diverged(ctx, m, step + 1, 0, "the loss is not finite"); goto done; }
+            skip = 1;
         }
-        win_correct += count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
-        if ((rc = gs_model_backward(m))) goto done;
-        if ((rc = gs_optim_step(opt, step, &gnorm))) {
-            char msg[sizeof ctx->errmsg];
-            snprintf(msg, sizeof msg, "%s", gs_errmsg(ctx));
-            rc = gs_error(ctx, rc, "training diverged at step %lld: %s (backward pass)", (long long)step + 1, msg);
-            goto done;
+        if (!skip) {
+            win_correct += count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
+            if ((rc = gs_model_backward(m))) goto done;
+            if (tc->skip_nonfinite && !all_finite(m->grads, m->n_params)) skip = 1;
         }
+        if (skip) {
+            skipped++;
+            logf_(ctx, "step %lld: NaN/Inf, update skipped (%lld so far)", (long long)step + 1, (long long)skipped);
+            step++;
+            continue;
+        }
+        if (probing && (rc = gs_probe_collect(probe))) goto done;
+        rc = gs_optim_step_probe(opt, step, &gnorm, probing ? probe : NULL);
+        if (rc == GS_ENONFINITE) { rc = diverged(ctx, m, step + 1, 1, "a gradient is not finite"); goto done; }
+        if (rc) goto done;
         step++;
         win_loss += loss; win_n += B; win_steps++;
         const int end_of_epoch = step % spe == 0 || step == total;
-        if (step % tc->log_every == 0 || end_of_epoch) {
+        if (probe && end_of_epoch) {
+            if ((rc = gs_probe_dead_units(probe, train->x, dead_n, train->features))) goto done;
+        }
+        const int logging = step % tc->log_every == 0 || end_of_epoch;
+        const char *ttags[5] = { "train/loss", "train/acc", "train/lr", "train/grad_norm", "train/samples_per_s" };
+        float tvals[5] = { loss, NAN, gs_optim_lr(opt, step - 1), gnorm, NAN };
+        int n_t = 1;
+        if (logging) {
             const double t = now_s();
             const double rate = (double)win_n / (t - t_last > 1e-9 ? t - t_last : 1e-9);
             const double eta = (double)(total - step) * (t - t0) / (double)(step - start);
             last_loss = (float)(win_loss / win_steps);
-            last_acc = (float)win_correct / (float)win_n;
+            last_acc = win_n ? (float)win_correct / (float)win_n : 0.0f;
             logf_(ctx, "step %lld/%lld  epoch %lld  loss %.4f  acc %.3f  lr %.3g  %.0f samples/s  ETA %d:%02d",
                   (long long)step, (long long)total, (long long)e + 1, last_loss, last_acc,
                   gs_optim_lr(opt, step - 1), rate, (int)(eta / 60), (int)eta % 60);
-            if (metrics) {
-                fprintf(metrics, "{\"step\":%lld,\"epoch\":%lld,\"train/loss\":%.7g,\"train/acc\":%.5g,"
-                        "\"train/lr\":%.7g,\"train/grad_norm\":%.7g,\"train/samples_per_s\":%.1f}\n",
-                        (long long)step, (long long)e, last_loss, last_acc, gs_optim_lr(opt, step - 1),
-                        gnorm, rate);
-                fflush(metrics);
-            }
+            tvals[0] = last_loss; tvals[1] = last_acc; tvals[4] = (float)rate;
+            n_t = 5;
             win_loss = 0; win_correct = 0; win_n = 0; win_steps = 0; t_last = t;
         }
+        if (probing || logging) {
+            const gs_probe_stats *view = NULL;
+            if (probing) { gs_probe_stats_view(probe, step, &ps); view = &ps; }
+            if (metrics) write_record(metrics, step, n_t, ttags, tvals, view);
+            if (tb) {
+                const double wt = wall_now();
+                if ((rc = gs_tfevents_scalars(tb, step, wt, n_t, ttags, tvals))) goto done;
+                if (view && (rc = gs_tfevents_scalars(tb, step, wt, view->n, view->tags, view->values))) goto done;
+            }
+            if (view && tc->on_probe) tc->on_probe(tc->probe_user, view);
+        }
+        if (tb && tc->hist_every > 0 && step % tc->hist_every == 0) {
+            /* The histograms are of the gradients of this step (the update used them). */
+            char tag[200];
+            for (int i = 0; i < m->n_tensors; i++) {
+                const gs_tensor_info *ti = &m->tensors[i].info;
+                if (m->tensors[i].role != GS_ROLE_WEIGHT) continue;
+                snprintf(tag, sizeof tag, "grad/%s", ti->name);
+                if ((rc = gs_tfevents_histogram(tb, step, wall_now(), tag, ti->grad, ti->numel))) goto done;
+            }
+        }
+        if (end_of_epoch && tb) gs_tfevents_flush(tb);
         if (end_of_epoch && tc->save_path) {
             gs_resume_state rs = { step, seed };
             if ((rc = gs_checkpoint_save(ctx, tc->save_path, m, opt, &rs))) goto done;
@@ -262,20 +346,26 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         res->train_acc = last_acc;
         res->seconds = now_s() - t0;
         res->test_loss = res->test_acc = NAN;
+        res->skipped = skipped;
     }
     if (test) {
         float tl, ta;
         if ((rc = gs_evaluate(ctx, m, test, m->max_batch, &tl, &ta))) goto done;
         if (res) { res->test_loss = tl; res->test_acc = ta; }
         logf_(ctx, "test: loss %.4f  accuracy %.4f  (%lld samples)", tl, ta, (long long)test->n);
-        if (metrics) {
-            fprintf(metrics, "{\"step\":%lld,\"test/loss\":%.7g,\"test/acc\":%.5g}\n", (long long)step, tl, ta);
-            fflush(metrics);
-        }
+        const char *tt[2] = { "test/loss", "test/acc" };
+        float tv[2] = { tl, ta };
+        if (metrics) write_record(metrics, step, 2, tt, tv, NULL);
+        if (tb && (rc = gs_tfevents_scalars(tb, step, wall_now(), 2, tt, tv))) goto done;
     }
 done:
     if (metrics && fclose(metrics) != 0 && rc == GS_OK)
         rc = gs_error(ctx, GS_EIO, "%s/metrics.jsonl: write failed", tc->log_dir);
+    if (tb) {
+        int rc2 = gs_tfevents_close(tb);
+        if (rc == GS_OK) rc = rc2;
+    }
+    gs_probe_free(probe);
     free(perm); free(xb); free(yb);
     return rc;
 }

@@ -157,25 +157,25 @@ GS_CLONES static void silu_backward(const float *x, const float *dy, float *dx, 
     GS_MAP2(x, dy, dx, n, accumulate, g * gs_vsigmoidf(v) * (1.0f + v * (1.0f - gs_vsigmoidf(v))));
 }
 
-/* Saturation counts: the derivative in float as backward computes it, below thr. */
-GS_CLONES static size_t sigmoid_count(const float *y, size_t n, float thr)
+/* Saturation counts: the number of elements whose derivative, computed in float as backward computes
+   it (softplus: through the vectorised sigmoid, which agrees with backward's expf form to a few ulp), is
+   below thr; NaN inputs are never counted.  s is y for sigmoid and tanh, x otherwise. */
+GS_CLONES static size_t count_below(gs_act act, const float *s, size_t n, float thr)
 {
     size_t total = 0;
-    GS_COUNT(y, n, (1.0f - v) * v < thr, total);
-    return total;
-}
-
-GS_CLONES static size_t tanh_count(const float *y, size_t n, float thr)
-{
-    size_t total = 0;
-    GS_COUNT(y, n, (1.0f - v) * (1.0f + v) < thr, total);
-    return total;
-}
-
-GS_CLONES static size_t nonpositive_count(const float *s, size_t n)
-{
-    size_t total = 0;
-    GS_COUNT(s, n, v <= 0.0f, total);
+    switch (act) {
+    case GS_ACT_SIGMOID:    GS_COUNT(s, n, (1.0f - v) * v < thr, total); break;
+    case GS_ACT_TANH:       GS_COUNT(s, n, (1.0f - v) * (1.0f + v) < thr, total); break;
+    case GS_ACT_RELU:       GS_COUNT(s, n, (gs_selectf(v <= 0.0f, 0.0f, 1.0f) < thr) & (v == v), total); break;
+    case GS_ACT_LEAKY_RELU: GS_COUNT(s, n, (gs_selectf(v > 0.0f, 1.0f, LEAKY_SLOPE) < thr) & (v == v), total); break;
+    case GS_ACT_HARDTANH:
+        GS_COUNT(s, n, (gs_selectf((v <= -1.0f) | (v >= 1.0f), 0.0f, 1.0f) < thr) & (v == v), total);
+        break;
+    case GS_ACT_SOFTPLUS:
+        GS_COUNT(s, n, gs_selectf(v > SOFTPLUS_THRESHOLD, 1.0f, gs_vsigmoidf(v)) < thr, total);
+        break;
+    default:                GS_COUNT(s, n, (1.0f < thr) & (v == v), total); break;   /* identity */
+    }
     return total;
 }
 
@@ -294,22 +294,21 @@ size_t gs_act_count_saturated(gs_act act, const float *x, const float *y, size_t
 {
     const double thr = frac * gs_act_deriv_max(act);
     switch (act) {
-    case GS_ACT_SIGMOID: return sigmoid_count(y, n, (float)thr);
-    case GS_ACT_TANH:    return tanh_count(y, n, (float)thr);
-    case GS_ACT_RELU:    /* relu' is 0 or 1 */
-        if (thr > 0.0 && thr <= 1.0) return nonpositive_count(x ? x : y, n);
-        break;
-    default:
-        break;
-    }
-    {
-        size_t c = 0;
+    case GS_ACT_SIGMOID: case GS_ACT_TANH:
+        return count_below(act, y, n, (float)thr);
+    case GS_ACT_RELU:
+        return count_below(act, x ? x : y, n, (float)thr);
+    case GS_ACT_ELU: case GS_ACT_SELU: case GS_ACT_GELU: case GS_ACT_SILU: {
+        size_t c = 0;   /* one element at a time through backward */
         for (size_t i = 0; i < n; i++) {
             float d = 1.0f;
-            gs_act_backward(act, x ? x + i : NULL, y ? y + i : NULL, &d, &d, 1, 0);
-            c += d < thr;
+            gs_act_backward(act, x + i, NULL, &d, &d, 1, 0);
+            c += (d < thr) & (x[i] == x[i]);
         }
         return c;
+    }
+    default:
+        return count_below(act, x, n, (float)thr);
     }
 }
 

@@ -1,0 +1,615 @@
+/* conclusion.c - the written conclusion of the study, generated from its numbers.
+ *
+ * Every sentence is computed: which activations make the gradient vanish, by
+ * how many orders of magnitude, whether skip connections keep the first/last
+ * ratio within one order, what ReLU costs in dead units, and whether He et
+ * al.'s point (a plain net with batch norm has healthy gradient norms yet
+ * trains worse than the residual net) holds on these runs - stated only when
+ * the numbers support it, otherwise what was found instead.  Each claim cites
+ * the numbers it rests on.  The thresholds are fixed and named below.
+ * Nothing here allocates; text goes into the fixed buffers of gs_report_text.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include "report.h"
+
+#define VANISH_ORDERS 2.0    /* |log10(first/last)| above this: vanishes (or explodes) */
+#define HEALTHY_ORDERS 1.0   /* within this: "within one order of magnitude" */
+#define WORSE_PP 1.0         /* accuracy gap (percentage points) that counts as worse */
+#define FLT_TRUE_MIN_D 1.401298464324817e-45   /* smallest positive float32 */
+
+/* ---- shared numbers ---- */
+
+double gs_report_log10_ratio(const double *g, int n_layers)
+{
+    if (!g || n_layers < 2) return NAN;
+    double a = g[0], b = g[n_layers - 1];
+    if (isnan(a) || isnan(b) || isinf(a) || isinf(b) || a < 0 || b <= 0) return NAN;
+    if (a == 0.0) return -INFINITY;
+    return log10(a / b);
+}
+
+int gs_report_count_zero(const double *g, int n_layers)
+{
+    int z = 0;
+    for (int i = 0; g && i < n_layers; i++) z += g[i] == 0.0;
+    return z;
+}
+
+double gs_report_mean_finite(const double *x, int n)
+{
+    double sum = 0.0;
+    int k = 0;
+    for (int i = 0; x && i < n; i++)
+        if (isfinite(x[i])) { sum += x[i]; k++; }
+    return k ? sum / k : NAN;
+}
+
+int gs_report_find(const gs_study *s, const char *act, int residual, const char *norm, int depth)
+{
+    for (int i = 0; i < s->n_runs; i++) {
+        const gs_study_run *r = &s->runs[i];
+        if (strcmp(r->act, act) == 0 && (r->skip > 0) == (residual != 0) &&
+            strcmp(r->norm, norm) == 0 && r->depth == depth)
+            return i;
+    }
+    return -1;
+}
+
+/* ---- text helpers ---- */
+
+static void cat(char *buf, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void cat(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* v as "3.2×10⁻⁴³" (UTF-8 superscripts), or plainly near 1. */
+static const char *sci(char *b, size_t n, double v)
+{
+    static const char *const sup[10] = {
+        "\xe2\x81\xb0", "\xc2\xb9", "\xc2\xb2", "\xc2\xb3", "\xe2\x81\xb4",
+        "\xe2\x81\xb5", "\xe2\x81\xb6", "\xe2\x81\xb7", "\xe2\x81\xb8", "\xe2\x81\xb9"};
+    if (isnan(v)) { snprintf(b, n, "n/a"); return b; }
+    if (v == 0.0) { snprintf(b, n, "0"); return b; }
+    double a = fabs(v);
+    if (a >= 0.01 && a < 1000.0) { snprintf(b, n, "%.3g", v); return b; }
+    int e = (int)floor(log10(a));
+    double m = v / pow(10.0, e);
+    if (fabs(m) >= 9.95) { m /= 10.0; e++; }
+    snprintf(b, n, "%.1f\xc3\x97" "10%s", m, e < 0 ? "\xe2\x81\xbb" : "");
+    char digits[16];
+    snprintf(digits, sizeof digits, "%d", e < 0 ? -e : e);
+    for (const char *d = digits; *d; d++) cat(b, n, "%s", sup[*d - '0']);
+    return b;
+}
+
+static const char *pct(char *b, size_t n, double v)
+{
+    if (isnan(v)) snprintf(b, n, "n/a");
+    else snprintf(b, n, "%.1f%%", 100.0 * v);
+    return b;
+}
+
+static gs_report_claim *claim(gs_report_text *out, const char *topic)
+{
+    if (out->n_claims >= GS_REPORT_MAX_CLAIMS) return NULL;
+    gs_report_claim *c = &out->claims[out->n_claims++];
+    snprintf(c->topic, sizeof c->topic, "%s", topic);
+    c->text[0] = '\0';
+    return c;
+}
+
+static const char *gs_arch_name_text(int residual, int batch_norm)
+{
+    if (!residual) return batch_norm ? "plain + batch norm" : "plain";
+    return batch_norm ? "residual + batch norm" : "residual";
+}
+
+#define CT(c, ...) cat((c)->text, sizeof (c)->text, __VA_ARGS__)
+
+/* ---- the study's shape ---- */
+
+typedef struct facts {
+    const gs_study *s;
+    int n_acts;
+    const char *acts[8];     /* distinct activations, study order */
+    int d_plain_lo, d_plain_hi;   /* shallowest / deepest depth with a plain no-norm run */
+    int d_res_hi;                 /* deepest depth with a residual run */
+} facts;
+
+static const gs_study_run *run(const facts *F, const char *act, int res, const char *norm, int d)
+{
+    int i = gs_report_find(F->s, act, res, norm, d);
+    return i < 0 ? NULL : &F->s->runs[i];
+}
+
+static double ratio_init(const gs_study_run *r)
+{
+    return r ? gs_report_log10_ratio(r->grad_norm_init, r->n_layers) : NAN;
+}
+
+static double ratio_end(const gs_study_run *r)
+{
+    return r ? gs_report_log10_ratio(r->grad_norm_end, r->n_layers) : NAN;
+}
+
+/* The first/last ratio as text, e.g. "3.2×10⁻⁴³ (42.5 orders of magnitude)". */
+static const char *ratio_text(char *b, size_t n, const gs_study_run *r, int at_init)
+{
+    const double *g = at_init ? r->grad_norm_init : r->grad_norm_end;
+    double L = gs_report_log10_ratio(g, r->n_layers);
+    char v[48];
+    if (isnan(L)) snprintf(b, n, "not measured");
+    else if (isinf(L))
+        snprintf(b, n, "exactly 0 (more than %.0f orders of magnitude: %d of %d layers get 0.0 "
+                       "in float32)", floor(log10(g[r->n_layers - 1] / FLT_TRUE_MIN_D)),
+                 gs_report_count_zero(g, r->n_layers), r->n_layers);
+    else {
+        snprintf(b, n, "%s (%.1f order%s of magnitude)", sci(v, sizeof v, pow(10.0, L)),
+                 fabs(L), fabs(L) >= 0.95 && fabs(L) < 1.05 ? "" : "s");
+        int z = gs_report_count_zero(g, r->n_layers);
+        if (z) cat(b, n, "; %d of %d layers get exactly 0.0", z, r->n_layers);
+    }
+    return b;
+}
+
+static void collect(facts *F, const gs_study *s)
+{
+    memset(F, 0, sizeof *F);
+    F->s = s;
+    F->d_plain_lo = F->d_plain_hi = F->d_res_hi = -1;
+    /* the study's three first, in the order of the question */
+    static const char *const order[] = {"sigmoid", "tanh", "relu"};
+    for (size_t k = 0; k < 3; k++)
+        for (int i = 0; i < s->n_runs; i++)
+            if (strcmp(s->runs[i].act, order[k]) == 0) { F->acts[F->n_acts++] = order[k]; break; }
+    for (int i = 0; i < s->n_runs && F->n_acts < 8; i++) {
+        int seen = 0;
+        for (int a = 0; a < F->n_acts; a++) seen |= strcmp(F->acts[a], s->runs[i].act) == 0;
+        if (!seen) F->acts[F->n_acts++] = s->runs[i].act;
+    }
+    for (int i = 0; i < s->n_runs; i++) {
+        const gs_study_run *r = &s->runs[i];
+        if (r->skip == 0 && strcmp(r->norm, "none") == 0) {
+            if (F->d_plain_hi < 0 || r->depth > F->d_plain_hi) F->d_plain_hi = r->depth;
+            if (F->d_plain_lo < 0 || r->depth < F->d_plain_lo) F->d_plain_lo = r->depth;
+        }
+        if (r->skip > 0 && r->depth > F->d_res_hi) F->d_res_hi = r->depth;
+    }
+}
+
+/* ---- the claims ---- */
+
+static void claim_vanishing(const facts *F, gs_report_text *out, int *vanish_mask)
+{
+    int D = F->d_plain_hi, d0 = F->d_plain_lo;
+    gs_report_claim *c = claim(out, "vanishing");
+    if (!c) return;
+    CT(c, "At initialisation, in the plain %d-layer nets without normalisation, the first "
+          "layer's gradient norm relative to the last layer's (||dL/dW|| of stem over head) is: ", D);
+    int listed = 0, n_vanish = 0, n_explode = 0;
+    char names[160] = "", grow[300] = "";
+    for (int a = 0; a < F->n_acts; a++) {
+        const gs_study_run *r = run(F, F->acts[a], 0, "none", D);
+        if (!r) continue;
+        char rt[200];
+        double L = ratio_init(r);
+        CT(c, "%s%s %s", listed ? "; " : "", r->act, ratio_text(rt, sizeof rt, r, 1));
+        listed++;
+        if (L < -VANISH_ORDERS) {
+            n_vanish++;
+            *vanish_mask |= 1 << a;
+            cat(names, sizeof names, "%s%s", names[0] ? ", " : "", r->act);
+            const gs_study_run *r0 = d0 < D ? run(F, F->acts[a], 0, "none", d0) : NULL;
+            double L0 = ratio_init(r0);
+            if (r0 && !isnan(L0) && (isinf(L) || fabs(L) > fabs(L0) + 1.0))
+                cat(grow, sizeof grow, "%s%.1f orders at depth %d for %s", grow[0] ? ", " : "",
+                    fabs(L0), d0, r->act);
+        } else if (L > VANISH_ORDERS) {
+            n_explode++;
+        }
+    }
+    CT(c, ". ");
+    if (n_vanish) {
+        CT(c, "The gradient vanishes toward the input for %s (more than %.0f orders of magnitude "
+              "between the first and the last layer)", names, VANISH_ORDERS);
+        if (grow[0]) CT(c, ", and the attenuation grows with depth (from %s)", grow);
+        CT(c, ".");
+    } else {
+        CT(c, "None of these activations makes the gradient vanish at depth %d: every first/last "
+              "ratio stays within %.0f orders of magnitude.", D, VANISH_ORDERS);
+    }
+    if (n_explode) CT(c, " %d configuration%s instead grow%s toward the input (explode).",
+                      n_explode, n_explode > 1 ? "s" : "", n_explode > 1 ? "" : "s");
+}
+
+static void claim_relu(const facts *F, gs_report_text *out)
+{
+    int D = F->d_plain_hi;
+    const gs_study_run *r = run(F, "relu", 0, "none", D);
+    if (!r) return;
+    double L = ratio_init(r);
+    if (isnan(L)) return;
+    double worst_sat = NAN;
+    const char *worst = NULL;
+    static const char *const sat[] = {"sigmoid", "tanh"};
+    for (int k = 0; k < 2; k++) {
+        double Ls = ratio_init(run(F, sat[k], 0, "none", D));
+        if (!isnan(Ls) && (isnan(worst_sat) || fabs(Ls) > fabs(worst_sat))) {
+            worst_sat = Ls;
+            worst = sat[k];
+        }
+    }
+    gs_report_claim *c = claim(out, "relu");
+    if (!c) return;
+    char rt[200];
+    ratio_text(rt, sizeof rt, r, 1);
+    if (fabs(L) <= HEALTHY_ORDERS)
+        CT(c, "ReLU cures it at initialisation: in the plain %d-layer ReLU net the first/last "
+              "ratio is %s, within one order of magnitude", D, rt);
+    else if (!isnan(worst_sat) && fabs(L) < fabs(worst_sat) - 1.0)
+        CT(c, "ReLU reduces the attenuation but does not cure it: the plain %d-layer ReLU net's "
+              "first/last ratio is %s", D, rt);
+    else
+        CT(c, "ReLU does not cure it here: the plain %d-layer ReLU net's first/last ratio is %s",
+           D, rt);
+    if (worst) {
+        char v[200];
+        CT(c, ", against %s for %s", ratio_text(v, sizeof v, run(F, worst, 0, "none", D), 1), worst);
+    }
+    double Le = ratio_end(r);
+    if (!isnan(Le)) {
+        char v[200];
+        CT(c, "; after training it is %s", ratio_text(v, sizeof v, r, 0));
+    }
+    CT(c, ".");
+}
+
+/* Mean and worst layer of a fraction; 0 when none is finite. */
+static int frac_stats(const gs_study_run *r, const double *x, double *mean, double *max, int *at)
+{
+    *mean = gs_report_mean_finite(x, r->n_layers);
+    *max = NAN;
+    *at = -1;
+    for (int i = 0; x && i < r->n_layers; i++)
+        if (isfinite(x[i]) && (isnan(*max) || x[i] > *max)) { *max = x[i]; *at = i; }
+    return !isnan(*mean);
+}
+
+static void claim_dead(const facts *F, gs_report_text *out)
+{
+    int D = F->d_plain_hi > F->d_res_hi ? F->d_plain_hi : F->d_res_hi;
+    static const struct { int res; const char *norm; } arch[4] = {
+        {0, "none"}, {0, "batch"}, {1, "none"}, {1, "batch"}};
+    gs_report_claim *c = NULL;
+    int listed = 0;
+    double worst = 0.0;
+    for (int k = 0; k < 4; k++) {
+        const gs_study_run *r = run(F, "relu", arch[k].res, arch[k].norm, D);
+        double mean, max;
+        int at;
+        if (!r || !frac_stats(r, r->dead_fraction, &mean, &max, &at)) continue;
+        if (!c) {
+            c = claim(out, "dead_units");
+            if (!c) return;
+            CT(c, "The cost of ReLU in dead units (no positive pre-activation on any evaluation "
+                  "sample) at the end of training, %d layers: ", D);
+        }
+        char m[16], x[16];
+        CT(c, "%s%s %s of units on average (worst layer %d: %s)", listed ? "; " : "",
+           gs_arch_name_text(arch[k].res, strcmp(arch[k].norm, "batch") == 0),
+           pct(m, sizeof m, mean), at, pct(x, sizeof x, max));
+        if (mean > worst) worst = mean;
+        listed++;
+    }
+    if (!c) return;
+    if (worst < 0.01) CT(c, ". The cost is small here: under 1%% of units die in any architecture.");
+    else if (worst < 0.10) CT(c, ". A modest cost: at most %.1f%% of units on average.", 100 * worst);
+    else CT(c, ". A real cost: up to %.1f%% of the units no longer learn.", 100 * worst);
+}
+
+static void claim_saturation(const facts *F, gs_report_text *out)
+{
+    int D = F->d_plain_hi;
+    gs_report_claim *c = NULL;
+    static const char *const sat[] = {"sigmoid", "tanh"};
+    for (int k = 0; k < 2; k++) {
+        const gs_study_run *p = run(F, sat[k], 0, "none", D), *q = run(F, sat[k], 1, "none", D);
+        double mp, xp, mq, xq;
+        int ap, aq;
+        int hp = p && frac_stats(p, p->saturated_fraction, &mp, &xp, &ap);
+        int hq = q && frac_stats(q, q->saturated_fraction, &mq, &xq, &aq);
+        if (!hp && !hq) continue;
+        if (!c) {
+            c = claim(out, "saturation");
+            if (!c) return;
+            CT(c, "Saturation at the end of training (unit-samples whose derivative is below 5%% "
+                  "of the maximum), %d layers: ", D);
+        } else {
+            CT(c, "; ");
+        }
+        char a[16], b[16];
+        CT(c, "%s", sat[k]);
+        if (hp) CT(c, " plain %s (worst layer %d: %s)", pct(a, sizeof a, mp), ap, pct(b, sizeof b, xp));
+        if (hp && hq) CT(c, ",");
+        if (hq) CT(c, " residual %s", pct(a, sizeof a, mq));
+    }
+    if (c) CT(c, ".");
+}
+
+static void claim_residual(const facts *F, gs_report_text *out)
+{
+    int D = F->d_res_hi;
+    if (D < 0) return;
+    gs_report_claim *c = claim(out, "residual");
+    if (!c) return;
+    CT(c, "With identity skip connections (residual, %d layers) the first/last ratio at "
+          "initialisation is: ", D);
+    int within = 0, total = 0;
+    char outside[300] = "";
+    for (int a = 0; a < F->n_acts; a++) {
+        for (int bn = 0; bn < 2; bn++) {
+            const gs_study_run *r = run(F, F->acts[a], 1, bn ? "batch" : "none", D);
+            double L = ratio_init(r);
+            if (!r || isnan(L)) continue;
+            char v[48];
+            CT(c, "%s%s%s %s", total ? "; " : "", r->act, bn ? " + BN" : "",
+               isinf(L) ? "0" : sci(v, sizeof v, pow(10.0, L)));
+            total++;
+            if (fabs(L) <= HEALTHY_ORDERS) within++;
+            else cat(outside, sizeof outside, "%s%s%s (%.1f orders)", outside[0] ? ", " : "",
+                     r->act, bn ? " + BN" : "", isinf(L) ? 99.0 : fabs(L));
+        }
+    }
+    if (!total) { out->n_claims--; return; }
+    if (within == total)
+        CT(c, ". All %d residual configurations keep it within one order of magnitude: the skip "
+              "connections carry the gradient to the first layer undiminished.", total);
+    else if (within)
+        CT(c, ". %d of %d stay within one order of magnitude; not %s.", within, total, outside);
+    else
+        CT(c, ". None stays within one order of magnitude (%s).", outside);
+}
+
+static void claim_batchnorm(const facts *F, gs_report_text *out)
+{
+    int D = F->d_plain_hi;
+    gs_report_claim *c = NULL;
+    int n = 0, healthy = 0;
+    for (int a = 0; a < F->n_acts; a++) {
+        const gs_study_run *b = run(F, F->acts[a], 0, "batch", D);
+        double L = ratio_init(b);
+        if (!b || isnan(L)) continue;
+        if (!c) {
+            c = claim(out, "batch_norm");
+            if (!c) return;
+            CT(c, "Batch norm without skip connections (plain + BN, %d layers), first/last ratio at "
+                  "initialisation: ", D);
+        }
+        char v[200];
+        CT(c, "%s%s %s", n ? "; " : "", b->act, ratio_text(v, sizeof v, b, 1));
+        const gs_study_run *p = run(F, F->acts[a], 0, "none", D);
+        double Lp = ratio_init(p);
+        if (!isnan(Lp)) CT(c, " (without BN: %.1f orders)", isinf(Lp) ? 99.0 : fabs(Lp));
+        n++;
+        healthy += fabs(L) <= HEALTHY_ORDERS;
+    }
+    if (!c) return;
+    if (healthy == n) CT(c, ". Batch norm alone keeps every plain net within one order of magnitude.");
+    else if (healthy) CT(c, ". Batch norm alone keeps %d of %d plain nets within one order of magnitude.",
+                         healthy, n);
+    else CT(c, ". Batch norm alone does not keep any plain net within one order of magnitude.");
+}
+
+static void claim_accuracy(const facts *F, gs_report_text *out)
+{
+    int D = F->d_plain_hi > F->d_res_hi ? F->d_plain_hi : F->d_res_hi;
+    gs_report_claim *c = claim(out, "accuracy");
+    if (!c) return;
+    CT(c, "Test accuracy at %d layers: ", D);
+    const gs_study_run *best = NULL;
+    int listed = 0;
+    double chance = F->s->n_classes > 0 ? 1.0 / F->s->n_classes : NAN;
+    char at_chance[200] = "";
+    for (int a = 0; a < F->n_acts; a++) {
+        int first = 1;
+        for (int k = 0; k < 4; k++) {
+            const gs_study_run *r = run(F, F->acts[a], k >= 2, k & 1 ? "batch" : "none", D);
+            if (!r || isnan(r->test_acc)) continue;
+            char v[16];
+            if (first) CT(c, "%s%s: ", listed ? "; " : "", r->act);
+            CT(c, "%s%s %s", first ? "" : ", ", gs_arch_name_text(k >= 2, k & 1),
+               pct(v, sizeof v, r->test_acc));
+            first = 0;
+            listed++;
+            if (!best || r->test_acc > best->test_acc) best = r;
+            if (!isnan(chance) && r->test_acc < chance + 0.02)
+                cat(at_chance, sizeof at_chance, "%s%s %s", at_chance[0] ? ", " : "", r->act,
+                    gs_arch_name_text(k >= 2, k & 1));
+        }
+    }
+    if (!best) { out->n_claims--; return; }
+    char v[16];
+    CT(c, ". Best: %s %s at %s.", best->act,
+       gs_arch_name_text(best->skip > 0, strcmp(best->norm, "batch") == 0),
+       pct(v, sizeof v, best->test_acc));
+    if (at_chance[0]) CT(c, " At chance level (%s): %s.", pct(v, sizeof v, chance), at_chance);
+}
+
+/* He et al. 2015: a plain net with batch norm has healthy gradients yet trains worse. */
+static void claim_he(const facts *F, gs_report_text *out)
+{
+    int D = F->d_plain_hi;
+    gs_report_claim *c = claim(out, "degradation");
+    if (!c) return;
+    int supported = 0, tested = 0;
+    char found[600] = "";
+    for (int a = 0; a < F->n_acts; a++) {
+        const gs_study_run *p = run(F, F->acts[a], 0, "batch", D);
+        const gs_study_run *r = run(F, F->acts[a], 1, "batch", D);
+        if (!r) r = run(F, F->acts[a], 1, "none", D);
+        if (!p || !r || isnan(p->test_acc) || isnan(r->test_acc)) continue;
+        double Li = ratio_init(p), Le = ratio_end(p);
+        int zeros = gs_report_count_zero(p->grad_norm_init, p->n_layers) +
+                    gs_report_count_zero(p->grad_norm_end, p->n_layers);
+        int healthy = !isnan(Li) && fabs(Li) <= HEALTHY_ORDERS && zeros == 0 &&
+                      (isnan(Le) || fabs(Le) <= HEALTHY_ORDERS);
+        double gap = 100.0 * (r->test_acc - p->test_acc);
+        char a1[16], a2[16], v1[48], v2[48];
+        tested++;
+        if (healthy && gap >= WORSE_PP) {
+            if (!supported)
+                CT(c, "He et al. (2015)'s point holds on these runs: ");
+            else
+                CT(c, " Likewise ");
+            CT(c, "the plain %d-layer %s net with batch norm has healthy gradient norms (first/last "
+                  "%s at initialisation, %s at the end, within one order of magnitude, no layer at 0) "
+                  "yet reaches %s test accuracy against %s for the %s %s net (%.1f points lower",
+               D, p->act, sci(v1, sizeof v1, pow(10.0, Li)),
+               isnan(Le) ? "n/a" : sci(v2, sizeof v2, pow(10.0, Le)),
+               pct(a1, sizeof a1, p->test_acc), pct(a2, sizeof a2, r->test_acc),
+               gs_arch_name_text(1, strcmp(r->norm, "batch") == 0), r->act, gap);
+            if (!isnan(p->train_acc) && !isnan(r->train_acc))
+                CT(c, "; training accuracy %s vs %s", pct(a1, sizeof a1, p->train_acc),
+                   pct(a2, sizeof a2, r->train_acc));
+            CT(c, ").");
+            supported++;
+        } else {
+            cat(found, sizeof found, "%s%s plain + BN %s with %s gradients (first/last %s at init) "
+                "vs residual %s", found[0] ? "; " : "", p->act, pct(a1, sizeof a1, p->test_acc),
+                healthy ? "healthy" : "unhealthy",
+                isnan(Li) ? "n/a" : isinf(Li) ? "0" : sci(v1, sizeof v1, pow(10.0, Li)),
+                pct(a2, sizeof a2, r->test_acc));
+        }
+    }
+    if (supported)
+        CT(c, " Healthy gradient norms are therefore not sufficient: the residual form is easier "
+              "to optimise.");
+    if (!tested) {
+        CT(c, "He et al. (2015)'s comparison (plain net with batch norm against the residual net) "
+              "cannot be made: the study has no plain + batch norm and residual pair at %d layers.", D);
+    } else if (!supported) {
+        CT(c, "He et al. (2015)'s point - healthy gradient norms in a plain net with batch norm, "
+              "yet worse training than the residual net - is not borne out by these runs at %d "
+              "layers. Found instead: %s.", D, found);
+    } else if (found[0]) {
+        CT(c, " Not for the others: %s.", found);
+    }
+}
+
+static void claim_depth(const facts *F, gs_report_text *out)
+{
+    int d0 = F->d_plain_lo, D = F->d_plain_hi;
+    if (d0 < 0 || d0 == D) return;
+    const char *act = NULL;
+    for (int a = 0; a < F->n_acts && !act; a++)
+        if (strcmp(F->acts[a], "relu") == 0) act = F->acts[a];
+    if (!act && F->n_acts) act = F->acts[0];
+    const gs_study_run *p0 = run(F, act, 0, "none", d0), *p1 = run(F, act, 0, "none", D);
+    if (!p0 || !p1 || isnan(p0->test_acc) || isnan(p1->test_acc)) return;
+    gs_report_claim *c = claim(out, "depth");
+    if (!c) return;
+    char a[16], b[16];
+    double drop = 100.0 * (p0->test_acc - p1->test_acc);
+    CT(c, "From %d to %d layers the plain %s net's test accuracy goes from %s to %s (%s%.1f "
+          "points)", d0, D, act, pct(a, sizeof a, p0->test_acc), pct(b, sizeof b, p1->test_acc),
+       drop >= 0 ? "-" : "+", fabs(drop));
+    const gs_study_run *r0 = run(F, act, 1, "none", d0), *r1 = run(F, act, 1, "none", D);
+    if (r0 && r1 && !isnan(r0->test_acc) && !isnan(r1->test_acc)) {
+        double dr = 100.0 * (r0->test_acc - r1->test_acc);
+        CT(c, "; the residual %s net's from %s to %s (%s%.1f points)", act,
+           pct(a, sizeof a, r0->test_acc), pct(b, sizeof b, r1->test_acc),
+           dr >= 0 ? "-" : "+", fabs(dr));
+        if (drop >= WORSE_PP && dr < drop - WORSE_PP)
+            CT(c, ". Depth hurts the plain net and not (or much less) the residual one");
+    }
+    CT(c, ".");
+}
+
+static void summary(const facts *F, const gs_report_text *t, gs_report_text *out, int vanish_mask)
+{
+    const gs_study *s = F->s;
+    char *b = out->summary;
+    size_t n = sizeof out->summary;
+    b[0] = '\0';
+    int steps = s->n_runs ? s->runs[0].steps : 0;
+    cat(b, n, "%d configurations were trained on %s with the same seed and budget (%d steps)",
+        s->n_runs, s->dataset ? s->dataset : "the data set", steps);
+    if (s->seconds > 0) cat(b, n, " in %.0f s", s->seconds);
+    cat(b, n, ". ");
+    int D = F->d_plain_hi;
+    if (D >= 0) {
+        int first = 1;
+        cat(b, n, "At initialisation in the plain %d-layer nets, the first layer's gradient is ", D);
+        for (int a = 0; a < F->n_acts; a++) {
+            const gs_study_run *r = run(F, F->acts[a], 0, "none", D);
+            double L = ratio_init(r);
+            if (!r || isnan(L)) continue;
+            if (isinf(L)) cat(b, n, "%sexactly 0 for %s", first ? "" : ", ", r->act);
+            else cat(b, n, "%s%.1f orders of magnitude %s the last layer's for %s",
+                     first ? "" : ", ", fabs(L), L < 0 ? "below" : "above", r->act);
+            first = 0;
+        }
+        cat(b, n, "%s", first ? "not measured. " : ". ");
+        if (vanish_mask) cat(b, n, "So the gradient does vanish with depth for saturating "
+                                   "activations here; ");
+        else cat(b, n, "So no activation makes it vanish here; ");
+    }
+    int within = 0, total = 0;
+    for (int i = 0; i < s->n_runs; i++) {
+        const gs_study_run *r = &s->runs[i];
+        if (r->skip <= 0 || r->depth != F->d_res_hi) continue;
+        double L = ratio_init(r);
+        if (isnan(L)) continue;
+        total++;
+        within += fabs(L) <= HEALTHY_ORDERS;
+    }
+    if (total) cat(b, n, "with identity skip connections %d of %d residual %d-layer nets keep the "
+                         "first layer within one order of magnitude of the last. ",
+                   within, total, F->d_res_hi);
+    for (int k = 0; k < t->n_claims; k++)
+        if (strcmp(t->claims[k].topic, "degradation") == 0) {
+            const char *txt = t->claims[k].text;
+            cat(b, n, "%s", strncmp(txt, "He et al. (2015)'s point holds", 30) == 0
+                                ? "A plain net with batch norm can have healthy gradients and still "
+                                  "train worse than the residual net (He et al. 2015). "
+                                : "He et al.'s degradation of plain nets with batch norm does not "
+                                  "show clearly here. ");
+        }
+    cat(b, n, "Details, with the numbers each claim rests on, below.");
+}
+
+int gs_report_conclusion(gs_ctx *ctx, const gs_study *s, gs_report_text *out)
+{
+    if (!s || !out || s->n_runs <= 0 || !s->runs)
+        return gs_error(ctx, GS_EINVAL, "gs_report_conclusion: empty study (n_runs %d)",
+                        s ? s->n_runs : 0);
+    memset(out, 0, sizeof *out);
+    facts F;
+    collect(&F, s);
+    int vanish_mask = 0;
+    if (F.d_plain_hi >= 0) {
+        claim_vanishing(&F, out, &vanish_mask);
+        claim_relu(&F, out);
+        claim_saturation(&F, out);
+    }
+    claim_dead(&F, out);
+    claim_residual(&F, out);
+    if (F.d_plain_hi >= 0) claim_batchnorm(&F, out);
+    claim_accuracy(&F, out);
+    if (F.d_plain_hi >= 0) claim_he(&F, out);
+    claim_depth(&F, out);
+    summary(&F, out, out, vanish_mask);
+    return GS_OK;
+}
