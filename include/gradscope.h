@@ -259,6 +259,7 @@ int gs_evaluate(gs_ctx *ctx, gs_model *m, const gs_dataset *d, int batch, float 
  * dead/<layer> (relu family).  Norms are of this process's batch (local). */
 typedef struct gs_probe_stats {
     int64_t step;            /* global step (1-based: after this many updates) */
+    float loss;              /* this step's training loss */
     int n;
     const char *const *tags;
     const float *values;

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "gradscope.h"
 #include "io/io.h"
 #include "train/checkpoint.h"
+#include "train/study.h"
 
 /* Exit codes: one per kind of failure, so scripts can tell them apart. */
 enum {
@@ -117,6 +119,7 @@ static void parse_opts(int argc, char **argv, opt *opts, const char *synopsis, c
 }
 
 static const char *get(opt *opts, const char *name) { return find_opt(opts, name)->value; }
+static int given(opt *opts, const char *name) { return find_opt(opts, name)->given; }
 static int flag(opt *opts, const char *name) { const char *v = get(opts, name); return v && !strcmp(v, "1"); }
 
 static long long get_int(opt *opts, const char *name, long long lo, long long hi)
@@ -494,6 +497,96 @@ done:
     return rc;
 }
 
+/* ---- study ---- */
+static int parse_list(const char *opt_name, const char *s, int *out, int cap, int lo, int hi)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ',')) die_usage("--%s '%s' must be a comma-separated list of integers", opt_name, s);
+        if (v < lo || v > hi) die_usage("--%s: %ld is out of range [%d, %d]", opt_name, v, lo, hi);
+        if (n == cap) die_usage("--%s: at most %d values", opt_name, cap);
+        out[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0) die_usage("--%s is empty", opt_name);
+    return n;
+}
+
+static int cmd_study(int argc, char **argv)
+{
+    opt opts[] = {
+        { "quick", NULL, NULL, "a one-minute version: 40 steps, smaller evaluation sets", NULL, 0 },
+        { "out", "DIR", "study", "where index.html and report.json go", NULL, 0 },
+        { "data", "SPEC", "fashion-mnist", "dataset", NULL, 0 },
+        { "depths", "LIST", "5,20,50", "hidden-layer counts (an odd count gives the skip-2 residual nets one layer less)", NULL, 0 },
+        { "acts", "LIST", "sigmoid,tanh,relu", "activations", NULL, 0 },
+        { "steps", "N", "600 (40 with --quick)", "SGD steps per network", NULL, 0 },
+        { "width", "W", "256", "hidden width", NULL, 0 },
+        { "batch", "N", "128", "samples per step", NULL, 0 },
+        { "lr", "X", "0.01", "learning rate", NULL, 0 },
+        { "momentum", "X", "0.9", "SGD momentum", NULL, 0 },
+        { "init", "NAME", "he_normal", "initialisation", NULL, 0 },
+        { "seed", "N", "42", "seed (the same for every network)", NULL, 0 },
+        { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        OPT_END
+    };
+    parse_opts(argc, argv, opts, "study [--quick] [--out DIR] [--depths LIST] [--acts LIST] [--steps N]",
+               "The vanishing-gradient study: {acts} x {plain, residual skip 2} x {no norm, batch norm} x {depths},\n"
+               "trained with the instruments on; writes DIR/index.html and DIR/report.json.", opts);
+    gs_study_config c;
+    gs_study_config_default(&c, flag(opts, "quick"));
+    c.data = get(opts, "data");
+    c.n_depths = parse_list("depths", get(opts, "depths"), c.depths, 16, 1, 100000);
+    {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", get(opts, "acts"));
+        c.n_acts = 0;
+        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+            if (c.n_acts == 16) die_usage("--acts: at most 16");
+            if (gs_act_from_name(tok, &c.acts[c.n_acts])) die_usage("--acts: '%s' is not a known activation", tok);
+            c.n_acts++;
+        }
+        if (!c.n_acts) die_usage("--acts is empty");
+    }
+    if (given(opts, "steps")) c.steps = get_int(opts, "steps", 1, 100000000);
+    c.width = (int)get_int(opts, "width", 1, 1 << 16);
+    c.batch = (int)get_int(opts, "batch", 2, 1 << 16);
+    c.lr = (float)get_float(opts, "lr", 0, 1e6);
+    c.momentum = (float)get_float(opts, "momentum", 0, 1);
+    if (gs_init_from_name(get(opts, "init"), &c.init)) die_usage("--init '%s' is not a known initialisation", get(opts, "init"));
+    c.seed = (uint64_t)get_int(opts, "seed", 0, LLONG_MAX);
+    const char *out = get(opts, "out");
+    gs_ctx *ctx = gs_ctx_create();
+    if (!ctx) return EXIT_NOMEM;
+    gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
+    gs_ctx_set_log(ctx, log_stderr, NULL);
+    gs_study s;
+    int rc = gs_study_train(ctx, &c, &s);
+    if (rc) { rc = fail(ctx, rc); gs_ctx_free(ctx); return rc; }
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "%s", out);
+    for (char *p = cmd + 1; *p; p++) if (*p == '/') { *p = 0; mkdir(cmd, 0777); *p = '/'; }
+    mkdir(cmd, 0777);
+    rc = gs_report_write(ctx, &s, out);
+    printf("%-8s %-9s %-5s %5s %9s %8s %17s %8s %8s\n", "act", "arch", "norm", "depth", "train_acc", "test_acc",
+           "log10 g1/gL init", "dead", "sat");
+    for (int i = 0; i < s.n_runs; i++) {
+        const gs_study_run *r = &s.runs[i];
+        printf("%-8s %-9s %-5s %5d %9.3f %8.3f %17.2f %8.3f %8.3f\n", r->act, r->skip ? "residual" : "plain",
+               r->norm, r->depth, r->train_acc, r->test_acc, gs_report_log10_ratio(r->grad_norm_init, r->n_layers),
+               gs_report_mean_finite(r->dead_fraction, r->n_layers),
+               gs_report_mean_finite(r->saturated_fraction, r->n_layers));
+    }
+    if (rc == GS_OK) printf("report: %s/index.html (numbers: %s/report.json), %.0f s\n", out, out, s.seconds);
+    else rc = fail(ctx, rc);
+    gs_study_free(&s);
+    gs_ctx_free(ctx);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -503,6 +596,7 @@ static void usage(FILE *f)
         "  eval      evaluate a checkpoint on a dataset\n"
         "  inspect   list a model's parameters and buffers with their shapes\n"
         "  grad      one forward/backward pass on a given batch; write every gradient\n"
+        "  study     the vanishing-gradient study and its report\n"
         "  version   print the version\n\n"
         "exit codes: 0 ok, 1 other error, 2 usage error, 3 invalid value, 4 I/O error,\n"
         "  5 malformed file, 6 shape mismatch, 7 training diverged (NaN/Inf), 8 not found,\n"
@@ -520,6 +614,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(cmd, "grad")) return cmd_grad(argc - 2, argv + 2);
+    if (!strcmp(cmd, "study")) return cmd_study(argc - 2, argv + 2);
     cmd_name = "";
     fprintf(stderr, "gradscope: unknown command '%s'\n", cmd);
     usage(stderr);

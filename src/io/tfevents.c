@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,10 +92,15 @@ static unsigned char *put_double(unsigned char *p, unsigned char key, double d)
     *p++ = key;
     return put_le(p, u, 8);
 }
-static unsigned char *put_bytes(unsigned char *p, unsigned char key, const void *s, size_t len)
+/* The key and length of a length-delimited field. */
+static unsigned char *put_key_len(unsigned char *p, unsigned char key, size_t len)
 {
     *p++ = key;
-    p = put_varint(p, len);
+    return put_varint(p, len);
+}
+static unsigned char *put_bytes(unsigned char *p, unsigned char key, const void *s, size_t len)
+{
+    p = put_key_len(p, key, len);
     memcpy(p, s, len);
     return p + len;
 }
@@ -289,16 +295,16 @@ static unsigned char *put_event_head(unsigned char *p, double wall_time, int64_t
     p = put_double(p, 0x09, wall_time);
     *p++ = 0x10;
     p = put_varint(p, (uint64_t)step);
-    *p++ = 0x2a;
-    return put_varint(p, summary_len);
+    return put_key_len(p, 0x2a, summary_len);
 }
 
 int gs_tfevents_scalars(gs_tfevents *w, int64_t step, double wall_time, int n, const char *const *tags,
                         const float *values)
 {
     if (!w) return GS_EINVAL;
-    if (n < 1 || n > TF_MAX_SCALARS || !tags || !values)
-        return gs_error(w->ctx, GS_EINVAL, "gs_tfevents_scalars: %s: n = %d (need 1..%d) and non-NULL tags and "
+    if (n == 0) return GS_OK;
+    if (n < 0 || n > TF_MAX_SCALARS || !tags || !values)
+        return gs_error(w->ctx, GS_EINVAL, "gs_tfevents_scalars: %s: n = %d (need 0..%d) and non-NULL tags and "
                         "values", w->path, n, TF_MAX_SCALARS);
     size_t summary_len = 0, tl;
     for (int i = 0; i < n; i++) {
@@ -312,8 +318,7 @@ int gs_tfevents_scalars(gs_tfevents *w, int64_t step, double wall_time, int n, c
     for (int i = 0; i < n; i++) {
         uint32_t u;
         tl = strlen(tags[i]);
-        *p++ = 0x0a;
-        p = put_varint(p, field_size(tl) + 5);
+        p = put_key_len(p, 0x0a, field_size(tl) + 5);
         p = put_bytes(p, 0x0a, tags[i], tl);
         *p++ = 0x15;
         memcpy(&u, &values[i], 4);
@@ -377,23 +382,13 @@ int gs_tfevents_histogram(gs_tfevents *w, int64_t step, double wall_time, const 
     unsigned char *p = record_begin(w, dlen);
     if (!p) return GS_ENOMEM;
     p = put_event_head(p, wall_time, step, summary_len);
-    *p++ = 0x0a;
-    p = put_varint(p, value_len);
+    p = put_key_len(p, 0x0a, value_len);
     p = put_bytes(p, 0x0a, tag, tl);
-    *p++ = 0x2a;
-    p = put_varint(p, histo_len);
-    p = put_double(p, 0x09, lo_v);
-    p = put_double(p, 0x11, hi_v);
-    p = put_double(p, 0x19, (double)num);
-    p = put_double(p, 0x21, sum);
-    p = put_double(p, 0x29, sum_squares);
-    *p++ = 0x32;
-    p = put_varint(p, arr);
-    unsigned char *pl = p;
-    p += arr;
-    *p++ = 0x3a;
-    p = put_varint(p, arr);
-    put_buckets(w, pl, p);
+    p = put_key_len(p, 0x2a, histo_len);
+    const double stats[5] = { lo_v, hi_v, (double)num, sum, sum_squares };   /* fields 1..5 */
+    for (int i = 0; i < 5; i++) p = put_double(p, (unsigned char)(0x09 + 8 * i), stats[i]);
+    unsigned char *pl = put_key_len(p, 0x32, arr);
+    put_buckets(w, pl, put_key_len(pl + arr, 0x3a, arr));
     return record_end(w, dlen);
 }
 
@@ -411,6 +406,10 @@ int gs_tfevents_close(gs_tfevents *w)
 
 /* ------------------------------------------------------------ decoding */
 
+/* One protobuf field: number, wire type, value (varint, fixed64, fixed32, or
+ * the length of a length-delimited field) and where its bytes start. */
+typedef struct pb_field { uint64_t number, v; int wt; const unsigned char *data; } pb_field;
+
 static int pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 {
     uint64_t r = 0;
@@ -425,33 +424,36 @@ static int pb_varint(const unsigned char **p, const unsigned char *end, uint64_t
     return -1;
 }
 
-/* The next field of the message in [*p, end): number, wire type, and its
- * value in *v (varint, fixed64, fixed32; the length for wire type 2) with
- * its bytes at *data.  1 for a field, 0 at the end, -1 when malformed. */
-static int pb_next(const unsigned char **p, const unsigned char *end, uint64_t *field, int *wt, uint64_t *v,
-                   const unsigned char **data)
+/* The next field of the message in [*p, end): 1, 0 at the end, -1 when malformed. */
+static int pb_next(const unsigned char **p, const unsigned char *end, pb_field *f)
 {
     uint64_t key;
     if (*p == end) return 0;
     if (pb_varint(p, end, &key) < 0 || (key >> 3) == 0) return -1;
-    *field = key >> 3;
-    *wt = (int)(key & 7);
-    *data = *p;
-    size_t avail = (size_t)(end - *p), size = *wt == 1 ? 8 : 4;
-    switch (*wt) {
-    case 0: return pb_varint(p, end, v) < 0 ? -1 : 1;
-    case 1: case 5:
-        if (avail < size) return -1;
-        *v = get_le(*p, (int)size);
-        *p += size;
+    f->number = key >> 3;
+    f->wt = (int)(key & 7);
+    f->data = *p;
+    if (f->wt == 0) return pb_varint(p, end, &f->v) < 0 ? -1 : 1;
+    if (f->wt == 2) {
+        if (pb_varint(p, end, &f->v) < 0 || f->v > (uint64_t)(end - *p)) return -1;
+        f->data = *p;
+        *p += f->v;
         return 1;
-    case 2:
-        if (pb_varint(p, end, v) < 0 || *v > (uint64_t)(end - *p)) return -1;
-        *data = *p;
-        *p += *v;
-        return 1;
-    default: return -1;
     }
+    size_t size = f->wt == 1 ? 8 : 4;
+    if ((f->wt != 1 && f->wt != 5) || (size_t)(end - *p) < size) return -1;
+    f->v = get_le(*p, (int)size);
+    *p += size;
+    return 1;
+}
+
+/* 1 when f has the wire type spec[number - 1] gives: '0' '1' '2' '5', '*' (1
+ * or 2: a double, packed or not) or '-' (any); numbers past spec: any. */
+static int wt_ok(const char *spec, const pb_field *f)
+{
+    if (f->number > strlen(spec)) return 1;
+    char c = spec[f->number - 1];
+    return c == '-' || c - '0' == f->wt || (c == '*' && (f->wt == 1 || f->wt == 2));
 }
 
 static double as_double(uint64_t u)
@@ -461,50 +463,48 @@ static double as_double(uint64_t u)
     return d;
 }
 
+static void copy_tag(char *dst, const pb_field *f)
+{
+    size_t l = f->v > GS_TF_TAG_MAX ? GS_TF_TAG_MAX : (size_t)f->v;
+    memcpy(dst, f->data, l);
+    dst[l] = '\0';
+}
+
 static int decode_histo(const unsigned char *p, const unsigned char *end, gs_tf_record *r)
 {
-    uint64_t f, v;
-    int wt, st;
-    const unsigned char *d;
-    while ((st = pb_next(&p, end, &f, &wt, &v, &d)) == 1) {
-        if (f >= 1 && f <= 5) {
-            if (wt != 1) return -1;
-            double *dst[5] = { &r->hmin, &r->hmax, &r->hnum, &r->hsum, &r->hsum_squares };
-            *dst[f - 1] = as_double(v);
-        } else if (f == 6 || f == 7) {
-            size_t count = wt == 2 ? (size_t)v / 8 : 1;
-            if ((wt != 1 && wt != 2) || (wt == 2 && v % 8)) return -1;
-            if (f == 7) {
-                for (size_t i = 0; i < count; i++) r->hbucket_total += as_double(wt == 2 ? get_le(d + 8 * i, 8) : v);
-                r->n_buckets = (size_t)r->n_buckets + count > 0x7fffffff ? 0x7fffffff : r->n_buckets + (int)count;
-            }
-        }
+    double *stats[5] = { &r->hmin, &r->hmax, &r->hnum, &r->hsum, &r->hsum_squares };
+    pb_field f;
+    int st;
+    while ((st = pb_next(&p, end, &f)) == 1) {
+        if (!wt_ok("11111**", &f) || ((f.number == 6 || f.number == 7) && f.wt == 2 && f.v % 8)) return -1;
+        if (f.number <= 5) *stats[f.number - 1] = as_double(f.v);
+        if (f.number != 7) continue;
+        size_t count = f.wt == 2 ? (size_t)f.v / 8 : 1;
+        for (size_t i = 0; i < count; i++) r->hbucket_total += as_double(f.wt == 2 ? get_le(f.data + 8 * i, 8) : f.v);
+        r->n_buckets = (size_t)r->n_buckets + count > INT_MAX ? INT_MAX : r->n_buckets + (int)count;
     }
     return st;
 }
 
-/* Decode one Summary.Value into r; r->kind = -1 for a kind not decoded. */
+/* One Summary.Value into r (tag, kind and value fields); kind -1 for a kind not decoded. */
 static int decode_value(const unsigned char *p, const unsigned char *end, gs_tf_record *r)
 {
-    uint64_t f, v;
-    int wt, st;
-    const unsigned char *d;
+    pb_field f;
+    int st;
     r->kind = -1;
-    while ((st = pb_next(&p, end, &f, &wt, &v, &d)) == 1) {
-        if ((f == 1 || f == 5) && wt != 2) return -1;
-        if (f == 2 && wt != 5) return -1;
-        if (f == 1) {
-            size_t l = v > GS_TF_TAG_MAX ? GS_TF_TAG_MAX : (size_t)v;
-            memcpy(r->tag, d, l);
-            r->tag[l] = '\0';
-        } else if (f == 2) {
-            uint32_t u = (uint32_t)v;
+    r->tag[0] = '\0';
+    while ((st = pb_next(&p, end, &f)) == 1) {
+        if (!wt_ok("25--2", &f)) return -1;
+        if (f.number == 1) copy_tag(r->tag, &f);
+        if (f.number == 2) {
+            uint32_t u = (uint32_t)f.v;
             memcpy(&r->value, &u, 4);
             r->kind = GS_TF_SCALAR;
-        } else if (f == 5) {
+        }
+        if (f.number == 5) {
             r->hmin = r->hmax = r->hnum = r->hsum = r->hsum_squares = r->hbucket_total = 0;
             r->n_buckets = 0;
-            if (decode_histo(d, d + v, r) < 0) return -1;
+            if (decode_histo(f.data, f.data + f.v, r) < 0) return -1;
             r->kind = GS_TF_HISTOGRAM;
         }
     }
@@ -524,6 +524,41 @@ static int push(gs_tf_record **out, size_t *count, size_t *cap, const gs_tf_reco
     return 0;
 }
 
+/* Append the records of the Event in [d, end): 0, -1 when malformed, -2 out of memory. */
+static int decode_event(const unsigned char *d, const unsigned char *end, gs_tf_record **out, size_t *count,
+                        size_t *cap)
+{
+    gs_tf_record r;
+    pb_field f, sf;
+    int st, version = 0;
+    const unsigned char *p = d;
+    memset(&r, 0, sizeof r);
+    while ((st = pb_next(&p, end, &f)) == 1) {
+        if (!wt_ok("102-2", &f)) return -1;
+        if (f.number == 1) r.wall_time = as_double(f.v);
+        if (f.number == 2) r.step = (int64_t)f.v;
+        if (f.number == 3) {
+            copy_tag(r.tag, &f);
+            version = 1;
+        }
+    }
+    r.kind = GS_TF_FILE_VERSION;
+    if (st < 0) return -1;
+    if (version && push(out, count, cap, &r) < 0) return -2;
+    /* A second pass, so that wall_time and step reach every value wherever they sit. */
+    for (p = d; pb_next(&p, end, &f) == 1;) {
+        if (f.number != 5) continue;
+        const unsigned char *s = f.data, *send = f.data + f.v;
+        while ((st = pb_next(&s, send, &sf)) == 1) {
+            if (sf.number != 1) continue;
+            if (sf.wt != 2 || decode_value(sf.data, sf.data + sf.v, &r) < 0) return -1;
+            if (r.kind >= 0 && push(out, count, cap, &r) < 0) return -2;
+        }
+        if (st < 0) return -1;
+    }
+    return 0;
+}
+
 int gs_tfevents_parse(gs_ctx *ctx, const void *buf, size_t len, const char *origin, gs_tf_record **records,
                       size_t *n)
 {
@@ -536,70 +571,34 @@ int gs_tfevents_parse(gs_ctx *ctx, const void *buf, size_t len, const char *orig
     uint32_t table[256];
     crc32c_init(table);
     while (off < len) {
-        if (len - off < 12) {
-            snprintf(why, sizeof why, "truncated: %zu bytes left, a record header needs 12", len - off);
-            goto bad;
-        }
-        uint64_t l = get_le(b + off, 8);
-        if (get_le(b + off + 8, 4) != gs_crc32c_mask(crc32c(table, b + off, 8))) {
+        size_t left = len - off;
+        uint64_t l = left >= 12 ? get_le(b + off, 8) : 0;
+        const unsigned char *d = b + off + 12;
+        int rc = 0;
+        if (left < 12)
+            snprintf(why, sizeof why, "truncated: %zu bytes left, a record header needs 12", left);
+        else if (get_le(b + off + 8, 4) != gs_crc32c_mask(crc32c(table, b + off, 8)))
             snprintf(why, sizeof why, "length CRC mismatch");
-            goto bad;
-        }
-        if (l > len - off - 12 || len - off - 12 - l < 4) {
+        else if (left < 16 || l > left - 16)
             snprintf(why, sizeof why, "truncated: a %llu-byte record with %zu bytes left", (unsigned long long)l,
-                     len - off - 12);
-            goto bad;
-        }
-        const unsigned char *d = b + off + 12, *end = d + l, *p = d, *pd;
-        if (get_le(end, 4) != gs_crc32c_mask(crc32c(table, d, (size_t)l))) {
+                     left - 12);
+        else if (get_le(d + l, 4) != gs_crc32c_mask(crc32c(table, d, (size_t)l)))
             snprintf(why, sizeof why, "data CRC mismatch");
-            goto bad;
-        }
-        gs_tf_record r;
-        memset(&r, 0, sizeof r);
-        uint64_t f, v;
-        int wt, st, version = 0;
-        while ((st = pb_next(&p, end, &f, &wt, &v, &pd)) == 1) {
-            if ((f == 1 && wt != 1) || (f == 2 && wt != 0) || ((f == 3 || f == 5) && wt != 2)) st = -1;
-            if (st < 0) break;
-            if (f == 1) r.wall_time = as_double(v);
-            if (f == 2) r.step = (int64_t)v;
-            if (f == 3) {
-                size_t tl = v > GS_TF_TAG_MAX ? GS_TF_TAG_MAX : (size_t)v;
-                memcpy(r.tag, pd, tl);
-                r.tag[tl] = '\0';
-                version = 1;
-            }
-        }
-        r.kind = GS_TF_FILE_VERSION;
-        if (st == 0 && version && push(&out, &count, &cap, &r) < 0) goto nomem;
-        for (p = d; st == 0 && pb_next(&p, end, &f, &wt, &v, &pd) == 1;) {
-            if (f != 5) continue;
-            const unsigned char *s = pd, *send = pd + v, *vd;
-            uint64_t sf, sv;
-            int swt;
-            while (st == 0 && (st = pb_next(&s, send, &sf, &swt, &sv, &vd)) == 1) {
-                st = 0;
-                if (sf != 1) continue;
-                if (swt != 2 || decode_value(vd, vd + sv, &r) < 0) st = -1;
-                else if (r.kind >= 0 && push(&out, &count, &cap, &r) < 0) goto nomem;
-            }
-        }
-        if (st < 0) {
+        else if ((rc = decode_event(d, d + l, &out, &count, &cap)) == -1)
             snprintf(why, sizeof why, "malformed Event protobuf in a %llu-byte record", (unsigned long long)l);
-            goto bad;
+        else if (rc == -2) {
+            free(out);
+            return gs_error(ctx, GS_ENOMEM, "%s: out of memory after %zu records", origin, count);
+        } else {
+            off += 16 + (size_t)l;
+            continue;
         }
-        off += 16 + (size_t)l;
+        free(out);
+        return gs_error(ctx, GS_EFORMAT, "%s: record at offset %zu: %s", origin, off, why);
     }
     *records = out;
     *n = count;
     return GS_OK;
-bad:
-    free(out);
-    return gs_error(ctx, GS_EFORMAT, "%s: record at offset %zu: %s", origin, off, why);
-nomem:
-    free(out);
-    return gs_error(ctx, GS_ENOMEM, "%s: out of memory after %zu records", origin, count);
 }
 
 int gs_tfevents_read(gs_ctx *ctx, const char *path, gs_tf_record **records, size_t *n)

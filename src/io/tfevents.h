@@ -40,8 +40,8 @@ const char *gs_tfevents_path(const gs_tfevents *w);
  * TensorBoard expects. */
 double gs_tfevents_now(void);
 
-/* One Event at step holding n >= 1 scalar values tags[i] = values[i] (NaN
- * and Inf are stored as given).  Tags must be 1..GS_TF_TAG_MAX bytes.
+/* One Event at step holding n scalar values tags[i] = values[i] (NaN and Inf
+ * are stored as given); n = 0 writes nothing.  Tags must be 1..GS_TF_TAG_MAX bytes.
  * The record is buffered (see gs_tfevents_flush).  GS_EINVAL, GS_ENOMEM;
  * GS_EIO when a flush this call triggered failed (see gs_tfevents_flush).
  * On GS_EINVAL and GS_ENOMEM nothing is written. */

@@ -11,12 +11,14 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "report.h"
 
 #define VANISH_ORDERS 2.0    /* |log10(first/last)| above this: vanishes (or explodes) */
 #define HEALTHY_ORDERS 1.0   /* within this: "within one order of magnitude" */
 #define WORSE_PP 1.0         /* accuracy gap (percentage points) that counts as worse */
+#define GS_MAX_ACTS 8       /* as facts.acts */
 #define FLT_TRUE_MIN_D 1.401298464324817e-45   /* smallest positive float32 */
 
 /* ---- shared numbers ---- */
@@ -48,13 +50,15 @@ double gs_report_mean_finite(const double *x, int n)
 
 int gs_report_find(const gs_study *s, const char *act, int residual, const char *norm, int depth)
 {
+    int near = -1;
     for (int i = 0; i < s->n_runs; i++) {
         const gs_study_run *r = &s->runs[i];
-        if (strcmp(r->act, act) == 0 && (r->skip > 0) == (residual != 0) &&
-            strcmp(r->norm, norm) == 0 && r->depth == depth)
-            return i;
+        if (strcmp(r->act, act) || (r->skip > 0) != (residual != 0) || strcmp(r->norm, norm))
+            continue;
+        if (r->depth == depth) return i;
+        if (r->skip > 0 && near < 0 && r->depth == depth - depth % r->skip) near = i;
     }
-    return -1;
+    return near;
 }
 
 /* ---- text helpers ---- */
@@ -94,6 +98,15 @@ static const char *sci(char *b, size_t n, double v)
     return b;
 }
 
+/* "a", "a and b", "a, b and c" */
+static const char *join(char *b, size_t n, const char *const *names, int k)
+{
+    b[0] = '\0';
+    for (int i = 0; i < k; i++)
+        cat(b, n, "%s%s", i == 0 ? "" : i == k - 1 ? " and " : ", ", names[i]);
+    return b;
+}
+
 static const char *pct(char *b, size_t n, double v)
 {
     if (isnan(v)) snprintf(b, n, "n/a");
@@ -123,7 +136,7 @@ static const char *gs_arch_name_text(int residual, int batch_norm)
 typedef struct facts {
     const gs_study *s;
     int n_acts;
-    const char *acts[8];     /* distinct activations, study order */
+    const char *acts[GS_MAX_ACTS];   /* distinct activations, study order */
     int d_plain_lo, d_plain_hi;   /* shallowest / deepest depth with a plain no-norm run */
     int d_res_hi;                 /* deepest depth with a residual run */
 } facts;
@@ -174,7 +187,7 @@ static void collect(facts *F, const gs_study *s)
     for (size_t k = 0; k < 3; k++)
         for (int i = 0; i < s->n_runs; i++)
             if (strcmp(s->runs[i].act, order[k]) == 0) { F->acts[F->n_acts++] = order[k]; break; }
-    for (int i = 0; i < s->n_runs && F->n_acts < 8; i++) {
+    for (int i = 0; i < s->n_runs && F->n_acts < GS_MAX_ACTS; i++) {
         int seen = 0;
         for (int a = 0; a < F->n_acts; a++) seen |= strcmp(F->acts[a], s->runs[i].act) == 0;
         if (!seen) F->acts[F->n_acts++] = s->runs[i].act;
@@ -197,9 +210,11 @@ static void claim_vanishing(const facts *F, gs_report_text *out, int *vanish_mas
     gs_report_claim *c = claim(out, "vanishing");
     if (!c) return;
     CT(c, "At initialisation, in the plain %d-layer nets without normalisation, the first "
-          "layer's gradient norm relative to the last layer's (||dL/dW|| of stem over head) is: ", D);
+          "layer's gradient norm relative to the last layer's (\xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82W"
+          "\xe2\x80\x96 of the stem over the head) is: ", D);
     int listed = 0, n_vanish = 0, n_explode = 0;
-    char names[160] = "", grow[300] = "";
+    const char *vanish[GS_MAX_ACTS];
+    char names[160], grow[300] = "";
     for (int a = 0; a < F->n_acts; a++) {
         const gs_study_run *r = run(F, F->acts[a], 0, "none", D);
         if (!r) continue;
@@ -208,9 +223,8 @@ static void claim_vanishing(const facts *F, gs_report_text *out, int *vanish_mas
         CT(c, "%s%s %s", listed ? "; " : "", r->act, ratio_text(rt, sizeof rt, r, 1));
         listed++;
         if (L < -VANISH_ORDERS) {
-            n_vanish++;
+            vanish[n_vanish++] = r->act;
             *vanish_mask |= 1 << a;
-            cat(names, sizeof names, "%s%s", names[0] ? ", " : "", r->act);
             const gs_study_run *r0 = d0 < D ? run(F, F->acts[a], 0, "none", d0) : NULL;
             double L0 = ratio_init(r0);
             if (r0 && !isnan(L0) && (isinf(L) || fabs(L) > fabs(L0) + 1.0))
@@ -223,7 +237,8 @@ static void claim_vanishing(const facts *F, gs_report_text *out, int *vanish_mas
     CT(c, ". ");
     if (n_vanish) {
         CT(c, "The gradient vanishes toward the input for %s (more than %.0f orders of magnitude "
-              "between the first and the last layer)", names, VANISH_ORDERS);
+              "between the first and the last layer)", join(names, sizeof names, vanish, n_vanish),
+           VANISH_ORDERS);
         if (grow[0]) CT(c, ", and the attenuation grows with depth (from %s)", grow);
         CT(c, ".");
     } else {
@@ -304,10 +319,10 @@ static void claim_dead(const facts *F, gs_report_text *out)
             c = claim(out, "dead_units");
             if (!c) return;
             CT(c, "The cost of ReLU in dead units (no positive pre-activation on any evaluation "
-                  "sample) at the end of training, %d layers: ", D);
+                  "sample) at the end of training, %d layers, mean over layers: ", D);
         }
         char m[16], x[16];
-        CT(c, "%s%s %s of units on average (worst layer %d: %s)", listed ? "; " : "",
+        CT(c, "%s%s %s (worst layer %d: %s)", listed ? "; " : "",
            gs_arch_name_text(arch[k].res, strcmp(arch[k].norm, "batch") == 0),
            pct(m, sizeof m, mean), at, pct(x, sizeof x, max));
         if (mean > worst) worst = mean;
@@ -401,7 +416,8 @@ static void claim_batchnorm(const facts *F, gs_report_text *out)
         CT(c, "%s%s %s", n ? "; " : "", b->act, ratio_text(v, sizeof v, b, 1));
         const gs_study_run *p = run(F, F->acts[a], 0, "none", D);
         double Lp = ratio_init(p);
-        if (!isnan(Lp)) CT(c, " (without BN: %.1f orders)", isinf(Lp) ? 99.0 : fabs(Lp));
+        if (isinf(Lp)) CT(c, " (without BN: first layer exactly 0)");
+        else if (!isnan(Lp)) CT(c, " (without BN: %.1f orders)", fabs(Lp));
         n++;
         healthy += fabs(L) <= HEALTHY_ORDERS;
     }
@@ -524,13 +540,13 @@ static void claim_depth(const facts *F, gs_report_text *out)
     double drop = 100.0 * (p0->test_acc - p1->test_acc);
     CT(c, "From %d to %d layers the plain %s net's test accuracy goes from %s to %s (%s%.1f "
           "points)", d0, D, act, pct(a, sizeof a, p0->test_acc), pct(b, sizeof b, p1->test_acc),
-       drop >= 0 ? "-" : "+", fabs(drop));
+       drop >= 0 ? "\xe2\x88\x92" : "+", fabs(drop));
     const gs_study_run *r0 = run(F, act, 1, "none", d0), *r1 = run(F, act, 1, "none", D);
     if (r0 && r1 && !isnan(r0->test_acc) && !isnan(r1->test_acc)) {
         double dr = 100.0 * (r0->test_acc - r1->test_acc);
         CT(c, "; the residual %s net's from %s to %s (%s%.1f points)", act,
            pct(a, sizeof a, r0->test_acc), pct(b, sizeof b, r1->test_acc),
-           dr >= 0 ? "-" : "+", fabs(dr));
+           dr >= 0 ? "\xe2\x88\x92" : "+", fabs(dr));
         if (drop >= WORSE_PP && dr < drop - WORSE_PP)
             CT(c, ". Depth hurts the plain net and not (or much less) the residual one");
     }
@@ -550,21 +566,34 @@ static void summary(const facts *F, const gs_report_text *t, gs_report_text *out
     cat(b, n, ". ");
     int D = F->d_plain_hi;
     if (D >= 0) {
-        int first = 1;
-        cat(b, n, "At initialisation in the plain %d-layer nets, the first layer's gradient is ", D);
+        const char *zero[GS_MAX_ACTS], *orders[GS_MAX_ACTS], *v[GS_MAX_ACTS];
+        char text[GS_MAX_ACTS][96], list[600], names[160];
+        int nz = 0, no = 0, nv = 0;
         for (int a = 0; a < F->n_acts; a++) {
             const gs_study_run *r = run(F, F->acts[a], 0, "none", D);
             double L = ratio_init(r);
+            if (vanish_mask & (1 << a)) v[nv++] = F->acts[a];
             if (!r || isnan(L)) continue;
-            if (isinf(L)) cat(b, n, "%sexactly 0 for %s", first ? "" : ", ", r->act);
-            else cat(b, n, "%s%.1f orders of magnitude %s the last layer's for %s",
-                     first ? "" : ", ", fabs(L), L < 0 ? "below" : "above", r->act);
-            first = 0;
+            if (isinf(L)) { zero[nz++] = r->act; continue; }
+            if (no == 0)
+                snprintf(text[no], sizeof text[no], "%.1f orders of magnitude %s the last "
+                         "layer's for %s", fabs(L), L > 0 ? "above" : "below", r->act);
+            else
+                snprintf(text[no], sizeof text[no], "%.1f%s for %s", fabs(L),
+                         L > 0 ? " (above)" : "", r->act);
+            orders[no] = text[no];
+            no++;
         }
-        cat(b, n, "%s", first ? "not measured. " : ". ");
-        if (vanish_mask) cat(b, n, "So the gradient does vanish with depth for saturating "
-                                   "activations here; ");
-        else cat(b, n, "So no activation makes it vanish here; ");
+        if (no || nz) {
+            cat(b, n, "At initialisation in the plain %d-layer nets, the first layer's gradient is ", D);
+            if (no) cat(b, n, "%s", join(list, sizeof list, orders, no));
+            if (nz) cat(b, n, "%sexactly 0 for %s", no ? ", and " : "",
+                        join(names, sizeof names, zero, nz));
+            cat(b, n, ". ");
+        }
+        if (nv) cat(b, n, "So the gradient vanishes with depth in plain nets for %s; ",
+                    join(names, sizeof names, v, nv));
+        else cat(b, n, "So no activation makes it vanish in the plain nets here; ");
     }
     int within = 0, total = 0;
     for (int i = 0; i < s->n_runs; i++) {

@@ -41,7 +41,8 @@ typedef struct gs_study_run {
     double *saturated_fraction;  /* (n_layers) at the end; NAN where no saturating act follows */
 
     int n_blocks;                /* residual blocks (depth / skip), 0 for plain nets */
-    double *norm_ratio;          /* (n_blocks) ||dL/dx_b|| / ||dL/dx_{b+1}||, mean over training */
+    double *norm_ratio;          /* (n_blocks) ||dL/dx_b|| / ||dL/dx_{b+1}||, mean over training;
+                                    ignored when n_blocks is 0 */
 
     int n_logged;                /* logged steps (rows of the heat map), may be 0 */
     int64_t *logged_steps;       /* (n_logged) step number of each row, increasing */
@@ -59,13 +60,15 @@ typedef struct gs_study {
     char notes[1024];            /* free text shown under the title: optimiser, batch, init ... */
 } gs_study;
 
-/* Write DIR/index.html and DIR/report.json (DIR must exist).  Validates the
- * study first: GS_EINVAL (naming the run and field) for a run with
- * n_layers != depth + 2, a negative count, a norm_ratio without blocks, or a
- * NULL array where a count says there is data; GS_EIO naming the file when it
- * cannot be written; GS_ENOMEM.  On failure a partly written file may remain
- * under a temporary name DIR/.index.html.tmp; the final names are only ever
- * complete files (each is written to a temporary and renamed). */
+/* Write DIR/report.json and DIR/index.html (DIR must exist).  Validates the
+ * study first: GS_EINVAL (naming the run and field) for no runs, a run with
+ * n_layers != depth + 2, an empty act, a norm other than none/batch/layer, a
+ * negative count, n_blocks > 0 without norm_ratio, n_logged > 0 without
+ * logged_steps, or logged_steps not increasing; GS_EIO naming the file when
+ * it cannot be written; GS_ENOMEM.  Each file is written to DIR/.NAME.tmp and
+ * renamed, so the final names only ever hold complete files; on failure the
+ * temporary is removed (report.json may already be complete when index.html
+ * fails).  The study is only read. */
 int gs_report_write(gs_ctx *ctx, const gs_study *s, const char *dir);
 
 /* ---- the written conclusion (conclusion.c) ---- */
@@ -101,7 +104,10 @@ double gs_report_log10_ratio(const double *g, int n_layers);
 int gs_report_count_zero(const double *g, int n_layers);
 /* Mean of the finite values of x (n), NAN when none. */
 double gs_report_mean_finite(const double *x, int n);
-/* Index of the run matching act, residual (skip > 0), norm and depth, or -1. */
+/* Index of the run matching act, residual (skip > 0), norm and depth, or -1.
+ * A residual run whose depth was rounded down to whole blocks (depth - depth %
+ * skip, e.g. 5 -> 4 with skip 2) matches the nominal depth when no run has it
+ * exactly, so plain and residual nets of one nominal depth are compared. */
 int gs_report_find(const gs_study *s, const char *act, int residual, const char *norm, int depth);
 
 #endif

@@ -161,10 +161,13 @@ static void x_ticks(FILE *f, const gs_plot *p)
     double step = nice_step(p->ax.hi - p->ax.lo, (int)(p->w / 55.0));
     if (p->ax.integer && step < 1.0) step = 1.0;
     double first = ceil(p->ax.lo / step - 1e-9) * step;
-    for (double v = first; v <= p->ax.hi + step * 1e-9; v += step) {
+    int k = 0, explicit_ticks = p->ax.n_ticks > 0 && p->ax.ticks;
+    for (double v = first; explicit_ticks ? k < p->ax.n_ticks : v <= p->ax.hi + step * 1e-9;
+         v += step, k++) {
+        if (explicit_ticks) v = p->ax.ticks[k];
         double x = map_x(p, v);
         char b[32];
-        fmt_number(b, sizeof b, v, step);
+        fmt_number(b, sizeof b, v, explicit_ticks ? 1.0 : step);
         fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                    "<line class=\"tk\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
@@ -210,12 +213,12 @@ static void y_ticks_log(FILE *f, const gs_plot *p)
         for (int k = klo - 1; k <= khi; k++) {
             for (int m = 2; m <= 5; m += 3) {
                 double v = m * pow(10.0, k), y; int z;
-                if (log10(v) < p->ay.lo || log10(v) > p->ay.hi) continue;
+                if (log10(v) < p->ay.lo - 1e-9 || log10(v) > p->ay.hi + 1e-9) continue;
                 if (!map_y(p, v, &y, &z)) continue;
-                y_tick(f, p, y, 0);
+                y_tick(f, p, y, 1);
                 char b[32];
                 fmt_number(b, sizeof b, v, v);
-                fprintf(f, "<text class=\"tick minor\" x=\"%.1f\" y=\"%.1f\" "
+                fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
                            "text-anchor=\"end\">%s</text>\n", p->x - 6, y + 3.5, b);
             }
         }
@@ -315,19 +318,12 @@ void gs_plot_series(FILE *f, const gs_plot *p, int n, const double *xs, const do
     fputc('\n', f);
 }
 
-void gs_plot_hline(FILE *f, const gs_plot *p, double v, const char *label)
+void gs_plot_hline(FILE *f, const gs_plot *p, double v)
 {
     double y; int z;
     if (!map_y(p, v, &y, &z) || z) return;
-    fprintf(f, "<line class=\"ref\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+    fprintf(f, "<line class=\"ref\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
             p->x, y, p->x + p->w, y);
-    if (label && *label) {
-        fprintf(f, "<text class=\"reflab\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
-                p->x + p->w - 3, y - 3);
-        gs_html_escape(f, label);
-        fputs("</text>", f);
-    }
-    fputc('\n', f);
 }
 
 void gs_plot_note(FILE *f, const gs_plot *p, const char *text)
@@ -338,14 +334,24 @@ void gs_plot_note(FILE *f, const gs_plot *p, const char *text)
     fputs("</text>\n", f);
 }
 
-double gs_svg_legend(FILE *f, double x, double y, double column_width, int columns,
-                     int n, const gs_legend_item *items)
+/* Rough width of s at the legend's 12px (UTF-8 characters, not bytes). */
+static double text_width(const char *s)
 {
-    if (columns < 1) columns = 1;
+    double w = 0.0;
+    for (const unsigned char *c = (const unsigned char *)s; c && *c; c++)
+        if ((*c & 0xC0) != 0x80) w += 6.7;
+    return w;
+}
+
+double gs_svg_legend(FILE *f, double x, double y, double max_width, int n,
+                     const gs_legend_item *items)
+{
     fputs("<g class=\"legend\">\n", f);
+    double lx = x, ly = y + 9, row = 0;
     for (int i = 0; i < n; i++) {
-        double lx = x + (i % columns) * column_width, ly = y + (i / columns) * 18.0 + 9;
         const gs_legend_item *it = &items[i];
+        double w = 37.0 + text_width(it->label) + 22.0;
+        if (lx > x && lx + w > x + max_width) { lx = x; ly += 18.0; row++; }
         switch (it->kind) {
         case GS_LEG_LINE:
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
@@ -368,9 +374,10 @@ double gs_svg_legend(FILE *f, double x, double y, double column_width, int colum
         fprintf(f, "<text class=\"leg\" x=\"%.1f\" y=\"%.1f\">", lx + 37, ly + 4);
         gs_html_escape(f, it->label);
         fputs("</text>\n", f);
+        lx += w;
     }
     fputs("</g>\n", f);
-    return ((n + columns - 1) / columns) * 18.0;
+    return (row + 1) * 18.0;
 }
 
 /* ---- colour ---- */

@@ -19,7 +19,15 @@ typedef struct gs_axis {
     double lo, hi;                /* data range; for log axes the log10 of the range */
     int log;                      /* 1: log10 scale */
     int integer;                  /* 1: ticks on integers only (layer, block, depth) */
+    int n_ticks;                  /* > 0: label exactly these x values (e.g. the depths) */
+    const double *ticks;
 } gs_axis;
+
+static inline gs_axis gs_axis_make(double lo, double hi, int log, int integer)
+{
+    gs_axis a = {lo, hi, log, integer, 0, NULL};
+    return a;
+}
 
 typedef struct gs_plot {
     double x, y, w, h;            /* plot area in px, inside the axes */
@@ -61,14 +69,14 @@ void gs_plot_axes(FILE *f, const gs_plot *p, const char *title, const char *xlab
  * zeros are drawn in the zero band with a down-triangle marker. */
 void gs_plot_series(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
                     const char *colour, const char *dash, int markers);
-/* A horizontal reference line at data value y, with a small label at the right. */
-void gs_plot_hline(FILE *f, const gs_plot *p, double y, const char *label);
+/* A horizontal reference line at data value y (its meaning goes in the legend). */
+void gs_plot_hline(FILE *f, const gs_plot *p, double y);
 /* A message in the middle of an empty panel. */
 void gs_plot_note(FILE *f, const gs_plot *p, const char *text);
 
-/* Legend in rows of up to `columns` items, starting at (x, y); returns its height. */
-double gs_svg_legend(FILE *f, double x, double y, double column_width, int columns,
-                     int n, const gs_legend_item *items);
+/* Legend items side by side from (x, y), wrapping at max_width; returns its height. */
+double gs_svg_legend(FILE *f, double x, double y, double max_width, int n,
+                     const gs_legend_item *items);
 
 /* Heat map: cells (rows x cols) row-major, row 0 at the bottom; each value is a
  * log10 (NAN = missing, -INFINITY = exactly zero), coloured on [vlo, vhi]. */

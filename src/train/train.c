@@ -314,7 +314,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         }
         if (probing || logging) {
             const gs_probe_stats *view = NULL;
-            if (probing) { gs_probe_stats_view(probe, step, &ps); view = &ps; }
+            if (probing) { gs_probe_stats_view(probe, step, &ps); ps.loss = loss; view = &ps; }
             if (metrics) write_record(metrics, step, n_t, ttags, tvals, view);
             if (tb) {
                 const double wt = wall_now();

@@ -39,10 +39,12 @@
    gcc -O2 vectorises only loops whose trip count is a known multiple of the vector length and that need
    no run-time overlap check (its "very-cheap" cost model).  So the arrays are walked in blocks of
    GS_BLOCK: each block of input is first copied into a local array, which nothing else can alias, and
-   the fixed-length loop over it vectorises in every clone; the last n % GS_BLOCK elements run the same
-   expression scalar (same operations, so the same bits).  The copy also makes x == y (in place) and
-   dx == dy safe. */
-#define GS_BLOCK 64
+   the fixed-length loop over it vectorises in every clone.  The last n % GS_BLOCK elements go through
+   the same vector code on a padded local copy (padding 0, or NaN for counts, which never count), so
+   every element of any length gets the same bits.  The copy also makes x == y (in place) and dx == dy
+   safe.  256 rather than 64 per block: ~10% faster with AVX-512 and ~30% with AVX2 (more independent
+   work in flight for these latency-bound chains). */
+#define GS_BLOCK 256
 
 /* y[i] = EXPR, EXPR in terms of v = x[i] */
 #define GS_MAP1(x, y, n, EXPR) do { \
@@ -52,7 +54,13 @@
             memcpy(t_, (x) + i_, sizeof t_); \
             for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = t_[j_]; (y)[i_ + j_] = (EXPR); } \
         } \
-        for (; i_ < n; i_++) { float v = (x)[i_]; (y)[i_] = (EXPR); } \
+        if (i_ < n) { \
+            size_t m_ = n - i_; \
+            memcpy(t_, (x) + i_, m_ * sizeof *t_); \
+            memset(t_ + m_, 0, (GS_BLOCK - m_) * sizeof *t_); \
+            for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = t_[j_]; t_[j_] = (EXPR); } \
+            memcpy((y) + i_, t_, m_ * sizeof *t_); \
+        } \
     } while (0)
 
 /* dx[i] = EXPR or dx[i] += EXPR, EXPR in terms of v = s[i] and g = dy[i] */
@@ -68,23 +76,33 @@
                 for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = s_[j_], g = g_[j_]; (dx)[i_ + j_] = (EXPR); } \
             } \
         } \
-        for (; i_ < n; i_++) { \
-            float v = (s)[i_], g = (dy)[i_]; \
-            if (accumulate) (dx)[i_] += (EXPR); else (dx)[i_] = (EXPR); \
+        if (i_ < n) { \
+            size_t m_ = n - i_; \
+            memcpy(s_, (s) + i_, m_ * sizeof *s_); \
+            memcpy(g_, (dy) + i_, m_ * sizeof *g_); \
+            memset(s_ + m_, 0, (GS_BLOCK - m_) * sizeof *s_); \
+            memset(g_ + m_, 0, (GS_BLOCK - m_) * sizeof *g_); \
+            for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = s_[j_], g = g_[j_]; g_[j_] = (EXPR); } \
+            if (accumulate) { for (size_t j_ = 0; j_ < m_; j_++) (dx)[i_ + j_] += g_[j_]; } \
+            else memcpy((dx) + i_, g_, m_ * sizeof *g_); \
         } \
     } while (0)
 
-/* number of elements with COND true, COND in terms of v = s[i]; 32-bit counts per block vectorise */
+/* number of elements with COND true, COND in terms of v = s[i], false for NaN; 32-bit counts per block */
 #define GS_COUNT(s, n, COND, total) do { \
         float s_[GS_BLOCK]; \
-        size_t i_ = 0; \
-        for (; n - i_ >= GS_BLOCK; i_ += GS_BLOCK) { \
+        for (size_t i_ = 0; i_ < n; i_ += GS_BLOCK) { \
+            size_t m_ = n - i_ < GS_BLOCK ? n - i_ : GS_BLOCK; \
             uint32_t c_ = 0; \
-            memcpy(s_, (s) + i_, sizeof s_); \
+            if (m_ == GS_BLOCK) { \
+                memcpy(s_, (s) + i_, sizeof s_); \
+            } else { \
+                memcpy(s_, (s) + i_, m_ * sizeof *s_); \
+                for (size_t j_ = m_; j_ < GS_BLOCK; j_++) s_[j_] = NAN; \
+            } \
             for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = s_[j_]; c_ += (COND); } \
             (total) += c_; \
         } \
-        for (; i_ < n; i_++) { float v = (s)[i_]; (total) += (COND); } \
     } while (0)
 
 GS_CLONES static void sigmoid_forward(const float *x, float *y, size_t n)
@@ -151,10 +169,16 @@ GS_CLONES static void hardtanh_backward(const float *x, const float *dy, float *
     GS_MAP2(x, dy, dx, n, accumulate, gs_selectf((v <= -1.0f) | (v >= 1.0f), 0.0f, g));
 }
 
-/* silu' = s(1 + x(1-s)), s = sigmoid(x); PyTorch: dy * s * (1 + x * (1 - s)) */
+/* silu' = s(1 + x(1-s)), s = sigmoid(x), in PyTorch's order dy * s * (1 + x * (1 - s)) */
+static inline float silu_grad(float g, float x)
+{
+    float s = gs_vsigmoidf(x);
+    return g * s * (1.0f + x * (1.0f - s));
+}
+
 GS_CLONES static void silu_backward(const float *x, const float *dy, float *dx, size_t n, int accumulate)
 {
-    GS_MAP2(x, dy, dx, n, accumulate, g * gs_vsigmoidf(v) * (1.0f + v * (1.0f - gs_vsigmoidf(v))));
+    GS_MAP2(x, dy, dx, n, accumulate, silu_grad(g, v));
 }
 
 /* Saturation counts: the number of elements whose derivative, computed in float as backward computes

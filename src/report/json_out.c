@@ -1,0 +1,130 @@
+/* json_out.c - report.json: every number the page shows, so others can script
+ * against the study without scraping HTML.
+ *
+ * Keys per run (contract of issue 3): act norm skip depth steps train_acc
+ * test_acc grad_norm_by_layer_init grad_norm_by_layer_end dead_fraction_by_layer
+ * saturated_fraction_by_layer norm_ratio_by_block; plus the derived numbers
+ * the table and conclusion show, the loss curve and the heat map.  NaN and
+ * infinities are written as null (JSON has neither); an absent array is
+ * written as n nulls so that lengths always match n_layers / n_blocks.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include "io/json.h"
+#include "page.h"
+
+static void num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.9g", v);
+    else fputs("null", f);
+}
+
+static void arr(FILE *f, const double *x, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        if (i) fputc(',', f);
+        num(f, x ? x[i] : NAN);
+    }
+    fputc(']', f);
+}
+
+static void key(FILE *f, const char *k)
+{
+    fprintf(f, ",\n      \"%s\": ", k);
+}
+
+static void layer_names(FILE *f, const gs_study_run *r)
+{
+    fputc('[', f);
+    for (int i = 0; i < r->n_layers; i++) {
+        if (i) fputc(',', f);
+        if (i == 0) fputs("\"stem.weight\"", f);
+        else if (i == r->n_layers - 1) fputs("\"head.weight\"", f);
+        else fprintf(f, "\"layers.%d.weight\"", i - 1);
+    }
+    fputc(']', f);
+}
+
+static void write_run(FILE *f, const gs_study_run *r)
+{
+    fputs("    {\n      \"act\": ", f);
+    gs_json_escape(f, r->act);
+    key(f, "norm"); gs_json_escape(f, r->norm);
+    key(f, "skip"); fprintf(f, "%d", r->skip);
+    key(f, "residual"); fputs(r->skip > 0 ? "true" : "false", f);
+    key(f, "depth"); fprintf(f, "%d", r->depth);
+    key(f, "width"); fprintf(f, "%d", r->width);
+    key(f, "steps"); fprintf(f, "%d", r->steps);
+    key(f, "train_acc"); num(f, r->train_acc);
+    key(f, "test_acc"); num(f, r->test_acc);
+    key(f, "final_loss"); num(f, r->final_loss);
+    key(f, "n_layers"); fprintf(f, "%d", r->n_layers);
+    key(f, "layer_names"); layer_names(f, r);
+    key(f, "grad_norm_by_layer_init"); arr(f, r->grad_norm_init, r->n_layers);
+    key(f, "grad_norm_by_layer_end"); arr(f, r->grad_norm_end, r->n_layers);
+    key(f, "dead_fraction_by_layer"); arr(f, r->dead_fraction, r->n_layers);
+    key(f, "saturated_fraction_by_layer"); arr(f, r->saturated_fraction, r->n_layers);
+    key(f, "n_blocks"); fprintf(f, "%d", r->n_blocks);
+    key(f, "norm_ratio_by_block"); arr(f, r->n_blocks ? r->norm_ratio : NULL, r->n_blocks);
+    /* derived: what the table and the conclusion show */
+    double li = gs_report_log10_ratio(r->grad_norm_init, r->n_layers);
+    double le = gs_report_log10_ratio(r->grad_norm_end, r->n_layers);
+    key(f, "log10_first_last_init"); num(f, li);
+    key(f, "log10_first_last_end"); num(f, le);
+    key(f, "first_is_zero_init"); fputs(isinf(li) ? "true" : "false", f);
+    key(f, "first_is_zero_end"); fputs(isinf(le) ? "true" : "false", f);
+    key(f, "zero_grad_layers_init");
+    fprintf(f, "%d", gs_report_count_zero(r->grad_norm_init, r->n_layers));
+    key(f, "zero_grad_layers_end");
+    fprintf(f, "%d", gs_report_count_zero(r->grad_norm_end, r->n_layers));
+    key(f, "dead_fraction_mean"); num(f, gs_report_mean_finite(r->dead_fraction, r->n_layers));
+    key(f, "saturated_fraction_mean");
+    num(f, gs_report_mean_finite(r->saturated_fraction, r->n_layers));
+    key(f, "norm_ratio_mean"); num(f, gs_report_mean_finite(r->norm_ratio, r->n_blocks));
+    /* the series behind the loss curves and heat maps */
+    key(f, "logged_steps");
+    fputc('[', f);
+    for (int i = 0; r->logged_steps && i < r->n_logged; i++)
+        fprintf(f, "%s%" PRId64, i ? "," : "", r->logged_steps[i]);
+    fputc(']', f);
+    key(f, "train_loss_curve"); arr(f, r->train_loss_curve, r->n_logged);
+    key(f, "grad_norm_heat");
+    fputc('[', f);
+    for (int i = 0; r->grad_norm_heat && i < r->n_logged; i++) {
+        fputs(i ? ",\n        " : "\n        ", f);
+        arr(f, r->grad_norm_heat + (size_t)i * r->n_layers, r->n_layers);
+    }
+    fputs("]\n    }", f);
+}
+
+int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t, FILE *f)
+{
+    (void)ctx;
+    fputs("{\n  \"generator\": \"gradscope report\",\n  \"dataset\": ", f);
+    gs_json_escape(f, s->dataset ? s->dataset : "");
+    fprintf(f, ",\n  \"n_classes\": %d,\n  \"seed\": %" PRIu64 ",\n  \"seconds\": ",
+            s->n_classes, s->seed);
+    num(f, s->seconds);
+    fputs(",\n  \"notes\": ", f);
+    gs_json_escape(f, s->notes);
+    fputs(",\n  \"layer_convention\": \"by layer = every Linear weight from the input side: "
+          "0 = stem.weight, 1..depth = layers.0..depth-1.weight, depth+1 = head.weight; "
+          "grad norm = ||dL/dW||_2\",\n  \"summary\": ", f);
+    gs_json_escape(f, t->summary);
+    fputs(",\n  \"conclusion\": [", f);
+    for (int i = 0; i < t->n_claims; i++) {
+        fprintf(f, "%s\n    {\"topic\": ", i ? "," : "");
+        gs_json_escape(f, t->claims[i].topic);
+        fputs(", \"text\": ", f);
+        gs_json_escape(f, t->claims[i].text);
+        fputc('}', f);
+    }
+    fputs("\n  ],\n  \"runs\": [\n", f);
+    for (int i = 0; i < s->n_runs; i++) {
+        if (i) fputs(",\n", f);
+        write_run(f, &s->runs[i]);
+    }
+    fputs("\n  ]\n}\n", f);
+    return GS_OK;
+}

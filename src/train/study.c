@@ -1,0 +1,255 @@
+/* study.c - trains the study grid {acts} x {plain, residual} x {no norm,
+ * batch norm} x {depths} on one dataset, same seed and budget for each, and
+ * condenses each run's instruments into a gs_study_run: gradient norm of
+ * every Linear weight at initialisation (the first step's gradient, before
+ * any update) and at the end (mean of the last tenth of training), a layer x
+ * step heat map, dead and saturated fractions at the end, and the mean norm
+ * ratio of each residual block over training. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "train/study.h"
+#include "models/model.h"
+
+void gs_study_config_default(gs_study_config *c, int quick)
+{
+    memset(c, 0, sizeof *c);
+    c->data = "fashion-mnist";
+    c->n_depths = 3; c->depths[0] = 5; c->depths[1] = 20; c->depths[2] = 50;
+    c->n_acts = 3; c->acts[0] = GS_ACT_SIGMOID; c->acts[1] = GS_ACT_TANH; c->acts[2] = GS_ACT_RELU;
+    c->n_skips = 2; c->skips[0] = 0; c->skips[1] = 2;
+    c->n_norms = 2; c->norms[0] = GS_NORM_NONE; c->norms[1] = GS_NORM_BATCH;
+    c->width = 256; c->batch = 128;
+    c->steps = quick ? 40 : 600;
+    c->lr = 0.01f; c->momentum = 0.9f;
+    c->init = GS_INIT_HE_NORMAL;
+    c->seed = 42;
+    c->test_samples = quick ? 2000 : 0;
+    c->dead_samples = quick ? 1000 : 10000;
+    c->heat_points = quick ? 20 : 60;
+}
+
+/* What the probe callback gathers for one run. */
+typedef struct collector {
+    gs_study_run *run;
+    int64_t total_steps;
+    int heat_every;
+    int ready;
+    int *grad_tag;           /* (n_layers) index of grad_norm/<layer weight> */
+    int *dead_tag, *sat_tag; /* (n_layers) or -1 */
+    int *ratio_tag;          /* (n_blocks) */
+    int loss_tag;
+    int64_t end_from;        /* steps >= this count toward the "end" mean */
+    int n_end, n_ratio;
+    double loss_acc; int loss_n;
+} collector;
+
+static int find_tag(const gs_probe_stats *s, const char *tag)
+{
+    for (int i = 0; i < s->n; i++) if (!strcmp(s->tags[i], tag)) return i;
+    return -1;
+}
+
+static void layer_name(const gs_study_run *r, int l, char *buf, size_t len)
+{
+    if (l == 0) snprintf(buf, len, "stem");
+    else if (l == r->n_layers - 1) snprintf(buf, len, "head");
+    else snprintf(buf, len, "layers.%d", l - 1);
+}
+
+static void on_probe(void *user, const gs_probe_stats *s)
+{
+    collector *c = user;
+    gs_study_run *r = c->run;
+    char tag[96], nm[48];
+    if (!c->ready) {
+        for (int l = 0; l < r->n_layers; l++) {
+            layer_name(r, l, nm, sizeof nm);
+            snprintf(tag, sizeof tag, "grad_norm/%s.weight", nm);
+            c->grad_tag[l] = find_tag(s, tag);
+            snprintf(tag, sizeof tag, "saturated/%s", nm);
+            c->sat_tag[l] = find_tag(s, tag);
+        }
+        for (int b = 0; b < r->n_blocks; b++) {
+            snprintf(tag, sizeof tag, "norm_ratio/block.%d", b);
+            c->ratio_tag[b] = find_tag(s, tag);
+        }
+        c->ready = 1;
+    }
+    const float *v = s->values;
+    if (s->step == 1)
+        for (int l = 0; l < r->n_layers; l++) r->grad_norm_init[l] = c->grad_tag[l] >= 0 ? v[c->grad_tag[l]] : NAN;
+    if (s->step >= c->end_from) {
+        for (int l = 0; l < r->n_layers; l++) r->grad_norm_end[l] += c->grad_tag[l] >= 0 ? v[c->grad_tag[l]] : NAN;
+        c->n_end++;
+    }
+    for (int b = 0; b < r->n_blocks; b++)
+        if (c->ratio_tag[b] >= 0) r->norm_ratio[b] += v[c->ratio_tag[b]];
+    c->n_ratio++;
+    for (int l = 0; l < r->n_layers; l++)
+        r->saturated_fraction[l] = c->sat_tag[l] >= 0 ? v[c->sat_tag[l]] : NAN;
+    /* dead/<layer> tags appear only in readings right after a dead-unit count */
+    for (int l = 0; l < r->n_layers; l++) {
+        layer_name(r, l, nm, sizeof nm);
+        snprintf(tag, sizeof tag, "dead/%s", nm);
+        int k = -1;
+        for (int i = s->n - 1; i >= 0 && k < 0; i--) {
+            if (strncmp(s->tags[i], "dead/", 5) != 0) break;
+            if (!strcmp(s->tags[i], tag)) k = i;
+        }
+        if (k >= 0) r->dead_fraction[l] = v[k];
+    }
+    if ((s->step - 1) % c->heat_every == 0 && r->n_logged < c->total_steps) {
+        double *row = r->grad_norm_heat + (size_t)r->n_logged * (size_t)r->n_layers;
+        for (int l = 0; l < r->n_layers; l++) row[l] = c->grad_tag[l] >= 0 ? v[c->grad_tag[l]] : NAN;
+        r->logged_steps[r->n_logged] = s->step;
+        r->train_loss_curve[r->n_logged] = s->loss;
+        r->n_logged++;
+    }
+}
+
+static void run_free(gs_study_run *r)
+{
+    free(r->grad_norm_init); free(r->grad_norm_end); free(r->dead_fraction); free(r->saturated_fraction);
+    free(r->norm_ratio); free(r->logged_steps); free(r->grad_norm_heat); free(r->train_loss_curve);
+}
+
+void gs_study_free(gs_study *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n_runs; i++) run_free(&s->runs[i]);
+    free(s->runs);
+    s->runs = NULL; s->n_runs = 0;
+}
+
+static int run_alloc(gs_study_run *r, int heat_rows)
+{
+    const size_t L = (size_t)r->n_layers;
+    r->grad_norm_init = calloc(L, sizeof(double));
+    r->grad_norm_end = calloc(L, sizeof(double));
+    r->dead_fraction = malloc(L * sizeof(double));
+    r->saturated_fraction = malloc(L * sizeof(double));
+    r->norm_ratio = r->n_blocks ? calloc((size_t)r->n_blocks, sizeof(double)) : NULL;
+    r->logged_steps = calloc((size_t)heat_rows, sizeof(int64_t));
+    r->grad_norm_heat = calloc((size_t)heat_rows * L, sizeof(double));
+    r->train_loss_curve = calloc((size_t)heat_rows, sizeof(double));
+    if (!r->grad_norm_init || !r->grad_norm_end || !r->dead_fraction || !r->saturated_fraction ||
+        (r->n_blocks && !r->norm_ratio) || !r->logged_steps || !r->grad_norm_heat || !r->train_loss_curve) return GS_ENOMEM;
+    for (size_t l = 0; l < L; l++) r->dead_fraction[l] = r->saturated_fraction[l] = NAN;
+    return GS_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
+{
+    gs_dataset *train = NULL, *test = NULL, test_view;
+    gs_study s;
+    memset(&s, 0, sizeof s);
+    const double t0 = now_s();
+    int rc = gs_dataset_load(ctx, c->data, 0, c->seed, &train);
+    if (rc == GS_OK) rc = gs_dataset_load(ctx, c->data, 1, c->seed, &test);
+    if (rc) goto fail;
+    test_view = *test;
+    if (c->test_samples > 0 && c->test_samples < test->n) test_view.n = c->test_samples;
+    const int n_total = c->n_depths * c->n_acts * c->n_skips * c->n_norms;
+    s.runs = calloc((size_t)n_total, sizeof *s.runs);
+    if (!s.runs) { rc = gs_error(ctx, GS_ENOMEM, "study: out of memory"); goto fail; }
+    int idx = 0;
+    for (int di = 0; di < c->n_depths; di++)
+    for (int si = 0; si < c->n_skips; si++)
+    for (int ni = 0; ni < c->n_norms; ni++)
+    for (int ai = 0; ai < c->n_acts; ai++) {
+        gs_study_run *r = &s.runs[idx];
+        gs_model_config mc;
+        gs_model_config_default(&mc);
+        mc.in_features = (int)train->features; mc.classes = train->classes;
+        mc.width = c->width; mc.depth = c->depths[di]; mc.skip = c->skips[si];
+        mc.act = c->acts[ai]; mc.norm = c->norms[ni]; mc.init = c->init;
+        if (mc.skip > 0) mc.depth -= mc.depth % mc.skip;   /* whole blocks only */
+        if (mc.skip > 0 && mc.depth == 0) continue;
+        snprintf(r->act, sizeof r->act, "%s", gs_act_name(mc.act));
+        snprintf(r->norm, sizeof r->norm, "%s", gs_norm_name(mc.norm));
+        r->skip = mc.skip; r->depth = mc.depth; r->width = mc.width;
+        r->n_layers = mc.depth + 2;
+        r->n_blocks = mc.skip ? mc.depth / mc.skip : 0;
+        const int heat_every = (int)((c->steps + c->heat_points - 1) / c->heat_points);
+        if (run_alloc(r, c->heat_points + 1) != GS_OK) { rc = gs_error(ctx, GS_ENOMEM, "study: out of memory"); goto fail; }
+        s.n_runs = ++idx;
+        collector col;
+        memset(&col, 0, sizeof col);
+        int *tags = malloc(sizeof(int) * (size_t)(3 * r->n_layers + r->n_blocks + 1));
+        if (!tags) { rc = gs_error(ctx, GS_ENOMEM, "study: out of memory"); goto fail; }
+        col.run = r; col.total_steps = c->heat_points + 1; col.heat_every = heat_every > 0 ? heat_every : 1;
+        col.grad_tag = tags; col.dead_tag = tags + r->n_layers; col.sat_tag = tags + 2 * r->n_layers;
+        col.ratio_tag = tags + 3 * r->n_layers;
+        col.end_from = c->steps - (c->steps / 10 > 0 ? c->steps / 10 : 1) + 1;
+
+        gs_model *m = NULL;
+        gs_optim *o = NULL;
+        gs_optim_config oc;
+        gs_optim_config_default(&oc);
+        oc.lr = c->lr; oc.momentum = c->momentum; oc.total_steps = c->steps;
+        gs_train_config tc;
+        gs_train_config_default(&tc);
+        tc.steps = c->steps; tc.batch = c->batch; tc.seed = c->seed;
+        tc.log_every = (int)(c->steps > 4 ? c->steps / 4 : 1);
+        tc.probe = 1; tc.on_probe = on_probe; tc.probe_user = &col;
+        tc.dead_samples = c->dead_samples;
+        tc.skip_nonfinite = 1;
+        tc.data_name = c->data;
+        gs_train_result res;
+        if (ctx->log) {
+            char line[200];
+            snprintf(line, sizeof line, "study %d/%d: %s %s, norm %s, depth %d, %lld steps", idx, n_total,
+                     mc.skip ? "residual" : "plain", r->act, r->norm, mc.depth, (long long)c->steps);
+            ctx->log(ctx->log_user, line);
+        }
+        rc = gs_model_create(ctx, &mc, c->batch, &m);
+        if (rc == GS_OK) rc = gs_model_init(m, c->seed);
+        if (rc == GS_OK) rc = gs_optim_create(ctx, m, &oc, &o);
+        if (rc == GS_OK) rc = gs_train(ctx, m, o, train, &test_view, &tc, &res);
+        if (rc == GS_OK) {
+            float tl, ta;
+            r->steps = (int)res.steps;
+            r->final_loss = res.last_loss;
+            r->test_acc = res.test_acc;
+            /* training accuracy on the first test_view.n training samples, eval mode */
+            gs_dataset tv = *train;
+            tv.n = test_view.n < train->n ? test_view.n : train->n;
+            rc = gs_evaluate(ctx, m, &tv, c->batch, &tl, &ta);
+            r->train_acc = ta;
+            for (int l = 0; l < r->n_layers; l++) r->grad_norm_end[l] = col.n_end ? r->grad_norm_end[l] / col.n_end : NAN;
+            for (int b = 0; b < r->n_blocks; b++) r->norm_ratio[b] = col.n_ratio ? r->norm_ratio[b] / col.n_ratio : NAN;
+        }
+        free(tags);
+        gs_optim_free(o);
+        gs_model_free(m);
+        if (rc) goto fail;
+    }
+    s.dataset = c->data;
+    s.n_classes = train->classes;
+    s.seed = c->seed;
+    s.seconds = now_s() - t0;
+    snprintf(s.notes, sizeof s.notes,
+             "Every network: width %d, batch %d, %lld steps of SGD (lr %g, momentum %g), %s initialisation, "
+             "seed %llu, cross-entropy; instruments read at every step. Accuracy on %lld test samples.",
+             c->width, c->batch, (long long)c->steps, c->lr, c->momentum, gs_init_name(c->init),
+             (unsigned long long)c->seed, (long long)test_view.n);
+    gs_dataset_free(train);
+    gs_dataset_free(test);
+    *out = s;
+    return GS_OK;
+fail:
+    gs_study_free(&s);
+    gs_dataset_free(train);
+    gs_dataset_free(test);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* study.h - the vanishing-gradient study: a grid of mlp configurations
+ * trained with the same seed and budget, instruments on, summarised into a
+ * gs_study for the report (src/report). */
+#ifndef GS_STUDY_H
+#define GS_STUDY_H
+#include "report/report.h"
+
+typedef struct gs_study_config {
+    const char *data;        /* dataset spec, default "fashion-mnist" */
+    int n_depths; int depths[16];
+    int n_acts; gs_act acts[16];
+    int n_skips; int skips[4];       /* 0 = plain, T = residual span */
+    int n_norms; gs_norm norms[3];
+    int width, batch;
+    int64_t steps;
+    float lr, momentum;
+    gs_init init;
+    uint64_t seed;
+    int64_t test_samples;    /* 0 = the whole test split */
+    int64_t dead_samples;
+    int heat_points;         /* rows of each heat map */
+} gs_study_config;
+
+void gs_study_config_default(gs_study_config *c, int quick);
+/* Train every configuration; fills *out (arrays owned: gs_study_free).
+ * Progress lines go to ctx's log sink. */
+int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out);
+void gs_study_free(gs_study *s);
+
+#endif

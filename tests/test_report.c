@@ -1,0 +1,499 @@
+/* test_report.c - the study report: report.json round trip through the project's
+ * JSON parser (keys, lengths, values, NaN as null), the page's self-containment
+ * (an <svg> per chart, nothing fetched, no scripts), the generated conclusion
+ * changing with the numbers, and the error paths.
+ *
+ * The study is synthetic but shaped like the real one: depths 5 and 50 x
+ * {sigmoid, tanh, relu} x {plain, residual skip 2} x {no norm, batch norm},
+ * with float32-style underflow to exactly 0.0 in the deep plain sigmoid net.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "harness.h"
+#include "io/json.h"
+#include "report/report.h"
+
+static gs_ctx *ctx;
+static char tmpdir[64];
+
+/* ---- a synthetic study ---- */
+
+#define N_LOGGED 40
+static const char *const ACTS[3] = {"sigmoid", "tanh", "relu"};
+static const int DEPTHS[2] = {5, 50};   /* residual: rounded down to whole blocks, 5 -> 4 */
+
+typedef struct synth {
+    gs_study s;
+    gs_study_run runs[24];
+} synth;
+
+static double *dup_zero(int n)
+{
+    double *p = calloc((size_t)n, sizeof *p);
+    if (!p) { perror("calloc"); exit(2); }
+    return p;
+}
+
+/* Per-layer attenuation factor of the gradient toward the input. */
+static double factor(const char *act, int res, int bn)
+{
+    if (res) return bn ? 0.995 : 0.99;
+    if (strcmp(act, "sigmoid") == 0) return bn ? 0.985 : 0.16;
+    if (strcmp(act, "tanh") == 0) return bn ? 0.98 : 0.6;
+    return bn ? 0.85 : 0.8;
+}
+
+static void fill_grads(double *g, int n, double head, double f)
+{
+    for (int l = n - 1; l >= 0; l--) {
+        double v = head * pow(f, n - 1 - l) * (1.0 + 0.05 * ((l * 7) % 5 - 2) / 2.0);
+        g[l] = v < 1e-38 ? 0.0 : v;    /* float32 underflow, as in deep sigmoid nets */
+    }
+}
+
+static void synth_build(synth *y)
+{
+    memset(y, 0, sizeof *y);
+    y->s.runs = y->runs;
+    y->s.dataset = "fashion-mnist";
+    y->s.n_classes = 10;
+    y->s.seed = 1;
+    y->s.seconds = 312.5;
+    snprintf(y->s.notes, sizeof y->s.notes, "width 256, batch 128, SGD lr 0.01 momentum 0.9, "
+             "He-normal init, %d steps, synthetic numbers for the test", 400);
+    int k = 0;
+    for (int d = 0; d < 2; d++)
+        for (int a = 0; a < 3; a++)
+            for (int res = 0; res < 2; res++)
+                for (int bn = 0; bn < 2; bn++, k++) {
+                    gs_study_run *r = &y->runs[k];
+                    int D = DEPTHS[d] - (res ? DEPTHS[d] % 2 : 0), L = D + 2;
+                    snprintf(r->act, sizeof r->act, "%s", ACTS[a]);
+                    snprintf(r->norm, sizeof r->norm, "%s", bn ? "batch" : "none");
+                    r->skip = res ? 2 : 0;
+                    r->depth = D;
+                    r->width = 256;
+                    r->steps = 400;
+                    r->n_layers = L;
+                    double f = factor(ACTS[a], res, bn);
+                    if (D < 10) f = pow(f, 0.5);
+                    r->grad_norm_init = dup_zero(L);
+                    r->grad_norm_end = dup_zero(L);
+                    fill_grads(r->grad_norm_init, L, 0.8, f);
+                    fill_grads(r->grad_norm_end, L, 0.3, f);
+                    r->dead_fraction = dup_zero(L);
+                    r->saturated_fraction = dup_zero(L);
+                    for (int l = 0; l < L; l++) {
+                        int has_act = l < L - 1;
+                        r->dead_fraction[l] = has_act && a == 2
+                            ? (res ? 0.02 : bn ? 0.05 : 0.25 + 0.1 * l / L) : NAN;
+                        r->saturated_fraction[l] = has_act && a < 2
+                            ? (res ? 0.15 : 0.55 + 0.3 * l / L) * (a == 0 ? 1.0 : 0.7) : NAN;
+                    }
+                    if (res) {
+                        r->n_blocks = D / 2;
+                        r->norm_ratio = dup_zero(r->n_blocks);
+                        for (int b = 0; b < r->n_blocks; b++)
+                            r->norm_ratio[b] = (bn ? 0.93 : 1.04) + 0.02 * ((b * 3) % 4 - 1.5)
+                                               + 0.08 * (a - 1) + (a == 1 && !bn ? 0.3 : 0.0);
+                    }
+                    double acc = D < 10 ? 0.84 + 0.01 * a : res ? 0.85 + 0.01 * bn
+                                 : bn ? (a == 2 ? 0.30 : 0.80) : (a == 1 ? 0.55 : 0.10);
+                    r->test_acc = acc;
+                    r->train_acc = acc + 0.02;
+                    r->n_logged = N_LOGGED;
+                    r->logged_steps = malloc(N_LOGGED * sizeof *r->logged_steps);
+                    r->train_loss_curve = dup_zero(N_LOGGED);
+                    r->grad_norm_heat = dup_zero(N_LOGGED * L);
+                    if (!r->logged_steps) { perror("malloc"); exit(2); }
+                    for (int t = 0; t < N_LOGGED; t++) {
+                        double u = t / (N_LOGGED - 1.0);
+                        r->logged_steps[t] = t * 10;
+                        r->train_loss_curve[t] = 2.3026 - (2.3026 - (1.0 - acc) * 2.2) * (1 - exp(-5 * u));
+                        for (int l = 0; l < L; l++) {
+                            double gi = r->grad_norm_init[l], ge = r->grad_norm_end[l];
+                            r->grad_norm_heat[t * L + l] =
+                                gi == 0.0 || ge == 0.0 ? 0.0 : exp((1 - u) * log(gi) + u * log(ge));
+                        }
+                    }
+                    r->grad_norm_heat[5 * L + 3] = NAN;   /* one step not logged */
+                    r->final_loss = r->train_loss_curve[N_LOGGED - 1];
+                }
+    y->s.n_runs = k;
+}
+
+static void synth_free(synth *y)
+{
+    for (int i = 0; i < y->s.n_runs; i++) {
+        gs_study_run *r = &y->runs[i];
+        free(r->grad_norm_init); free(r->grad_norm_end); free(r->dead_fraction);
+        free(r->saturated_fraction); free(r->norm_ratio); free(r->logged_steps);
+        free(r->train_loss_curve); free(r->grad_norm_heat);
+    }
+}
+
+static gs_study_run *find(synth *y, const char *act, int res, int bn, int depth)
+{
+    int i = gs_report_find(&y->s, act, res, bn ? "batch" : "none", depth);
+    return i < 0 ? NULL : &y->runs[i];
+}
+
+/* ---- file helpers ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    fclose(f);
+    if (b) { b[n] = '\0'; *len = (size_t)n; }
+    return b;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+static const char *claim_text(const gs_report_text *t, const char *topic)
+{
+    for (int i = 0; i < t->n_claims; i++)
+        if (strcmp(t->claims[i].topic, topic) == 0) return t->claims[i].text;
+    return "";
+}
+
+/* ---- tests ---- */
+
+static void test_helpers(void)
+{
+    double g[4] = {1e-10, 1.0, 2.0, 1.0};
+    CHECK_NEAR(gs_report_log10_ratio(g, 4), -10.0, 1e-12, 0);
+    g[0] = 0.0;
+    CHECK(isinf(gs_report_log10_ratio(g, 4)) && gs_report_log10_ratio(g, 4) < 0, "zero first layer");
+    g[3] = NAN;
+    CHECK(isnan(gs_report_log10_ratio(g, 4)), "NaN last layer");
+    CHECK(isnan(gs_report_log10_ratio(NULL, 4)), "absent array");
+    CHECK_EQ_INT(gs_report_count_zero(g, 4), 1);
+    double x[3] = {NAN, 0.25, 0.75};
+    CHECK_NEAR(gs_report_mean_finite(x, 3), 0.5, 1e-15, 0);
+    CHECK(isnan(gs_report_mean_finite(x, 1)), "no finite value");
+}
+
+static void test_json_roundtrip(void)
+{
+    synth y;
+    synth_build(&y);
+    int rc = gs_report_write(ctx, &y.s, tmpdir);
+    CHECK(rc == GS_OK, "gs_report_write: %d %s", rc, gs_errmsg(ctx));
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", tmpdir);
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    CHECK(text != NULL, "read %s", path);
+    gs_json *root = NULL;
+    if (text) rc = gs_json_parse(ctx, text, len, path, &root);
+    CHECK(root && rc == GS_OK, "parse: %s", gs_errmsg(ctx));
+    const gs_json *runs = gs_json_get(root, "runs");
+    CHECK(runs && runs->type == GS_JSON_ARRAY && runs->n == y.s.n_runs, "runs: %d",
+          runs ? runs->n : -1);
+    static const char *const keys[] = {"act", "norm", "skip", "depth", "steps", "train_acc",
+        "test_acc", "grad_norm_by_layer_init", "grad_norm_by_layer_end", "dead_fraction_by_layer",
+        "saturated_fraction_by_layer", "norm_ratio_by_block", "train_loss_curve", "logged_steps",
+        "grad_norm_heat", "log10_first_last_init", "zero_grad_layers_init"};
+    double worst = 0.0;
+    int nulls = 0, zeros = 0;
+    for (int i = 0; runs && i < runs->n; i++) {
+        const gs_json *r = gs_json_at(runs, i);
+        const gs_study_run *s = &y.runs[i];
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            CHECK(gs_json_get(r, keys[k]) != NULL, "run %d lacks \"%s\"", i, keys[k]);
+        CHECK(strcmp(gs_json_string(gs_json_get(r, "act")) ? gs_json_string(gs_json_get(r, "act"))
+                     : "", s->act) == 0, "run %d act", i);
+        CHECK(strcmp(gs_json_string(gs_json_get(r, "norm")) ? gs_json_string(gs_json_get(r, "norm"))
+                     : "", s->norm) == 0, "run %d norm", i);
+        CHECK_EQ_INT((long long)gs_json_number(gs_json_get(r, "depth"), -1), s->depth);
+        CHECK_EQ_INT((long long)gs_json_number(gs_json_get(r, "skip"), -1), s->skip);
+        CHECK_EQ_INT((long long)gs_json_number(gs_json_get(r, "steps"), -1), s->steps);
+        CHECK_NEAR(gs_json_number(gs_json_get(r, "test_acc"), NAN), s->test_acc, 0, 1e-8);
+        CHECK_NEAR(gs_json_number(gs_json_get(r, "train_acc"), NAN), s->train_acc, 0, 1e-8);
+        const struct { const char *key; const double *x; int n; } arrays[] = {
+            {"grad_norm_by_layer_init", s->grad_norm_init, s->n_layers},
+            {"grad_norm_by_layer_end", s->grad_norm_end, s->n_layers},
+            {"dead_fraction_by_layer", s->dead_fraction, s->n_layers},
+            {"saturated_fraction_by_layer", s->saturated_fraction, s->n_layers},
+            {"norm_ratio_by_block", s->norm_ratio, s->n_blocks},
+            {"train_loss_curve", s->train_loss_curve, s->n_logged},
+        };
+        for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++) {
+            const gs_json *a = gs_json_get(r, arrays[k].key);
+            CHECK(a && a->type == GS_JSON_ARRAY && a->n == arrays[k].n, "run %d %s: length %d, "
+                  "expected %d", i, arrays[k].key, a ? a->n : -1, arrays[k].n);
+            for (int j = 0; a && j < a->n && j < arrays[k].n; j++) {
+                const gs_json *v = gs_json_at(a, j);
+                double want = arrays[k].x[j];
+                if (isnan(want)) {
+                    CHECK(v->type == GS_JSON_NULL, "run %d %s[%d]: NaN not written as null", i,
+                          arrays[k].key, j);
+                    nulls++;
+                    continue;
+                }
+                double got = gs_json_number(v, NAN);
+                if (want == 0.0) { CHECK(got == 0.0, "run %d %s[%d] = %g", i, arrays[k].key, j, got); zeros++; }
+                double e = fabs(got - want) / fabs(want ? want : 1.0);
+                if (!(e <= worst)) worst = e;
+            }
+        }
+        const gs_json *heat = gs_json_get(r, "grad_norm_heat");
+        CHECK(heat && heat->n == s->n_logged, "run %d heat rows", i);
+        CHECK(heat && gs_json_at(heat, 5) && gs_json_at(heat, 5)->n == s->n_layers, "heat cols");
+        CHECK(gs_json_at(gs_json_at(heat, 5), 3) && gs_json_at(gs_json_at(heat, 5), 3)->type ==
+              GS_JSON_NULL, "heat NaN as null");
+        const gs_json *names = gs_json_get(r, "layer_names");
+        CHECK(names && names->n == s->n_layers &&
+              strcmp(gs_json_string(gs_json_at(names, 0)), "stem.weight") == 0 &&
+              strcmp(gs_json_string(gs_json_at(names, names->n - 1)), "head.weight") == 0,
+              "run %d layer names", i);
+    }
+    CHECK(worst <= 1e-8, "worst relative error %g", worst);
+    CHECK(nulls > 0 && zeros > 0, "the synthetic study has NaN (%d) and zeros (%d)", nulls, zeros);
+    /* the plain 50-layer sigmoid net's first layer is exactly zero: ratio written as null + flag */
+    int si = gs_report_find(&y.s, "sigmoid", 0, "none", 50);
+    const gs_json *sr = gs_json_at(runs, si);
+    CHECK(gs_json_get(sr, "log10_first_last_init")->type == GS_JSON_NULL &&
+          gs_json_get(sr, "first_is_zero_init")->type == GS_JSON_BOOL &&
+          gs_json_get(sr, "first_is_zero_init")->boolean == 1, "zero first layer flagged");
+    const gs_json *concl = gs_json_get(root, "conclusion");
+    CHECK(concl && concl->n >= 6, "conclusion claims: %d", concl ? concl->n : -1);
+    CHECK(gs_json_string(gs_json_get(root, "summary")) &&
+          strlen(gs_json_string(gs_json_get(root, "summary"))) > 100, "summary");
+    gs_json_free(root);
+    free(text);
+    synth_free(&y);
+}
+
+static void test_page_self_contained(void)
+{
+    synth y;
+    synth_build(&y);
+    int rc = gs_report_write(ctx, &y.s, tmpdir);
+    CHECK(rc == GS_OK, "gs_report_write: %s", gs_errmsg(ctx));
+    char path[256];
+    snprintf(path, sizeof path, "%s/index.html", tmpdir);
+    size_t len = 0;
+    char *html = slurp(path, &len);
+    CHECK(html != NULL, "read %s", path);
+    if (!html) { synth_free(&y); return; }
+    size_t n_svg = count(html, "<svg class=\"chart\"");
+    /* grad by layer, heat x 2 depths, accuracy, loss, dead/saturated, norm ratio */
+    CHECK_EQ_INT((long long)n_svg, 7);
+    CHECK_EQ_INT((long long)count(html, "<svg"), (long long)n_svg);
+    const char *foot = strstr(html, "data-charts=\"");
+    CHECK(foot && atoi(foot + 13) == (int)n_svg, "footer chart count");
+    size_t urls = count(html, "http://") + count(html, "https://");
+    size_t xmlns = count(html, "xmlns=\"http://www.w3.org/2000/svg\"");
+    CHECK(urls == xmlns, "%zu URLs besides %zu xmlns attributes", urls - xmlns, xmlns);
+    CHECK(!strstr(html, "<script"), "a script in the page");
+    CHECK(!strstr(html, "<link"), "a link element in the page");
+    CHECK(!strstr(html, "@import") && !strstr(html, "url(http"), "CSS fetch");
+    CHECK(!strstr(html, "<img"), "an external image");
+    /* every chart draws data, and the zero markers of the plain sigmoid net are there */
+    size_t n_fig = 0;
+    for (const char *p = strstr(html, "<svg class=\"chart\""); p; p = strstr(p + 1, "<svg class=\"chart\"")) {
+        const char *end = strstr(p, "</svg>");
+        const char *data = strstr(p, "class=\"data");
+        CHECK(end && data && data < end, "chart %zu has no data element", n_fig);
+        n_fig++;
+    }
+    CHECK(strstr(html, "class=\"data zm\"") != NULL, "zero markers drawn");
+    CHECK(strstr(html, "url(#gs-zero-") != NULL, "zero cells hatched in the heat map");
+    CHECK(count(html, "<figure") == n_svg, "a figure per chart");
+    CHECK(strstr(html, "exactly 0.0") != NULL, "caption explains the zero band");
+    CHECK(strstr(html, "rounded down (5 \xe2\x86\x92 4)") != NULL, "the depth rounding is stated");
+    CHECK_EQ_INT((long long)count(html, "<tr><td") + (long long)count(html, "<tr class=\"sep\">"),
+                 y.s.n_runs);
+    /* no temporary file left behind */
+    DIR *dir = opendir(tmpdir);
+    int stray = 0;
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        stray += strstr(e->d_name, ".tmp") != NULL;
+    if (dir) closedir(dir);
+    CHECK(stray == 0, "%d temporary files left", stray);
+    free(html);
+    synth_free(&y);
+}
+
+static void test_conclusion_follows_numbers(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_report_text *t = malloc(sizeof *t), *u = malloc(sizeof *u);
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    const char *v = claim_text(t, "vanishing");
+    CHECK(strstr(v, "vanishes toward the input for sigmoid, tanh and relu") != NULL, "%s", v);
+    CHECK(strstr(v, "sigmoid exactly 0") != NULL, "zero first layer stated: %s", v);
+    CHECK(strstr(claim_text(t, "residual"), "All 12 residual configurations keep it within one "
+                 "order of magnitude") == NULL, "only the deepest depth counts");
+    CHECK(strstr(claim_text(t, "residual"), "All 6 residual configurations keep it within one "
+                 "order of magnitude") != NULL, "%s", claim_text(t, "residual"));
+    CHECK(strstr(claim_text(t, "degradation"), "He et al. (2015)'s point holds") != NULL,
+          "%s", claim_text(t, "degradation"));
+    CHECK(strstr(claim_text(t, "dead_units"), "A real cost") != NULL, "%s",
+          claim_text(t, "dead_units"));
+    CHECK(strstr(claim_text(t, "accuracy"), "At chance level (10.0%): sigmoid plain") != NULL,
+          "%s", claim_text(t, "accuracy"));
+    CHECK(strstr(t->summary, "exactly 0 for sigmoid") != NULL, "%s", t->summary);
+    CHECK(strstr(claim_text(t, "depth"), "From 5 to 50 layers the plain relu net's") != NULL &&
+          strstr(claim_text(t, "depth"), "the residual relu net's") != NULL, "%s",
+          claim_text(t, "depth"));
+
+    /* sigmoid's gradients no longer vanish: the text must stop saying so */
+    gs_study_run *s = find(&y, "sigmoid", 0, 0, 50);
+    fill_grads(s->grad_norm_init, s->n_layers, 0.8, 0.999);
+    /* a residual net that loses its gradient, and plain + BN that trains as well as residual */
+    gs_study_run *r = find(&y, "tanh", 1, 0, 50);
+    fill_grads(r->grad_norm_init, r->n_layers, 0.8, 0.8);
+    for (int a = 0; a < 3; a++) find(&y, ACTS[a], 0, 1, 50)->test_acc = 0.9;
+    /* no dead ReLU units */
+    for (int k = 0; k < y.s.n_runs; k++)
+        for (int l = 0; l < y.runs[k].n_layers; l++)
+            if (!isnan(y.runs[k].dead_fraction[l])) y.runs[k].dead_fraction[l] = 0.001;
+    CHECK(gs_report_conclusion(ctx, &y.s, u) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    v = claim_text(u, "vanishing");
+    CHECK(strstr(v, "vanishes toward the input for tanh and relu") != NULL, "%s", v);
+    CHECK(strstr(v, "for sigmoid") == NULL && strstr(v, "sigmoid exactly 0") == NULL, "%s", v);
+    CHECK(strstr(claim_text(u, "residual"), "5 of 6 stay within one order of magnitude; not tanh")
+          != NULL, "%s", claim_text(u, "residual"));
+    CHECK(strstr(claim_text(u, "degradation"), "not borne out") != NULL, "%s",
+          claim_text(u, "degradation"));
+    CHECK(strstr(claim_text(u, "dead_units"), "The cost is small") != NULL, "%s",
+          claim_text(u, "dead_units"));
+    CHECK(strcmp(t->summary, u->summary) != 0, "summary unchanged");
+    CHECK(strstr(u->summary, "exactly 0 for sigmoid") == NULL, "%s", u->summary);
+
+    /* nothing vanishes at all */
+    for (int k = 0; k < y.s.n_runs; k++)
+        fill_grads(y.runs[k].grad_norm_init, y.runs[k].n_layers, 0.5, 0.999);
+    CHECK(gs_report_conclusion(ctx, &y.s, u) == GS_OK, "conclusion");
+    CHECK(strstr(claim_text(u, "vanishing"), "None of these activations makes the gradient "
+                 "vanish at depth 50") != NULL, "%s", claim_text(u, "vanishing"));
+    CHECK(strstr(claim_text(u, "relu"), "ReLU cures it") != NULL, "%s", claim_text(u, "relu"));
+    free(t);
+    free(u);
+    synth_free(&y);
+}
+
+/* A study with one depth, plain nets only, nothing logged: fewer charts, none empty. */
+static void test_sparse_study(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_study_run keep[3];
+    int n = 0;
+    for (int k = 0; k < y.s.n_runs; k++) {
+        gs_study_run *r = &y.runs[k];
+        if (r->depth == 50 && r->skip == 0 && strcmp(r->norm, "none") == 0 && n < 3) {
+            keep[n] = *r;
+            keep[n].n_logged = 0;     /* borrowed arrays stay owned by y */
+            n++;
+        }
+    }
+    gs_study s = y.s;
+    s.runs = keep;
+    s.n_runs = n;
+    s.n_classes = 0;
+    CHECK_EQ_INT(n, 3);
+    CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "sparse: %s", gs_errmsg(ctx));
+    char path[256];
+    snprintf(path, sizeof path, "%s/index.html", tmpdir);
+    size_t len = 0;
+    char *html = slurp(path, &len);
+    CHECK(html != NULL, "read %s", path);
+    if (html) {
+        size_t n_svg = count(html, "<svg class=\"chart\"");
+        CHECK_EQ_INT((long long)n_svg, 3);     /* by layer, accuracy, dead/saturated */
+        const char *foot = strstr(html, "data-charts=\"");
+        CHECK(foot && atoi(foot + 13) == (int)n_svg, "footer chart count");
+        for (const char *p = strstr(html, "<svg"); p; p = strstr(p + 1, "<svg")) {
+            const char *end = strstr(p, "</svg>"), *data = strstr(p, "class=\"data");
+            CHECK(end && data && data < end, "an empty chart");
+        }
+        CHECK(strstr(html, "No residual runs") != NULL, "says why figure 6 is missing");
+    }
+    gs_report_text t;
+    CHECK(gs_report_conclusion(ctx, &s, &t) == GS_OK, "conclusion");
+    CHECK(strstr(claim_text(&t, "degradation"), "cannot be made") != NULL, "%s",
+          claim_text(&t, "degradation"));
+    free(html);
+    synth_free(&y);
+}
+
+static void test_errors(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_study empty = {0};
+    CHECK(gs_report_write(ctx, &empty, tmpdir) == GS_EINVAL, "empty study");
+    CHECK(gs_report_write(ctx, NULL, tmpdir) == GS_EINVAL, "NULL study");
+    y.runs[3].n_layers = y.runs[3].depth;
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_EINVAL, "n_layers != depth + 2");
+    CHECK(strstr(gs_errmsg(ctx), "run 3") && strstr(gs_errmsg(ctx), "n_layers"), "%s",
+          gs_errmsg(ctx));
+    y.runs[3].n_layers = y.runs[3].depth + 2;
+    snprintf(y.runs[2].norm, sizeof y.runs[2].norm, "group");
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_EINVAL, "bad norm");
+    snprintf(y.runs[2].norm, sizeof y.runs[2].norm, "batch");
+    int64_t keep = y.runs[1].logged_steps[4];
+    y.runs[1].logged_steps[4] = 0;
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_EINVAL, "steps not increasing");
+    y.runs[1].logged_steps[4] = keep;
+    char missing[128];
+    snprintf(missing, sizeof missing, "%s/no/such/dir", tmpdir);
+    CHECK(gs_report_write(ctx, &y.s, missing) == GS_EIO, "missing directory");
+    CHECK(strstr(gs_errmsg(ctx), "no/such/dir") != NULL, "%s", gs_errmsg(ctx));
+    /* optional arrays may be absent: still a valid report */
+    for (int k = 0; k < y.s.n_runs; k++) {
+        free(y.runs[k].grad_norm_heat);
+        y.runs[k].grad_norm_heat = NULL;
+        free(y.runs[k].saturated_fraction);
+        y.runs[k].saturated_fraction = NULL;
+    }
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "absent arrays: %s", gs_errmsg(ctx));
+    synth_free(&y);
+}
+
+int main(int argc, char **argv)
+{
+    ctx = gs_ctx_create();
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/gs_report_XXXXXX");
+    if (!ctx || !mkdtemp(tmpdir)) { perror("mkdtemp"); return 2; }
+    RUN(test_helpers);
+    RUN(test_json_roundtrip);
+    RUN(test_page_self_contained);
+    RUN(test_conclusion_follows_numbers);
+    RUN(test_sparse_study);
+    RUN(test_errors);
+    /* GS_REPORT_KEEP=DIR leaves a full synthetic report there (for the screenshot script) */
+    const char *keep = getenv("GS_REPORT_KEEP");
+    if (argc > 1) keep = argv[1];
+    if (keep && *keep) {
+        synth y;
+        synth_build(&y);
+        mkdir(keep, 0755);
+        if (gs_report_write(ctx, &y.s, keep) != GS_OK) fprintf(stderr, "%s\n", gs_errmsg(ctx));
+        synth_free(&y);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    gs_ctx_free(ctx);
+    return FINISH();
+}
