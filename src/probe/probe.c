@@ -12,6 +12,7 @@
 #include <string.h>
 #include "probe/probe.h"
 #include "kernels/cpu/act.h"
+#include "kernels/cpu/reduce.h"
 
 enum { P_GRAD, P_MEAN, P_STD, P_SAT, P_COUNT };
 
@@ -104,9 +105,9 @@ float *gs_probe_param_slots(gs_probe *p) { return p ? p->values + p->param_base 
 
 static double norm2(const float *x, size_t n)
 {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
-    return sqrt(s);
+    double q;
+    gs_reduce_sums(x, n, NULL, &q);
+    return sqrt(q);
 }
 
 int gs_probe_collect(gs_probe *p)
@@ -122,8 +123,8 @@ int gs_probe_collect(gs_probe *p)
         const gs_act_point *pt = &m->points[i];
         const gs_value *h = &m->values[pt->out], *z = &m->values[pt->pre];
         const size_t n = (size_t)m->N * (size_t)h->features;
-        double s = 0, sq = 0;
-        for (size_t k = 0; k < n; k++) { s += h->data[k]; sq += (double)h->data[k] * h->data[k]; }
+        double s, sq;
+        gs_reduce_sums(h->data, n, &s, &sq);
         const double mean = s / (double)n, var = sq / (double)n - mean * mean;
         float *v = p->values + p->point_base + P_COUNT * i;
         v[P_GRAD] = (float)norm2(h->grad, n);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "models/model.h"
 #include "probe/probe.h"
+#include "kernels/cpu/reduce.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -111,55 +112,38 @@ float gs_optim_lr(const gs_optim *o, int64_t step)
 
 static double sum_squares(const float *g, size_t n, int threads)
 {
-    double s = 0;
+    double total = 0;
     (void)threads;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) reduction(+:s) schedule(static) if (n > 65536)
+#pragma omp parallel num_threads(threads) reduction(+:total) if (n > 65536)
+    {
+        const size_t T = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        double q;
+        gs_reduce_sums(g + n * t / T, n * (t + 1) / T - n * t / T, NULL, &q);
+        total += q;
+    }
+#else
+    gs_reduce_sums(g, n, NULL, &total);
 #endif
-    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
-    return s;
+    return total;
 }
 
-/* Update elements [lo, hi) of the flat block; return Σg², Σp², Σ(Δp)²
- * (g before clipping, p before the update) in acc[0..2]. */
+/* Update elements [lo, hi) of the flat block; add Σg², Σp², Σ(Δp)²
+ * (g before clipping, p before the update) to acc[0..2]. */
 static void update_range(gs_optim *o, size_t lo, size_t hi, float lr, float scale, double *acc)
 {
-    float *p = o->model->params, *g = o->model->grads, *m1 = o->m1, *m2 = o->m2;
+    float *p = o->model->params + lo, *m1 = o->m1 + lo, *m2 = o->m2 + lo;
+    const float *g = o->model->grads + lo;
     const gs_optim_config *c = &o->cfg;
-    const float wd = c->weight_decay;
-    double sg = 0, sp = 0, sd = 0;
     if (c->kind == GS_OPTIM_SGD) {
-        const float mu = c->momentum;
-        const int first = o->t == 1, nesterov = c->nesterov;
-        for (size_t i = lo; i < hi; i++) {
-            const float p0 = p[i];
-            float d = g[i] * scale + wd * p0;
-            if (mu != 0) {
-                m1[i] = first ? d : mu * m1[i] + d;
-                d = nesterov ? d + mu * m1[i] : m1[i];
-            }
-            const float p1 = p0 - lr * d;
-            p[i] = p1;
-            sg += (double)g[i] * g[i]; sp += (double)p0 * p0; sd += (double)(p1 - p0) * (p1 - p0);
-        }
+        gs_sgd_update(p, g, m1, hi - lo, lr, scale, c->weight_decay, c->momentum, o->t == 1, c->nesterov, acc);
     } else {
-        const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-        const double bc1 = 1.0 - pow(b1, (double)o->t), bc2 = 1.0 - pow(b2, (double)o->t);
-        const float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+        const double bc1 = 1.0 - pow(c->beta1, (double)o->t), bc2 = 1.0 - pow(c->beta2, (double)o->t);
         const int adamw = c->kind == GS_OPTIM_ADAMW;
-        const float decay = adamw ? 1.0f - lr * wd : 1.0f, l2 = adamw ? 0.0f : wd;
-        for (size_t i = lo; i < hi; i++) {
-            const float p0 = p[i];
-            const float d = g[i] * scale + l2 * p0;
-            float p1 = p0 * decay;
-            m1[i] = b1 * m1[i] + (1.0f - b1) * d;
-            m2[i] = b2 * m2[i] + (1.0f - b2) * d * d;
-            p1 -= step_size * m1[i] / (sqrtf(m2[i]) / bc2_sqrt + eps);
-            p[i] = p1;
-            sg += (double)g[i] * g[i]; sp += (double)p0 * p0; sd += (double)(p1 - p0) * (p1 - p0);
-        }
+        gs_adam_update(p, g, m1, m2, hi - lo, (float)(lr / bc1), scale, adamw ? 0.0f : c->weight_decay,
+                       adamw ? 1.0f - lr * c->weight_decay : 1.0f, c->beta1, c->beta2, (float)sqrt(bc2),
+                       c->eps, acc);
     }
-    acc[0] += sg; acc[1] += sp; acc[2] += sd;
 }
 
 int gs_optim_step_probe(gs_optim *o, int64_t step, float *grad_norm, gs_probe *probe)

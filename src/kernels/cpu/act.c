@@ -15,14 +15,7 @@
 #include <string.h>
 #include "kernels/cpu/vmath.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define GS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef GS_CLONES
-#define GS_CLONES
-#endif
+#include "kernels/cpu/simd.h"
 
 #define SELU_ALPHA 1.6732632423543772848170429916717
 #define SELU_SCALE 1.0507009873554804934193349852946

@@ -1,0 +1,23 @@
+/* reduce.h - vectorised reductions and the optimizers' fused update
+ * kernels.  Sums are taken in float lanes and flushed into double every
+ * GS_FLUSH elements: fast, and accurate to ~1e-6 relative. */
+#ifndef GS_REDUCE_H
+#define GS_REDUCE_H
+#include <stddef.h>
+
+/* Σx and Σx² of n floats (either output may be NULL). */
+void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq);
+/* Σ(x - mu)² */
+double gs_reduce_centered_sq(const float *x, size_t n, double mu);
+
+/* SGD on n elements (PyTorch's rule, dampening 0): d = scale*g + wd*p;
+ * m = d (first) or mu*m + d; d = nesterov ? d + mu*m : m; p -= lr*d.
+ * mu == 0: plain SGD, m untouched.  acc += (Σg², Σp², Σ(Δp)²). */
+void gs_sgd_update(float *p, const float *g, float *m, size_t n, float lr, float scale, float wd,
+                   float mu, int first, int nesterov, double acc[3]);
+/* Adam(W): d = scale*g + l2*p; p *= decay; m = b1 m + (1-b1) d;
+ * v = b2 v + (1-b2) d²; p -= step * m / (sqrt(v)/bc2_sqrt + eps). */
+void gs_adam_update(float *p, const float *g, float *m, float *v, size_t n, float step, float scale,
+                    float l2, float decay, float b1, float b2, float bc2_sqrt, float eps, double acc[3]);
+
+#endif
