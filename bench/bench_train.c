@@ -25,7 +25,7 @@ int main(int argc, char **argv)
     gs_model_config mc;
     gs_model_config_default(&mc);
     mc.depth = 50; mc.width = 256;
-    int batch = 128, steps = 100, warmup = 10, threads = 2, repeats = 3;
+    int batch = 128, steps = 100, warmup = 10, threads = 2, repeats = 3, probe_on = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--depth")) mc.depth = atoi(v);
@@ -36,6 +36,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--warmup")) warmup = atoi(v);
         else if (!strcmp(k, "--threads")) threads = atoi(v);
         else if (!strcmp(k, "--repeats")) repeats = atoi(v);
+        else if (!strcmp(k, "--probe")) probe_on = atoi(v);
         else if (!strcmp(k, "--act")) { if (gs_act_from_name(v, &mc.act)) { fprintf(stderr, "bad --act %s\n", v); return 2; } }
         else if (!strcmp(k, "--norm")) { if (gs_norm_from_name(v, &mc.norm)) { fprintf(stderr, "bad --norm %s\n", v); return 2; } }
         else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
     gs_optim_config_default(&oc);
     oc.lr = 1e-3f; oc.momentum = 0.9f;
     if (gs_optim_create(ctx, m, &oc, &o)) { fprintf(stderr, "%s\n", gs_errmsg(ctx)); return 1; }
+    gs_probe *probe = NULL;
+    if (probe_on && gs_probe_create(ctx, m, &probe)) { fprintf(stderr, "%s\n", gs_errmsg(ctx)); return 1; }
     float *x = malloc((size_t)batch * 784 * sizeof *x);
     int32_t *y = malloc((size_t)batch * sizeof *y);
     srand(1);
@@ -64,7 +67,7 @@ int main(int argc, char **argv)
             float loss;
             gs_model_zero_grad(m);
             if (gs_model_forward(m, x, batch) || gs_model_loss(m, y, &loss) || gs_model_backward(m) ||
-                gs_optim_step(o, step, NULL)) {
+                (probe && gs_probe_collect(probe)) || gs_optim_step_probe(o, step, NULL, probe)) {
                 fprintf(stderr, "bench_train: %s\n", gs_errmsg(ctx));
                 return 1;
             }
@@ -74,10 +77,12 @@ int main(int argc, char **argv)
     qsort(rates, (size_t)repeats, sizeof *rates, cmp_double);
     const double rate = rates[repeats / 2];
     const double flops = 6.0 * (double)gs_model_n_params(m) * rate;
-    fprintf(stderr, "gradscope mlp depth %d width %d skip %d act %s norm %s batch %d threads %d: %.0f samples/s, %.1f GFLOP/s\n",
-            mc.depth, mc.width, mc.skip, gs_act_name(mc.act), gs_norm_name(mc.norm), batch, threads, rate, flops * 1e-9);
+    fprintf(stderr, "gradscope mlp depth %d width %d skip %d act %s norm %s batch %d threads %d%s: %.0f samples/s, %.1f GFLOP/s\n",
+            mc.depth, mc.width, mc.skip, gs_act_name(mc.act), gs_norm_name(mc.norm), batch, threads,
+            probe ? " probes on" : "", rate, flops * 1e-9);
     printf("samples_per_s %.1f\n", rate);
     free(x); free(y);
+    gs_probe_free(probe);
     gs_optim_free(o);
     gs_model_free(m);
     gs_ctx_free(ctx);

@@ -569,18 +569,22 @@ static void summary(const facts *F, const gs_report_text *t, gs_report_text *out
         const char *zero[GS_MAX_ACTS], *orders[GS_MAX_ACTS], *v[GS_MAX_ACTS];
         char text[GS_MAX_ACTS][96], list[600], names[160];
         int nz = 0, no = 0, nv = 0;
+        const char *first_dir = " below";
         for (int a = 0; a < F->n_acts; a++) {
             const gs_study_run *r = run(F, F->acts[a], 0, "none", D);
             double L = ratio_init(r);
             if (vanish_mask & (1 << a)) v[nv++] = F->acts[a];
             if (!r || isnan(L)) continue;
             if (isinf(L)) { zero[nz++] = r->act; continue; }
+            /* the first item names the direction; later ones only when it changes */
+            const char *dir = fabs(L) < 0.05 ? "" : L > 0 ? " above" : " below";
             if (no == 0)
-                snprintf(text[no], sizeof text[no], "%.1f orders of magnitude %s the last "
-                         "layer's for %s", fabs(L), L > 0 ? "above" : "below", r->act);
+                snprintf(text[no], sizeof text[no], "%.1f orders of magnitude%s the last "
+                         "layer's for %s", fabs(L), *dir ? dir : " from", r->act);
             else
                 snprintf(text[no], sizeof text[no], "%.1f%s for %s", fabs(L),
-                         L > 0 ? " (above)" : "", r->act);
+                         *dir && strcmp(dir, first_dir) ? dir : "", r->act);
+            if (no == 0) first_dir = *dir ? dir : " below";
             orders[no] = text[no];
             no++;
         }

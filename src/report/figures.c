@@ -386,17 +386,46 @@ int gs_fig_accuracy(FILE *f, gs_page *pg)
     return GS_OK;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Top of the loss axis: the 95th percentile of every logged loss (at least
+ * ln C), so that one diverging run does not flatten the others; *clipped set
+ * when some value lies above it. */
+static double loss_top(const gs_page *pg, int *clipped)
+{
+    size_t n = 0, k = 0;
+    for (int i = 0; i < pg->s->n_runs; i++)
+        if (pg->s->runs[i].train_loss_curve && pg->s->runs[i].logged_steps)
+            n += (size_t)pg->s->runs[i].n_logged;
+    double *v = n ? malloc(n * sizeof *v) : NULL, top = 0.0, max = 0.0;
+    for (int i = 0; v && i < pg->s->n_runs; i++) {
+        const gs_study_run *r = &pg->s->runs[i];
+        for (int j = 0; r->train_loss_curve && r->logged_steps && j < r->n_logged; j++)
+            if (isfinite(r->train_loss_curve[j])) {
+                v[k++] = r->train_loss_curve[j];
+                if (v[k - 1] > max) max = v[k - 1];
+            }
+    }
+    if (k) {
+        qsort(v, k, sizeof *v, cmp_double);
+        top = 1.15 * v[(size_t)(0.95 * (k - 1))];
+        if (pg->s->n_classes > 1 && top < 1.15 * log((double)pg->s->n_classes))
+            top = 1.15 * log((double)pg->s->n_classes);
+        if (top > max) top = max * 1.05;
+    }
+    *clipped = max > top;
+    free(v);
+    return top;
+}
+
 int gs_fig_loss(FILE *f, gs_page *pg)
 {
-    int n_panels = 0;
-    double lmax = 0.0;
-    for (int i = 0; i < pg->s->n_runs; i++) {
-        const gs_study_run *r = &pg->s->runs[i];
-        if (!r->train_loss_curve || r->n_logged <= 0 || !r->logged_steps) continue;
-        for (int k = 0; k < r->n_logged; k++)
-            if (isfinite(r->train_loss_curve[k]) && r->train_loss_curve[k] > lmax)
-                lmax = r->train_loss_curve[k];
-    }
+    int n_panels = 0, clipped = 0;
+    double lmax = loss_top(pg, &clipped);
     if (lmax <= 0.0) return GS_OK;
     int norms[2], n_norms = 0;
     for (int bn = 0; bn < 2; bn++)
@@ -411,7 +440,7 @@ int gs_fig_loss(FILE *f, gs_page *pg)
     pg->n_charts++;
     double top = std_legend(f, pg, 4.0, 0, 0, pg->s->n_classes > 1 ?
                             "ln C: loss of a uniform guess" : NULL);
-    gs_axis ay = gs_axis_make(0.0, lmax * 1.05, 0, 0);
+    gs_axis ay = gs_axis_make(0.0, lmax, 0, 0);
     int k = 0;
     for (int nb = 0; nb < n_norms; nb++)
         for (int d = 0; d < pg->n_depths; d++, k++) {
@@ -441,13 +470,20 @@ int gs_fig_loss(FILE *f, gs_page *pg)
             if (pg->s->n_classes > 1) gs_plot_hline(f, &p, log((double)pg->s->n_classes));
         }
     gs_svg_close(f);
-    fig_caption(f, "<b>Figure 4.</b> Training loss (mean cross-entropy of the batch, nats) at each "
-                   "logged step. The dashed grey line is ln C, the loss of a uniform guess over the "
-                   "C classes: a net stuck there has learnt nothing.");
+    fprintf(f, "<figcaption><b>Figure 4.</b> Training loss (mean cross-entropy of the batch, "
+               "nats) at each logged step. The dashed grey line is ln C, the loss of a uniform "
+               "guess over the C classes: a net stuck there has learnt nothing.%s</figcaption>\n"
+               "</figure>\n", clipped ? " A few diverging values lie above the top of the axis "
+               "and are drawn at its edge (all of them are in report.json)." : "");
     return GS_OK;
 }
 
 /* ---- figure 5: dead and saturated fractions by layer ---- */
+
+static int relu_family(const char *act)
+{
+    return strcmp(act, "relu") == 0 || strcmp(act, "leaky_relu") == 0;
+}
 
 int gs_fig_fractions(FILE *f, gs_page *pg)
 {
@@ -486,6 +522,7 @@ int gs_fig_fractions(FILE *f, gs_page *pg)
                     const gs_study_run *r = gs_page_run(pg, pg->acts[a], res, bn, D);
                     if (!r || r->n_layers > 4096) continue;
                     const double *x = sat ? r->saturated_fraction : r->dead_fraction;
+                    if (sat && relu_family(r->act)) continue;   /* saturation is not defined there */
                     if (!x || isnan(gs_report_mean_finite(x, r->n_layers))) continue;
                     double ys[4096];
                     layer_xs(xs, r->n_layers);

@@ -158,7 +158,7 @@ static void axis_title(FILE *f, double x, double y, int rotate, const char *s)
 static void x_ticks(FILE *f, const gs_plot *p)
 {
     double yb = p->y + p->h + (p->zero_band ? GS_SVG_ZERO_BAND : 0.0);
-    double step = nice_step(p->ax.hi - p->ax.lo, (int)(p->w / 55.0));
+    double step = nice_step(p->ax.hi - p->ax.lo, (int)(p->w / 45.0));
     if (p->ax.integer && step < 1.0) step = 1.0;
     double first = ceil(p->ax.lo / step - 1e-9) * step;
     int k = 0, explicit_ticks = p->ax.n_ticks > 0 && p->ax.ticks;
@@ -436,8 +436,10 @@ void gs_plot_heat(FILE *f, const gs_plot *p, int rows, int cols, const double *v
             if (q == -2) snprintf(fill, sizeof fill, "#ffffff");
             else if (q == -1) snprintf(fill, sizeof fill, "url(#gs-zero-%d)", pattern_id);
             else gs_viridis(q / 95.0, fill);
+            /* overlap neighbours by 0.4 px against hairline gaps, never the plot's edge */
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
-                    p->x + c * cw, y, (e - c) * cw + 0.4, rh + 0.4, fill);
+                    p->x + c * cw, y, (e - c) * cw + (e < cols ? 0.4 : 0.0),
+                    rh + (r > 0 ? 0.4 : 0.0), fill);
             c = e;
         }
         fputc('\n', f);

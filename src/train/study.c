@@ -88,8 +88,10 @@ static void on_probe(void *user, const gs_probe_stats *s)
     for (int b = 0; b < r->n_blocks; b++)
         if (c->ratio_tag[b] >= 0) r->norm_ratio[b] += v[c->ratio_tag[b]];
     c->n_ratio++;
+    /* relu-family units do not saturate, they die: their fraction is the dead one */
+    const int saturating = strcmp(r->act, "relu") != 0 && strcmp(r->act, "leaky_relu") != 0;
     for (int l = 0; l < r->n_layers; l++)
-        r->saturated_fraction[l] = c->sat_tag[l] >= 0 ? v[c->sat_tag[l]] : NAN;
+        r->saturated_fraction[l] = saturating && c->sat_tag[l] >= 0 ? v[c->sat_tag[l]] : NAN;
     /* dead/<layer> tags appear only in readings right after a dead-unit count */
     for (int l = 0; l < r->n_layers; l++) {
         layer_name(r, l, nm, sizeof nm);
