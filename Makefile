@@ -19,7 +19,7 @@ endif
 
 CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARN := -Wall -Wextra -Wpedantic
-OPT ?= -O2
+OPT ?= -O3
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -g -fPIC -Iinclude -Isrc -Isrc/core $(CFLAGS)
 LDLIBS_ALL := -lm
 

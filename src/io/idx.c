@@ -62,7 +62,7 @@ int gs_idx_parse(gs_ctx *ctx, const void *buf, size_t len, const char *origin, g
     if (!origin) origin = "(idx)";
     if (!out || (!buf && len)) return gs_error(ctx, GS_EINVAL, "%s: gs_idx_parse: NULL argument", origin);
     gs_idx h;
-    size_t off;
+    size_t off = 0;
     int rc = check_header(ctx, buf, len, origin, &h, &off);
     if (rc != GS_OK) return rc;
     h.data = malloc(h.nbytes);
@@ -90,7 +90,7 @@ int gs_idx_load(gs_ctx *ctx, const char *path, gs_idx *out)
         len = raw_len;
     }
     gs_idx h;
-    size_t off;
+    size_t off = 0;
     rc = check_header(ctx, buf, len, path, &h, &off);
     if (rc != GS_OK) {
         free(buf);

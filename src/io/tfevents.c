@@ -240,6 +240,10 @@ int gs_tfevents_open(gs_ctx *ctx, const char *dir, gs_tfevents **out)
      * InitDefaultBucketsInner: v = 1e-12, v *= 1.1 while v < 1e20. */
     int k = 0;
     for (double v = 1e-12; v < 1e20; v *= 1.1) k++;
+    if (2 * k + 3 != TF_N_LIMITS) {      /* only if double arithmetic is not IEEE binary64 */
+        rc = gs_error(ctx, GS_EUNSUPPORTED, "%s: %d default bucket edges, TensorFlow has 774", w->path, k);
+        goto fail;
+    }
     double v = 1e-12;
     for (int i = 0; i < k; i++, v *= 1.1) {
         w->limits[k + 2 + i] = v;
@@ -306,7 +310,7 @@ int gs_tfevents_scalars(gs_tfevents *w, int64_t step, double wall_time, int n, c
     if (n < 0 || n > TF_MAX_SCALARS || !tags || !values)
         return gs_error(w->ctx, GS_EINVAL, "gs_tfevents_scalars: %s: n = %d (need 0..%d) and non-NULL tags and "
                         "values", w->path, n, TF_MAX_SCALARS);
-    size_t summary_len = 0, tl;
+    size_t summary_len = 0, tl = 0;
     for (int i = 0; i < n; i++) {
         if (check_tag(w, "gs_tfevents_scalars", tags[i], &tl) != GS_OK) return GS_EINVAL;
         summary_len += field_size(field_size(tl) + 5);
@@ -351,7 +355,7 @@ static size_t put_buckets(const gs_tfevents *w, unsigned char *pl, unsigned char
 int gs_tfevents_histogram(gs_tfevents *w, int64_t step, double wall_time, const char *tag, const float *values,
                           size_t n)
 {
-    size_t tl;
+    size_t tl = 0;
     if (!w) return GS_EINVAL;
     if (check_tag(w, "gs_tfevents_histogram", tag, &tl) != GS_OK) return GS_EINVAL;
     if (!values && n) return gs_error(w->ctx, GS_EINVAL, "gs_tfevents_histogram: %s: values NULL", w->path);

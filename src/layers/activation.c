@@ -9,7 +9,8 @@ static void act_forward(const gs_exec *e, gs_node *n, const float *x, const floa
 {
     act_state *s = n->state;
     (void)x2;
-    e->be->act_forward(s->act, x, y, (size_t)e->N * (size_t)n->in_features);
+    GS_PARALLEL_RANGES(e, (size_t)e->N * (size_t)n->in_features,
+                       e->be->act_forward(s->act, x + lo, y + lo, hi - lo));
 }
 
 /* dx = dy * act'(x) */
@@ -18,7 +19,9 @@ static void act_backward(const gs_exec *e, gs_node *n, const float *x, const flo
 {
     act_state *s = n->state;
     (void)x2; (void)dx2;
-    if (dx) e->be->act_backward(s->act, x, y, dy, dx, (size_t)e->N * (size_t)n->in_features, n->acc[0]);
+    if (!dx) return;
+    GS_PARALLEL_RANGES(e, (size_t)e->N * (size_t)n->in_features,
+                       e->be->act_backward(s->act, x + lo, y + lo, dy + lo, dx + lo, hi - lo, n->acc[0]));
 }
 
 static const gs_layer_ops act_ops = { "activation", act_forward, act_backward, free };

@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include "core.h"
 #include "kernels/backend.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define GS_NO_OFFSET ((size_t)-1)
 
@@ -49,6 +52,24 @@ struct gs_node {
     int acc[2];            /* backward adds into d(in[i]) rather than overwriting */
     int64_t in_features, out_features;
 };
+
+/* Split [0, n) into e->threads ranges aligned to 16 elements and run
+ * BODY(lo, hi) on each in parallel (serially when small or one thread). */
+#ifdef _OPENMP
+#define GS_PARALLEL_RANGES(e, n, BODY) do { \
+    const size_t n_ = (n); \
+    const int T_ = n_ >= 16384 && (e)->threads > 1 ? (e)->threads : 1; \
+    _Pragma("omp parallel num_threads(T_) if (T_ > 1)") \
+    { \
+        const size_t t_ = (size_t)omp_get_thread_num(), nt_ = (size_t)omp_get_num_threads(); \
+        const size_t lo = (n_ * t_ / nt_) & ~(size_t)15; \
+        const size_t hi = t_ + 1 == nt_ ? n_ : (n_ * (t_ + 1) / nt_) & ~(size_t)15; \
+        if (lo < hi) { BODY; } \
+    } \
+} while (0)
+#else
+#define GS_PARALLEL_RANGES(e, n, BODY) do { const size_t lo = 0, hi = (n); if (lo < hi) { BODY; } } while (0)
+#endif
 
 /* Constructors: allocate the state, check shapes (GS_ESHAPE/GS_EINVAL), set ops. */
 int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off);

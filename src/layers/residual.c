@@ -10,12 +10,8 @@ static void add_forward(const gs_exec *e, gs_node *n, const float *a, const floa
 {
     add_state *s = n->state;
     const size_t len = (size_t)e->N * (size_t)n->in_features;
-    if (s->alpha_off == GS_NO_OFFSET) {
-        for (size_t i = 0; i < len; i++) y[i] = a[i] + b[i];
-    } else {
-        const float alpha = e->params[s->alpha_off];
-        for (size_t i = 0; i < len; i++) y[i] = a[i] + alpha * b[i];
-    }
+    const float alpha = s->alpha_off == GS_NO_OFFSET ? 1.0f : e->params[s->alpha_off];
+    GS_PARALLEL_RANGES(e, len, { for (size_t i = lo; i < hi; i++) y[i] = a[i] + alpha * b[i]; });
 }
 
 /* da = dy;  db = alpha dy;  dalpha = Σ dy b */
@@ -32,14 +28,17 @@ static void add_backward(const gs_exec *e, gs_node *n, const float *a, const flo
         float *dalpha = e->grads + s->alpha_off;
         *dalpha = e->accumulate ? *dalpha + (float)acc : (float)acc;
     }
-    if (da) {
-        if (n->acc[0]) for (size_t i = 0; i < len; i++) da[i] += dy[i];
-        else if (da != dy) memcpy(da, dy, len * sizeof *da);
-    }
-    if (db) {
-        if (n->acc[1]) for (size_t i = 0; i < len; i++) db[i] += alpha * dy[i];
-        else for (size_t i = 0; i < len; i++) db[i] = alpha * dy[i];
-    }
+    const int acc_a = n->acc[0], acc_b = n->acc[1];
+    GS_PARALLEL_RANGES(e, len, {
+        if (da) {
+            if (acc_a) for (size_t i = lo; i < hi; i++) da[i] += dy[i];
+            else if (da != dy) memcpy(da + lo, dy + lo, (hi - lo) * sizeof *da);
+        }
+        if (db) {
+            if (acc_b) for (size_t i = lo; i < hi; i++) db[i] += alpha * dy[i];
+            else for (size_t i = lo; i < hi; i++) db[i] = alpha * dy[i];
+        }
+    });
 }
 
 static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free };

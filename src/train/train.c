@@ -333,7 +333,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
                 if ((rc = gs_tfevents_histogram(tb, step, wall_now(), tag, ti->grad, ti->numel))) goto done;
             }
         }
-        if (end_of_epoch && tb) gs_tfevents_flush(tb);
+        if (end_of_epoch && tb && (rc = gs_tfevents_flush(tb))) goto done;
         if (end_of_epoch && tc->save_path) {
             gs_resume_state rs = { step, seed };
             if ((rc = gs_checkpoint_save(ctx, tc->save_path, m, opt, &rs))) goto done;
