@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "layers/layer.h"
+#include "kernels/cpu/norm.h"
 
 typedef struct bn_state {
     int C, S;
@@ -18,46 +19,68 @@ typedef struct bn_state {
     float *f1, *f2, *f3;    /* (C) scratch for the S == 1 fast path */
 } bn_state;
 
-/* BatchNorm1d (S == 1): loops run along C so they vectorise. */
-static void bn1d_stats(bn_state *s, const float *x, int N)
-{
-    const int C = s->C;
-    float *sum = s->f1, *sq = s->f2;
-    memset(sum, 0, (size_t)C * sizeof *sum);
-    memset(sq, 0, (size_t)C * sizeof *sq);
-    for (int i = 0; i < N; i++) {
-        const float *xr = x + (size_t)i * C;
-        for (int c = 0; c < C; c++) sum[c] += xr[c];
-    }
-    for (int c = 0; c < C; c++) sum[c] /= (float)N;
-    for (int i = 0; i < N; i++) {
-        const float *xr = x + (size_t)i * C;
-        for (int c = 0; c < C; c++) { float d = xr[c] - sum[c]; sq[c] += d * d; }
-    }
-}
-
-static void bn1d_sums(bn_state *s, const float *x, const float *dy, int N)
-{
-    const int C = s->C;
-    float *sdy = s->f1, *sdyx = s->f2;
-    memset(sdy, 0, (size_t)C * sizeof *sdy);
-    memset(sdyx, 0, (size_t)C * sizeof *sdyx);
-    for (int i = 0; i < N; i++) {
-        const float *xr = x + (size_t)i * C, *dr = dy + (size_t)i * C;
-        for (int c = 0; c < C; c++) {
-            sdy[c] += dr[c];
-            sdyx[c] += dr[c] * (xr[c] - s->mean[c]);
-        }
-    }
-    for (int c = 0; c < C; c++) sdyx[c] *= s->rstd[c];
-}
-
 static void bn_free(void *p)
 {
     bn_state *s = p;
     if (!s) return;
     free(s->mean); free(s->rstd); free(s->acc1); free(s->acc2); free(s->f1); free(s->f2); free(s->f3);
     free(s);
+}
+
+/* BatchNorm1d on channels [c0, c1): statistics, running averages, the
+ * affine map, all per channel, so threads split channels with no barrier. */
+static void bn1d_forward_range(const gs_exec *e, bn_state *s, const float *x, float *y, int c0, int c1)
+{
+    const int C = s->C, N = e->N;
+    const float *gamma = e->params + s->w_off, *beta = e->params + s->b_off;
+    float *rmean = e->buffers + s->mean_off, *rvar = e->buffers + s->var_off;
+    if (e->training) {
+        gs_bn1d_stats(x, N, C, c0, c1, s->mean, s->f2);
+        for (int c = c0; c < c1; c++) {
+            const float var = s->f2[c];
+            s->rstd[c] = 1.0f / sqrtf(var + s->eps);
+            if (e->freeze_stats) continue;
+            rmean[c] = (1.0f - s->momentum) * rmean[c] + s->momentum * s->mean[c];
+            rvar[c] = (1.0f - s->momentum) * rvar[c] + s->momentum * (N > 1 ? var * (float)N / (float)(N - 1) : var);
+        }
+    } else {
+        for (int c = c0; c < c1; c++) {
+            s->mean[c] = rmean[c];
+            s->rstd[c] = (float)(1.0 / sqrt((double)rvar[c] + s->eps));
+        }
+    }
+    for (int c = c0; c < c1; c++) {
+        s->f1[c] = s->rstd[c] * gamma[c];
+        s->f3[c] = beta[c] - s->mean[c] * s->f1[c];
+    }
+    gs_bn1d_apply(x, y, N, C, c0, c1, s->f1, s->f3);
+}
+
+/* dγ, dβ and dx for channels [c0, c1) (see bn_backward for the formulas). */
+static void bn1d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s, const float *x,
+                                const float *dy, float *dx, int c0, int c1)
+{
+    const int C = s->C, N = e->N;
+    const float *gamma = e->params + s->w_off;
+    float *dgamma = e->grads + s->w_off, *dbeta = e->grads + s->b_off;
+    float *sdy = s->f1, *sdyx = s->f2;
+    gs_bn1d_sums(x, dy, N, C, c0, c1, s->mean, s->rstd, sdy, sdyx);
+    for (int c = c0; c < c1; c++) {
+        if (e->accumulate) { dgamma[c] += sdyx[c]; dbeta[c] += sdy[c]; }
+        else { dgamma[c] = sdyx[c]; dbeta[c] = sdy[c]; }
+    }
+    if (!dx) return;
+    /* dx = a_c dy + b_c x + c_c, coefficients per channel, into f1 f2 f3 */
+    for (int c = c0; c < c1; c++) {
+        const float r = s->rstd[c], g = gamma[c] * r;
+        if (e->training) {
+            const float k1 = sdy[c] / (float)N, k2 = sdyx[c] / (float)N;
+            s->f1[c] = g; s->f2[c] = -g * r * k2; s->f3[c] = -g * k1 + g * r * k2 * s->mean[c];
+        } else {
+            s->f1[c] = g; s->f2[c] = 0; s->f3[c] = 0;
+        }
+    }
+    gs_bn1d_dx(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, n->acc[0]);
 }
 
 static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
@@ -67,17 +90,11 @@ static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float
     const float *gamma = e->params + s->w_off, *beta = e->params + s->b_off;
     float *rmean = e->buffers + s->mean_off, *rvar = e->buffers + s->var_off;
     (void)x2;
-    if (e->training && S == 1) {
-        bn1d_stats(s, x, N);
-        for (int c = 0; c < C; c++) {
-            float var = s->f2[c] / (float)N;
-            s->mean[c] = s->f1[c];
-            s->rstd[c] = 1.0f / sqrtf(var + s->eps);
-            if (e->freeze_stats) continue;
-            rmean[c] = (1.0f - s->momentum) * rmean[c] + s->momentum * s->f1[c];
-            rvar[c] = (1.0f - s->momentum) * rvar[c] + s->momentum * (N > 1 ? s->f2[c] / (float)(N - 1) : var);
-        }
-    } else if (e->training) {
+    if (S == 1) {
+        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_forward_range(e, s, x, y, (int)lo, (int)hi));
+        return;
+    }
+    if (e->training) {
         const double M = (double)N * S;
         double *sum = s->acc1, *sq = s->acc2;
         memset(sum, 0, (size_t)C * sizeof *sum);
@@ -111,19 +128,6 @@ static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float
             s->rstd[c] = (float)(1.0 / sqrt((double)rvar[c] + s->eps));
         }
     }
-    if (S == 1) {
-        float *scale = s->f1, *shift = s->f2;
-        for (int c = 0; c < C; c++) {
-            scale[c] = s->rstd[c] * gamma[c];
-            shift[c] = beta[c] - s->mean[c] * scale[c];
-        }
-        for (int i = 0; i < N; i++) {
-            const float *xr = x + (size_t)i * C;
-            float *yr = y + (size_t)i * C;
-            for (int c = 0; c < C; c++) yr[c] = xr[c] * scale[c] + shift[c];
-        }
-        return;
-    }
     for (int i = 0; i < N; i++)
         for (int c = 0; c < C; c++) {
             const size_t off = ((size_t)i * C + c) * S;
@@ -145,9 +149,10 @@ static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const floa
     double *sdy = s->acc1, *sdyx = s->acc2;
     (void)x2; (void)y; (void)dx2;
     if (S == 1) {
-        bn1d_sums(s, x, dy, N);
-        for (int c = 0; c < C; c++) { sdy[c] = s->f1[c]; sdyx[c] = s->f2[c]; }
-    } else {
+        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_backward_range(e, n, s, x, dy, dx, (int)lo, (int)hi));
+        return;
+    }
+    {
     memset(sdy, 0, (size_t)C * sizeof *sdy);
     memset(sdyx, 0, (size_t)C * sizeof *sdyx);
     for (int i = 0; i < N; i++)
@@ -168,26 +173,7 @@ static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const floa
     }
     if (!dx) return;
     const float M = (float)N * S;
-    if (S == 1) {
-        /* dx = a_c dy + b_c x + c_c, coefficients per channel */
-        float *ka = s->f1, *kb = s->f2, *kc = s->f3;
-        for (int c = 0; c < C; c++) {
-            const float r = s->rstd[c], g = gamma[c] * r;
-            if (e->training) {
-                const float k1 = (float)(sdy[c] / M), k2 = (float)(sdyx[c] / M);
-                ka[c] = g; kb[c] = -g * r * k2; kc[c] = -g * k1 + g * r * k2 * s->mean[c];
-            } else {
-                ka[c] = g; kb[c] = 0; kc[c] = 0;
-            }
-        }
-        for (int i = 0; i < N; i++) {
-            const float *xr = x + (size_t)i * C, *dr = dy + (size_t)i * C;
-            float *o = dx + (size_t)i * C;
-            if (n->acc[0]) for (int c = 0; c < C; c++) o[c] += ka[c] * dr[c] + kb[c] * xr[c] + kc[c];
-            else for (int c = 0; c < C; c++) o[c] = ka[c] * dr[c] + kb[c] * xr[c] + kc[c];
-        }
-        return;
-    }
+
     for (int i = 0; i < N; i++)
         for (int c = 0; c < C; c++) {
             const size_t off = ((size_t)i * C + c) * S;

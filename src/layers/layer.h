@@ -55,10 +55,15 @@ struct gs_node {
 
 /* Split [0, n) into e->threads ranges aligned to 16 elements and run
  * BODY(lo, hi) on each in parallel (serially when small or one thread). */
+#ifndef GS_PAR_MIN
+#define GS_PAR_MIN 16384
+#endif
+#define GS_PARALLEL_RANGES(e, n, BODY) GS_PARALLEL_RANGES_W(e, n, n, BODY)
+/* The same with the amount of work given separately from the range. */
 #ifdef _OPENMP
-#define GS_PARALLEL_RANGES(e, n, BODY) do { \
+#define GS_PARALLEL_RANGES_W(e, n, work, BODY) do { \
     const size_t n_ = (n); \
-    const int T_ = n_ >= 16384 && (e)->threads > 1 ? (e)->threads : 1; \
+    const int T_ = (size_t)(work) >= (size_t)GS_PAR_MIN && n_ >= 32 && (e)->threads > 1 ? (e)->threads : 1; \
     _Pragma("omp parallel num_threads(T_) if (T_ > 1)") \
     { \
         const size_t t_ = (size_t)omp_get_thread_num(), nt_ = (size_t)omp_get_num_threads(); \
@@ -68,7 +73,7 @@ struct gs_node {
     } \
 } while (0)
 #else
-#define GS_PARALLEL_RANGES(e, n, BODY) do { const size_t lo = 0, hi = (n); if (lo < hi) { BODY; } } while (0)
+#define GS_PARALLEL_RANGES_W(e, n, work, BODY) do { const size_t lo = 0, hi = (n); (void)(work); if (lo < hi) { BODY; } } while (0)
 #endif
 
 /* Constructors: allocate the state, check shapes (GS_ESHAPE/GS_EINVAL), set ops. */

@@ -1,0 +1,19 @@
+/* norm.h - BatchNorm1d kernels on x (N, C) row-major, for the channel range
+ * [c0, c1) (so threads can split the channels).  Loops run along C. */
+#ifndef GS_NORM_KERNELS_H
+#define GS_NORM_KERNELS_H
+#include <stddef.h>
+
+/* mean[c] = Σ_i x[i,c] / N;  var[c] = Σ_i (x[i,c] - mean[c])² / N (biased) */
+void gs_bn1d_stats(const float *x, int N, int C, int c0, int c1, float *mean, float *var);
+/* y = x * scale[c] + shift[c] */
+void gs_bn1d_apply(const float *x, float *y, int N, int C, int c0, int c1, const float *scale,
+                   const float *shift);
+/* sdy[c] = Σ dy;  sdyx[c] = Σ dy (x - mean) rstd */
+void gs_bn1d_sums(const float *x, const float *dy, int N, int C, int c0, int c1, const float *mean,
+                  const float *rstd, float *sdy, float *sdyx);
+/* dx (=|+=) ka[c] dy + kb[c] x + kc[c] */
+void gs_bn1d_dx(const float *x, const float *dy, float *dx, int N, int C, int c0, int c1,
+                const float *ka, const float *kb, const float *kc, int accumulate);
+
+#endif
