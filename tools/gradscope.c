@@ -219,7 +219,7 @@ static int cmd_train(int argc, char **argv)
         { "beta1", "X", "0.9", "Adam beta1", NULL, 0 },
         { "beta2", "X", "0.999", "Adam beta2", NULL, 0 },
         { "eps", "X", "1e-8", "Adam epsilon", NULL, 0 },
-        { "schedule", "NAME", "constant", "constant, step or cosine", NULL, 0 },
+        { "schedule", "NAME", "cosine", "constant, step or cosine (decay to 0 over the run)", NULL, 0 },
         { "step-size", "N", "1000", "step schedule: steps between decays", NULL, 0 },
         { "gamma", "X", "0.1", "step schedule: decay factor", NULL, 0 },
         { "warmup", "N", "0", "linear warm-up steps", NULL, 0 },
