@@ -93,7 +93,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libgradscope.a
 	$(CC) $(CFLAGS_ALL) -O3 $(LDFLAGS) -o $@ $< $(BUILD)/libgradscope.a $(LDLIBS_ALL)
 
 test: deps-test all
-	@GS_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+	@GS_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN) $(wildcard tests/test_*.sh)
 
 # Debian packages the tests need (python3-torch only for regenerating golden files).
 deps-test:

@@ -3,16 +3,19 @@
 # The last line is "N passed, N failed".
 passed=0; failed=0; broken=""
 for t in "$@"; do
-    out=$("$t" 2>"$t.log"); rc=$?
+    case "$t" in
+        *.sh) log="${GS_BUILD:-build}/tests/$(basename "$t").log"; out=$(sh "$t" "${GS_BUILD:-build}" 2>"$log"); rc=$? ;;
+        *) log="$t.log"; out=$("$t" 2>"$log"); rc=$? ;;
+    esac
     res=$(printf '%s\n' "$out" | awk '/^RESULT/ {print $2, $3}' | tail -n 1)
     if [ -z "$res" ]; then
-        echo "CRASH $(basename "$t") (exit $rc); its log:"; tail -n 20 "$t.log"
+        echo "CRASH $(basename "$t") (exit $rc); its log:"; tail -n 20 "$log"
         failed=$((failed + 1)); broken="$broken $(basename "$t")"; continue
     fi
     p=${res% *}; f=${res#* }
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$f" -ne 0 ] || [ "$rc" -ne 0 ]; then
-        echo "FAIL $(basename "$t"): $p passed, $f failed"; grep -v '^ok ' "$t.log" | tail -n 40
+        echo "FAIL $(basename "$t"): $p passed, $f failed"; grep -v '^ok ' "$log" | tail -n 40
         [ "$f" -eq 0 ] && failed=$((failed + 1))
         broken="$broken $(basename "$t")"
     else

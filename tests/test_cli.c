@@ -496,7 +496,11 @@ static void test_diverge(void)
     snprintf(dir, sizeof dir, "%s/diverge", tmp);
     EXPECT_EXIT(7, "train --data teacher --act relu --lr 1e6 --depth 2 --width 32 --batch 50 --steps 100 "
                 "--log-every 1 --threads 1 --log %s", dir);
-    EXPECT_IN(err, "step");
+    EXPECT_IN(err, "step 3");
+    /* the first NaN/Inf: which layer, which tensor, which direction */
+    EXPECT_IN(err, "layer layers.0 (linear)");
+    EXPECT_IN(err, "tensor output");
+    EXPECT_IN(err, "forward");
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
     FILE *f = fopen(path, "r");
     CHECK(f != NULL, "%s is gone", path);
@@ -509,6 +513,10 @@ static void test_diverge(void)
     CHECK(lines >= 1, "%s is empty", path);
     snprintf(path, sizeof path, "%s/run.json", dir);
     CHECK(access(path, R_OK) == 0, "%s is gone", path);
+    /* --on-nonfinite skip: the run finishes and says how many updates it skipped */
+    EXPECT_EXIT(0, "train --data teacher --act relu --lr 1e6 --depth 2 --width 32 --batch 50 --steps 20 "
+                "--threads 1 --on-nonfinite skip");
+    EXPECT_IN(out, "updates skipped for NaN/Inf");
 }
 
 int main(void)

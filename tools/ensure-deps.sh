@@ -5,7 +5,7 @@ need=""
 want="gcc make zlib1g-dev libc6-dev pkg-config"
 case "$1" in
     study) want="$want dataset-fashion-mnist" ;;
-    test)  want="$want dataset-fashion-mnist python3-protobuf" ;;
+    test)  want="$want dataset-fashion-mnist python3-protobuf chromium" ;;
 esac
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"

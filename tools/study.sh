@@ -1,14 +1,11 @@
 #!/bin/sh
-# study.sh BUILD - the main job.  Until the full vanishing-gradient study
-# lands (issue 3), it trains the 20-layer residual ReLU + batch-norm mlp on
-# Fashion-MNIST for 3 epochs and says what it did.
+# study.sh BUILD - the main job: the vanishing-gradient study on Fashion-MNIST
+# ({sigmoid, tanh, relu} x {plain, residual} x {no norm, batch norm} x depths
+# 5, 20, 50) and its report.  STUDY_OUT sets the folder (default: study),
+# STUDY_ARGS adds options of 'gradscope study' (e.g. "--quick").
 set -e
 BUILD=${1:-build}
 OUT=${STUDY_OUT:-study}
-mkdir -p "$OUT"
-echo "gradscope study: training a 20-layer residual mlp (skip 2, ReLU, batch norm) on Fashion-MNIST, 3 epochs" >&2
-"$BUILD/gradscope" train --model mlp --depth 20 --skip 2 --act relu --norm batch \
-    --data fashion-mnist --epochs 3 --log "$OUT/resnet20" --save "$OUT/resnet20/model.safetensors" \
-    | tee "$OUT/resnet20/result.txt"
-echo "gradscope study: done. Logs: $OUT/resnet20/run.json, $OUT/resnet20/metrics.jsonl;" \
-     "weights: $OUT/resnet20/model.safetensors (gradscope eval --weights ... to re-check)." >&2
+# shellcheck disable=SC2086
+"$BUILD/gradscope" study --out "$OUT" ${STUDY_ARGS:-}
+echo "gradscope study: the report is $(cd "$OUT" && pwd)/index.html (numbers: $OUT/report.json)" >&2
