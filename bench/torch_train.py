@@ -26,6 +26,18 @@ Run PyTorch at its best (see DESIGN.md section 7); bench/run.sh does this:
 - OPENBLAS_CORETYPE (the environment sets Haswell, an AVX2 kernel) picks OpenBLAS's sgemm
   kernel; unset it (env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE) to get the AVX-512 one.
 
+--probe collects, at every timed step, the PyTorch equivalents of gradscope's per-step instruments
+(DESIGN.md section 2), done the way a PyTorch user would (hooks, then .item() into a dict as a
+logger would): after backward, for every parameter p: p.grad.norm(), p.norm() and the update
+ratio ||p_after - p_before|| / ||p_before|| (a copy of the parameters is kept before opt.step());
+forward hooks on every activation module (the activations become nn.Sigmoid / nn.Tanh / nn.ReLU
+modules under --probe, since forward hooks need modules) recording the output's mean, std and
+saturated fraction (derivative below 5% of its maximum: sigmoid y(1-y) < 0.0125, tanh
+1-y^2 < 0.05, relu y == 0), and tensor.register_hook on each activation output recording
+||dL/dh||; for residual nets, register_hook on each block input (and the last block's output)
+for the norm ratio ||dL/dx_b|| / ||dL/dx_{b+1}||. bench/probe_overhead.sh compares the cost with
+gradscope's.
+
 This script only reads the environment; it sets none of these variables itself, because
 OpenBLAS and glibc read them before Python starts.
 """
@@ -39,14 +51,23 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu}
+ACT_MODULES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
 class MLP(nn.Module):
     """DESIGN.md section 1 mlp (same structure and names as tests/ref/gen_mlp.py)."""
 
-    def __init__(self, in_features, classes, width, depth, skip, block, act, norm):
+    def __init__(self, in_features, classes, width, depth, skip, block, act, norm,
+                 act_modules=False):
         super().__init__()
         self.skip, self.block, self.act = skip, block, ACTS[act]
+        # act_modules (--probe): each activation is its own module, so forward hooks can see it.
+        # Called in forward order, one per activation call.
+        self.acts = None
+        if act_modules:
+            n_acts = 1 + depth + (1 if skip > 0 and block == "pre" else 0)
+            self.acts = nn.ModuleList(ACT_MODULES[act]() for _ in range(n_acts))
+        self.block_input_hook = None  # --probe: called with each residual block's input
         self.stem = nn.Linear(in_features, width)
         self.layers = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
         self.norms = (nn.ModuleList(nn.BatchNorm1d(width) for _ in range(depth))
@@ -59,7 +80,14 @@ class MLP(nn.Module):
         return x if self.norms is None else self.norms[i](x)
 
     def forward(self, x):
-        act = self.act
+        if self.acts is None:
+            act = self.act
+        else:
+            it = iter(self.acts)
+
+            def act(t):
+                return next(it)(t)
+        bh = self.block_input_hook
         h = act(self.stem(x))
         depth = len(self.layers)
         if self.skip == 0:
@@ -68,20 +96,101 @@ class MLP(nn.Module):
         elif self.block == "post":
             T = self.skip
             for i in range(0, depth, T):
+                if bh is not None:
+                    bh(h)
                 z = h
                 for j in range(i, i + T - 1):
                     z = act(self.N(j, self.layers[j](z)))
                 j = i + T - 1
                 h = act(h + self.N(j, self.layers[j](z)))
+            if bh is not None:
+                bh(h)
         else:
             T = self.skip
             for i in range(0, depth, T):
+                if bh is not None:
+                    bh(h)
                 z = h
                 for j in range(i, i + T):
                     z = self.layers[j](act(self.N(j, z)))
                 h = h + z
+            if bh is not None:
+                bh(h)
             h = act(self.final_norm(h)) if self.final_norm is not None else act(h)
         return self.head(h)
+
+
+class Probe:
+    """The hook-based PyTorch equivalent of gradscope's per-step instruments (see --probe)."""
+
+    def __init__(self, model, act):
+        self.model = model
+        self.named = list(model.named_parameters())
+        self.sat = {"sigmoid": lambda y: y * (1 - y) < 0.0125,
+                    "tanh": lambda y: 1 - y * y < 0.05,
+                    "relu": lambda y: y == 0}[act]
+        self.fwd = []        # (layer index, mean, std, saturated) tensors, this step
+        self.act_grad = {}   # layer index -> ||dL/dh|| tensor
+        self.block_grad = {} # block index -> ||dL/dx_b|| tensor
+        self.n_block = 0
+        self.log = {}
+        for i, m in enumerate(model.acts):
+            m.register_forward_hook(self._make_fwd_hook(i))
+        if model.skip > 0:
+            model.block_input_hook = self._block_input
+
+    def _make_fwd_hook(self, i):
+        def hook(module, inputs, out):
+            y = out.detach()
+            self.fwd.append((i, y.mean(), y.std(), self.sat(y).float().mean()))
+            if out.requires_grad:
+                def ghook(g):
+                    self.act_grad[i] = g.norm()
+                out.register_hook(ghook)
+        return hook
+
+    def _block_input(self, x):
+        b = self.n_block
+        self.n_block += 1
+        if x.requires_grad:
+            def ghook(g):
+                self.block_grad[b] = g.norm()
+            x.register_hook(ghook)
+
+    def begin(self):
+        self.fwd.clear()
+        self.act_grad.clear()
+        self.block_grad.clear()
+        self.n_block = 0
+
+    @torch.no_grad()
+    def before_step(self):
+        """After backward, before opt.step(): gradient and parameter norms, a copy of p."""
+        self.grad_norm = [p.grad.norm() for _, p in self.named]
+        self.param_norm = [p.norm() for _, p in self.named]
+        self.before = [p.detach().clone() for _, p in self.named]
+
+    @torch.no_grad()
+    def after_step(self):
+        """After opt.step(): update ratios, then everything to Python floats, as a logger would."""
+        log = self.log
+        log.clear()
+        for (n, p), b, gn, pn in zip(self.named, self.before, self.grad_norm, self.param_norm):
+            pn = pn.item()
+            log["grad_norm/" + n] = gn.item()
+            log["update_ratio/" + n] = (p - b).norm().item() / pn if pn > 0 else 0.0
+        for i, mean, std, sat in self.fwd:
+            log["act_mean/%d" % i] = mean.item()
+            log["act_std/%d" % i] = std.item()
+            log["saturated/%d" % i] = sat.item()
+        for i, g in self.act_grad.items():
+            log["act_grad_norm/%d" % i] = g.item()
+        bg = self.block_grad
+        for b in range(self.n_block - 1):
+            if b in bg and b + 1 in bg:
+                nxt = bg[b + 1].item()
+                log["norm_ratio/block.%d" % b] = bg[b].item() / nxt if nxt > 0 else float("inf")
+        return log
 
 
 def main():
@@ -101,6 +210,8 @@ def main():
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--probe", type=int, choices=[0, 1], default=0,
+                    help="1: collect the hook-based instruments at every step (see above)")
     ap.add_argument("--flush-denormal", action="store_true",
                     help="torch.set_flush_denormal(True) (changes the numerics; off by default)")
     args = ap.parse_args()
@@ -112,8 +223,9 @@ def main():
         torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)
     model = MLP(args.in_features, args.classes, args.width, args.depth, args.skip,
-                args.block, args.act, args.norm)
+                args.block, args.act, args.norm, act_modules=bool(args.probe))
     model.train()
+    probe = Probe(model, args.act) if args.probe else None
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     # A few fixed random batches, cycled: drawing data is not part of the step.
     n_pool = 4
@@ -122,9 +234,15 @@ def main():
 
     def step(k):
         opt.zero_grad(set_to_none=True)
+        if probe is not None:
+            probe.begin()
         loss = F.cross_entropy(model(xs[k % n_pool]), ys[k % n_pool])
         loss.backward()
+        if probe is not None:
+            probe.before_step()
         opt.step()
+        if probe is not None:
+            probe.after_step()
         return loss
 
     for k in range(args.warmup):
@@ -141,9 +259,10 @@ def main():
         "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY",
         "MALLOC_MMAP_THRESHOLD_"))
     print("torch %s threads %d %s | params %d loss %.4f | %.3f s for %d steps | "
-          "%.1f GFLOP/s (6*params*samples)"
+          "%.1f GFLOP/s (6*params*samples)%s"
           % (torch.__version__, torch.get_num_threads(), env, params, loss, dt,
-             args.steps, 6.0 * params * sps / 1e9), file=sys.stderr)
+             args.steps, 6.0 * params * sps / 1e9,
+             " | probe: %d values per step" % len(probe.log) if probe else ""), file=sys.stderr)
     print("samples_per_s %.1f" % sps)
 
 

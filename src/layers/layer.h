@@ -85,6 +85,19 @@ int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F);
 /* y = a + alpha * b (alpha_off == GS_NO_OFFSET: alpha = 1) */
 int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off);
 
+/* Convolutional nodes (issue 4).  Images are (N, C, H, W) row-major; a
+ * value's features are C*H*W.  Conv2d weight (O, C, kh, kw) at w_off, bias
+ * (O) at b_off or GS_NO_OFFSET; any kernel, stride, padding (zero). */
+int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, int kw, int stride,
+                   int pad, int max_batch, size_t w_off, size_t b_off);
+/* Max pool k x k with stride and padding (padding never wins), as MaxPool2d. */
+int gs_maxpool_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int k, int stride, int pad, int max_batch);
+/* Global average pool: (N, C, H, W) -> (N, C). */
+int gs_avgpool_node(gs_ctx *ctx, gs_node *n, int C, int H, int W);
+/* He et al.'s option A shortcut: take every stride-th row and column, pad
+ * channels C -> O with zeros equally on both sides. */
+int gs_shortcut_a_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int stride);
+
 /* Losses on logits (N, K): value and d(loss)/d(logits), mean over the batch. */
 int gs_loss_ce(const float *logits, const int32_t *labels, int N, int K, float *loss, float *dlogits);
 int gs_loss_mse(const float *logits, const int32_t *labels, int N, int K, float *loss, float *dlogits);
