@@ -206,7 +206,7 @@ typedef struct gs_dataset {
     float *x;                /* (n, features); images scaled pixel / 255 */
     int32_t *y;              /* (n,), each in 0..classes-1 */
 } gs_dataset;
-/* spec: "fashion-mnist", "idx:PREFIX", "spirals", "teacher"; split 0 train,
+/* spec: "fashion-mnist", "idx:PREFIX", "cifar10:DIR", "spirals", "teacher"; split 0 train,
  * 1 test; seed for the synthetic sets.  Files are checked before use:
  * GS_ENOTFOUND, GS_EFORMAT (naming file and problem), GS_EINVAL. */
 int gs_dataset_load(gs_ctx *ctx, const char *spec, int split, uint64_t seed, gs_dataset **out);

@@ -712,7 +712,7 @@ static void test_dataset_idx(void)
     CHECK_ERR(gs_dataset_load(ctx, "mnistt", 0, 0, &d), GS_EINVAL, "unknown dataset");
     CHECK_ERR(gs_dataset_load(ctx, "spirals", 2, 0, &d), GS_EINVAL, "split 2");
     CHECK_ERR(gs_dataset_load(ctx, "idx:", 0, 0, &d), GS_EINVAL, "missing argument");
-    CHECK_ERR(gs_dataset_load(ctx, "cifar10:/data/cifar", 0, 0, &d), GS_EUNSUPPORTED, "/data/cifar");
+    CHECK_ERR(gs_dataset_load(ctx, "cifar10:/data/cifar", 0, 0, &d), GS_ENOTFOUND, "/data/cifar");
     CHECK(d == NULL, "untouched");
     gs_dataset_free(NULL);
 }

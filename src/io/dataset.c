@@ -1,8 +1,7 @@
-/* dataset.c - whole datasets in memory: IDX pairs (Fashion-MNIST) and the
- * synthetic sets generated from a seed.
+/* dataset.c - whole datasets in memory: IDX pairs (Fashion-MNIST), CIFAR-10
+ * (read by cifar.c) and the synthetic sets generated from a seed.
  *
- * A spec names a source; each source is one entry of the table at the end
- * (add CIFAR-10 there: "cifar10:DIR" currently answers GS_EUNSUPPORTED).
+ * A spec names a source; each source is one entry of the table at the end.
  * Images become float32 pixel/255 in (n, C*H*W) order; labels int32, checked
  * against the class count.  Synthetic sets depend only on (seed, split), are
  * identical on every host (xoshiro + libm sin/cos/tanh in double) and draw
@@ -190,8 +189,8 @@ static int load_idx_spec(gs_ctx *ctx, const char *arg, int split, uint64_t seed,
 
 static int load_cifar10(gs_ctx *ctx, const char *arg, int split, uint64_t seed, gs_dataset *d)
 {
-    (void)split; (void)seed; (void)d;
-    return gs_error(ctx, GS_EUNSUPPORTED, "cifar10:%s: the CIFAR-10 reader is not implemented yet", arg);
+    (void)seed;
+    return gs_cifar_load(ctx, arg, split, d);
 }
 
 /* ---- synthetic sets ---- */

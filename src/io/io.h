@@ -145,6 +145,33 @@ int gs_idx_load(gs_ctx *ctx, const char *path, gs_idx *out);
 void gs_idx_clear(gs_idx *idx);
 
 /* ======================================================================
+ * CIFAR-10, binary version (cifar.c)
+ * ====================================================================== */
+#define GS_CIFAR_RECORD_BYTES 3073   /* 1 label byte + 3 x 32 x 32 pixel bytes */
+#define GS_CIFAR_CHANNELS 3
+#define GS_CIFAR_SIDE 32
+#define GS_CIFAR_CLASSES 10
+/* Largest batch file accepted (an official one is 30,730,000 bytes). */
+#define GS_CIFAR_MAX_BYTES ((size_t)1 << 30)
+
+/* Parse one batch held in buf: len must be a whole, non-zero number of
+ * 3073-byte records (label 0..9, then 1024 R, 1024 G, 1024 B bytes, each
+ * plane 32x32 row-major).  out gets n = len / 3073, channels 3, height and
+ * width 32, features 3072, classes 10, x (n, 3, 32, 32) = pixel / 255 in the
+ * file's own channel-major order, y the labels; x and y owned by out (free
+ * them, or hand a heap copy of out to gs_dataset_free).  GS_EFORMAT (empty,
+ * size not a multiple of 3073, a label > 9: the message names origin and the
+ * record), GS_ENOMEM, GS_EINVAL; *out untouched on failure. */
+int gs_cifar_parse(gs_ctx *ctx, const void *buf, size_t len, const char *origin, gs_dataset *out);
+/* Load split 0 (data_batch_1.bin .. data_batch_5.bin, concatenated in that
+ * order) or split 1 (test_batch.bin) from dir, or from
+ * dir/cifar-10-batches-bin/ when dir has no such first file (how the official
+ * tarball unpacks).  Every file is read and checked before x is allocated.
+ * GS_ENOTFOUND naming the missing file, GS_EIO, GS_EFORMAT naming the bad
+ * file, GS_ENOMEM, GS_EINVAL; *out untouched on failure. */
+int gs_cifar_load(gs_ctx *ctx, const char *dir, int split, gs_dataset *out);
+
+/* ======================================================================
  * datasets
  * ====================================================================== */
 /* gs_dataset, gs_dataset_free and gs_dataset_load are public: see gradscope.h. */
@@ -164,7 +191,9 @@ void gs_idx_clear(gs_idx *idx);
  *                    classes = 1 + the largest label in this split's and the
  *                    other split's label file (when it exists), so train and
  *                    test agree.
- *   "cifar10:DIR"    reserved: GS_EUNSUPPORTED for now.
+ *   "cifar10:DIR"    the binary CIFAR-10 batches in DIR (or
+ *                    DIR/cifar-10-batches-bin/): see gs_cifar_load; 3x32x32,
+ *                    10 classes.
  *   "spirals"        3 interleaved 2-D spirals (features 2 = 1x1x2), noisy;
  *                    10000 train / 2000 test samples, labels i % 3.
  *   "teacher"        x ~ N(0,1)^32 (1x1x32); y = argmax of a fixed random
