@@ -88,11 +88,13 @@ typedef enum {
 typedef enum { GS_LOSS_CE, GS_LOSS_MSE } gs_loss;
 
 typedef struct gs_model_config {
-    char family[16];         /* "mlp" */
+    char family[16];         /* "mlp", "resnet" or "plain" (He et al.'s CIFAR family) */
     int in_features;         /* input features per sample (C*H*W for images) */
+    int in_channels, in_height, in_width;   /* image shape (resnet/plain); in_features = C*H*W */
+    char shortcut;           /* resnet: 'A' (subsample + zero channels) or 'B' (1x1 conv + BN) */
     int classes;             /* outputs of the head */
-    int width;               /* hidden width (default 256) */
-    int depth;               /* hidden Linear(W, W) layers after the stem (default 20) */
+    int width;               /* mlp: hidden width (default 256); resnet/plain: first stage's channels (16) */
+    int depth;               /* mlp: hidden Linear(W, W) layers (default 20); resnet/plain: 6n+2 */
     int skip;                /* residual span T; 0 = plain (default 0) */
     gs_block block;          /* post (default) or pre activation blocks */
     gs_act act;              /* default relu */

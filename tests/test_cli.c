@@ -113,8 +113,9 @@ static void test_bad_values(void)
 /* ---- --help: every option with its default ---- */
 typedef struct optdef { const char *name, *def; } optdef;   /* def NULL: no default to show */
 
-#define MODEL_DEFAULTS { "model", "mlp" }, { "width", "256" }, { "depth", "20" }, { "skip", "0" }, \
-    { "block", "post" }, { "act", "relu" }, { "norm", "none" }, { "res-scale", "none" }, \
+#define MODEL_DEFAULTS { "model", "mlp" }, { "width", "256 (mlp), 16 (resnet/plain)" }, { "depth", "20" }, \
+    { "skip", "0" }, { "shortcut", "A" }, \
+    { "block", "post" }, { "act", "relu" }, { "norm", "none (mlp), batch (resnet/plain)" }, { "res-scale", "none" }, \
     { "init", "he_normal" }, { "zero-last", "off" }, { "loss", "ce" }
 
 static const optdef train_opts[] = {
@@ -130,7 +131,8 @@ static const optdef eval_opts[] = {
     { "threads", "0" }, { NULL, NULL }
 };
 static const optdef inspect_opts[] = {
-    MODEL_DEFAULTS, { "in-features", "784" }, { "classes", "10" }, { "weights", NULL }, { NULL, NULL }
+    MODEL_DEFAULTS, { "in-features", "784" }, { "in-shape", "1,28,28" }, { "classes", "10" }, { "weights", NULL },
+    { NULL, NULL }
 };
 static const optdef grad_opts[] = {
     MODEL_DEFAULTS, { "weights", NULL }, { "input", NULL }, { "labels", NULL }, { "out", NULL },

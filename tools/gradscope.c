@@ -152,13 +152,14 @@ static void log_stderr(void *user, const char *line)
 
 /* ---- model options, shared by train, inspect, grad ---- */
 #define MODEL_OPTS \
-    { "model", "NAME", "mlp", "architecture family: mlp", NULL, 0 }, \
-    { "width", "W", "256", "hidden width", NULL, 0 }, \
-    { "depth", "D", "20", "hidden Linear(W, W) layers", NULL, 0 }, \
+    { "model", "NAME", "mlp", "architecture family: mlp, resnet or plain (He et al.'s CIFAR nets)", NULL, 0 }, \
+    { "width", "W", "256 (mlp), 16 (resnet/plain)", "mlp: hidden width; resnet/plain: channels of the first stage", NULL, 0 }, \
+    { "depth", "D", "20", "mlp: hidden Linear(W, W) layers; resnet/plain: 6n+2 layers", NULL, 0 }, \
+    { "shortcut", "A|B", "A", "resnet: A = subsample + zero channels, B = 1x1 conv + BN where shapes change", NULL, 0 }, \
     { "skip", "T", "0", "residual span in layers; 0 = plain network", NULL, 0 }, \
     { "block", "post|pre", "post", "residual block form", NULL, 0 }, \
     { "act", "NAME", "relu", "identity sigmoid tanh relu leaky_relu elu selu gelu silu softplus hardtanh", NULL, 0 }, \
-    { "norm", "none|batch|layer", "none", "normalisation after each hidden Linear", NULL, 0 }, \
+    { "norm", "none|batch|layer", "none (mlp), batch (resnet/plain)", "normalisation after each hidden layer", NULL, 0 }, \
     { "res-scale", "none|rezero", "none", "rezero: learned scalar per residual branch, initialised 0", NULL, 0 }, \
     { "init", "NAME", "he_normal", "he_normal he_uniform glorot_uniform glorot_normal lecun_normal orthogonal torch", NULL, 0 }, \
     { "zero-last", NULL, NULL, "zero the last norm weight (or layer) of each residual branch", NULL, 0 }, \
@@ -168,9 +169,15 @@ static void model_from_opts(opt *opts, gs_model_config *c)
 {
     gs_model_config_default(c);
     const char *fam = get(opts, "model");
-    if (strcmp(fam, "mlp") != 0) die_usage("--model '%s' is not a known family (mlp)", fam);
+    const int conv = !strcmp(fam, "resnet") || !strcmp(fam, "plain");
+    if (strcmp(fam, "mlp") != 0 && !conv) die_usage("--model '%s' is not a known family (mlp, resnet, plain)", fam);
     strcpy(c->family, fam);
-    c->width = (int)get_int(opts, "width", 1, 1 << 20);
+    if (given(opts, "width")) c->width = (int)get_int(opts, "width", 1, 1 << 20);
+    else c->width = conv ? 16 : 256;
+    if (conv && c->width % 16) die_usage("--width %d must be a multiple of 16 for %s", c->width, fam);
+    const char *sc = get(opts, "shortcut");
+    if (strcmp(sc, "A") && strcmp(sc, "B")) die_usage("--shortcut '%s' must be A or B", sc);
+    c->shortcut = sc[0];
     c->depth = (int)get_int(opts, "depth", 0, 1 << 20);
     c->skip = (int)get_int(opts, "skip", 0, 1 << 20);
     const char *s = get(opts, "block");
@@ -178,7 +185,8 @@ static void model_from_opts(opt *opts, gs_model_config *c)
     else if (!strcmp(s, "pre")) c->block = GS_BLOCK_PRE;
     else die_usage("--block '%s' must be post or pre", s);
     if (gs_act_from_name(get(opts, "act"), &c->act) != 0) die_usage("--act '%s' is not a known activation", get(opts, "act"));
-    if (gs_norm_from_name(get(opts, "norm"), &c->norm) != 0) die_usage("--norm '%s' must be none, batch or layer", get(opts, "norm"));
+    if (!given(opts, "norm")) c->norm = conv ? GS_NORM_BATCH : GS_NORM_NONE;
+    else if (gs_norm_from_name(get(opts, "norm"), &c->norm) != 0) die_usage("--norm '%s' must be none, batch or layer", get(opts, "norm"));
     if (gs_init_from_name(get(opts, "init"), &c->init) != 0) die_usage("--init '%s' is not a known initialisation", get(opts, "init"));
     s = get(opts, "res-scale");
     if (!strcmp(s, "none")) c->res_scale = GS_RES_SCALE_NONE;
@@ -189,6 +197,13 @@ static void model_from_opts(opt *opts, gs_model_config *c)
     else if (!strcmp(s, "mse")) c->loss = GS_LOSS_MSE;
     else die_usage("--loss '%s' must be ce or mse", s);
     c->zero_last = flag(opts, "zero-last");
+    if (conv) {
+        if (c->depth < 8 || (c->depth - 2) % 6) die_usage("--depth %d must be 6n+2 for %s (8, 14, 20, 32, 44, 56, 110)", c->depth, fam);
+        if (c->norm == GS_NORM_LAYER) die_usage("--norm layer is not defined for %s (none or batch)", fam);
+        if (c->skip) die_usage("--skip is for the mlp family (resnet blocks span 2 convolutions)");
+        if (c->res_scale != GS_RES_SCALE_NONE) die_usage("--res-scale is for the mlp family");
+        return;
+    }
     if (c->skip > 0 && (c->depth == 0 || c->depth % c->skip))
         die_usage("--depth %d must be a positive multiple of --skip %d", c->depth, c->skip);
     if (c->skip == 0 && c->block == GS_BLOCK_PRE) die_usage("--block pre needs --skip >= 1");
@@ -200,6 +215,23 @@ static int load_data(gs_ctx *ctx, const char *spec, uint64_t seed, gs_dataset **
     int rc = train ? gs_dataset_load(ctx, spec, 0, seed, train) : GS_OK;
     if (rc == GS_OK && test) rc = gs_dataset_load(ctx, spec, 1, seed, test);
     return rc;
+}
+
+static int parse_list(const char *opt_name, const char *s, int *out, int cap, int lo, int hi)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ',')) die_usage("--%s '%s' must be a comma-separated list of integers", opt_name, s);
+        if (v < lo || v > hi) die_usage("--%s: %ld is out of range [%d, %d]", opt_name, v, lo, hi);
+        if (n == cap) die_usage("--%s: at most %d values", opt_name, cap);
+        out[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0) die_usage("--%s is empty", opt_name);
+    return n;
 }
 
 /* ---- train ---- */
@@ -296,6 +328,7 @@ static int cmd_train(int argc, char **argv)
         if (rc) goto done;
     } else {
         mc.in_features = (int)train->features;
+        mc.in_channels = train->channels; mc.in_height = train->height; mc.in_width = train->width;
         mc.classes = train->classes;
     }
     if (tc.steps == 0) oc.total_steps = tc.epochs * (train->n / tc.batch);
@@ -363,7 +396,8 @@ static int cmd_inspect(int argc, char **argv)
 {
     opt opts[] = {
         MODEL_OPTS,
-        { "in-features", "N", "784", "input features per sample", NULL, 0 },
+        { "in-features", "N", "784", "mlp: input features per sample", NULL, 0 },
+        { "in-shape", "C,H,W", "1,28,28", "resnet/plain: input image shape", NULL, 0 },
         { "classes", "K", "10", "outputs of the head", NULL, 0 },
         { "weights", "CKPT", NULL, "inspect this checkpoint's model instead of --model", NULL, 0 },
         OPT_END
@@ -381,6 +415,10 @@ static int cmd_inspect(int argc, char **argv)
         model_from_opts(opts, &mc);
         mc.in_features = (int)get_int(opts, "in-features", 1, 1 << 30);
         mc.classes = (int)get_int(opts, "classes", 1, 1 << 20);
+        int shp[3];
+        if (parse_list("in-shape", get(opts, "in-shape"), shp, 3, 1, 1 << 16) != 3)
+            die_usage("--in-shape '%s' must be C,H,W", get(opts, "in-shape"));
+        mc.in_channels = shp[0]; mc.in_height = shp[1]; mc.in_width = shp[2];
         rc = gs_model_create(ctx, &mc, 1, &m);
     }
     if (rc) { rc = fail(ctx, rc); gs_ctx_free(ctx); return rc; }
@@ -463,6 +501,14 @@ static int cmd_grad(int argc, char **argv)
         labels[i] = (int32_t)v;
     }
     mc.in_features = (int)F;
+    if (strcmp(mc.family, "mlp") != 0) {
+        if (X.ndim != 4) {
+            rc = gs_error(ctx, GS_ESHAPE, "%s: %s takes images: expected float32 (N, C, H, W), got %d dimensions",
+                          get(opts, "input"), mc.family, X.ndim);
+            goto done;
+        }
+        mc.in_channels = (int)X.shape[1]; mc.in_height = (int)X.shape[2]; mc.in_width = (int)X.shape[3];
+    }
     if ((rc = gs_model_create(ctx, &mc, (int)N, &m))) goto done;
     if ((rc = gs_model_load_weights(ctx, m, get(opts, "weights")))) goto done;
     gs_model_set_training(m, !strcmp(mode, "train"));
@@ -498,23 +544,6 @@ done:
 }
 
 /* ---- study ---- */
-static int parse_list(const char *opt_name, const char *s, int *out, int cap, int lo, int hi)
-{
-    int n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || (*end && *end != ',')) die_usage("--%s '%s' must be a comma-separated list of integers", opt_name, s);
-        if (v < lo || v > hi) die_usage("--%s: %ld is out of range [%d, %d]", opt_name, v, lo, hi);
-        if (n == cap) die_usage("--%s: at most %d values", opt_name, cap);
-        out[n++] = (int)v;
-        p = *end ? end + 1 : end;
-    }
-    if (n == 0) die_usage("--%s is empty", opt_name);
-    return n;
-}
-
 static int cmd_study(int argc, char **argv)
 {
     opt opts[] = {

@@ -19,6 +19,8 @@ void gs_model_config_default(gs_model_config *cfg)
     cfg->res_scale = GS_RES_SCALE_NONE;
     cfg->init = GS_INIT_HE_NORMAL;
     cfg->loss = GS_LOSS_CE;
+    cfg->in_channels = 1; cfg->in_height = 28; cfg->in_width = 28;
+    cfg->shortcut = 'A';
 }
 
 static const char *const norm_names[] = { "none", "batch", "layer" };
@@ -55,9 +57,11 @@ int gs_model_config_to_json(const gs_model_config *c, char *buf, size_t len)
     return snprintf(buf, len,
         "{\"family\":\"%s\",\"in_features\":%d,\"classes\":%d,\"width\":%d,\"depth\":%d,\"skip\":%d,"
         "\"block\":\"%s\",\"act\":\"%s\",\"norm\":\"%s\",\"res_scale\":\"%s\",\"init\":\"%s\","
-        "\"zero_last\":%d,\"loss\":\"%s\"}",
+        "\"zero_last\":%d,\"loss\":\"%s\",\"in_channels\":%d,\"in_height\":%d,\"in_width\":%d,"
+        "\"shortcut\":\"%c\"}",
         c->family, c->in_features, c->classes, c->width, c->depth, c->skip,
         c->block == GS_BLOCK_PRE ? "pre" : "post", gs_act_name(c->act), gs_norm_name(c->norm),
         c->res_scale == GS_RES_SCALE_REZERO ? "rezero" : "none", gs_init_name(c->init),
-        c->zero_last, c->loss == GS_LOSS_MSE ? "mse" : "ce");
+        c->zero_last, c->loss == GS_LOSS_MSE ? "mse" : "ce", c->in_channels, c->in_height, c->in_width,
+        c->shortcut ? c->shortcut : 'A');
 }

@@ -168,7 +168,8 @@ int gs_model_create(gs_ctx *ctx, const gs_model_config *cfg, int max_batch, gs_m
     m->be = gs_backend_cpu();
     int rc;
     if (strcmp(cfg->family, "mlp") == 0) rc = gs_mlp_build(m);
-    else rc = gs_error(ctx, GS_EINVAL, "model: unknown family '%s' (expected mlp)", cfg->family);
+    else if (strcmp(cfg->family, "resnet") == 0 || strcmp(cfg->family, "plain") == 0) rc = gs_resnet_build(m);
+    else rc = gs_error(ctx, GS_EINVAL, "model: unknown family '%s' (expected mlp, resnet or plain)", cfg->family);
     if (rc == GS_OK) rc = gs_model_finish(m);
     if (rc != GS_OK) { gs_model_free(m); return rc; }
     *out = m;

@@ -79,5 +79,6 @@ gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);
 
 /* Families */
 int gs_mlp_build(gs_model *m);
+int gs_resnet_build(gs_model *m);      /* "resnet" and "plain" */
 
 #endif

@@ -79,7 +79,7 @@ int gs_model_config_from_json(gs_ctx *ctx, const char *text, gs_model_config *cf
     gs_model_config_default(&c);
     const char *s;
     const char *bad = NULL;
-    if (json_str(root, "family", &s) > 0) {
+    if (json_str(root, "family", &s) > 0 || json_str(root, "model", &s) > 0) {
         if (strlen(s) >= sizeof c.family) bad = "family";
         else strcpy(c.family, s);
     }
@@ -89,6 +89,13 @@ int gs_model_config_from_json(gs_ctx *ctx, const char *text, gs_model_config *cf
     if (json_int(root, "depth", &c.depth) < 0) bad = "depth";
     if (json_int(root, "skip", &c.skip) < 0) bad = "skip";
     if (json_int(root, "zero_last", &c.zero_last) < 0) bad = "zero_last";
+    if (json_int(root, "in_channels", &c.in_channels) < 0) bad = "in_channels";
+    if (json_int(root, "in_height", &c.in_height) < 0) bad = "in_height";
+    if (json_int(root, "in_width", &c.in_width) < 0) bad = "in_width";
+    if (json_str(root, "shortcut", &s) > 0) {
+        if ((s[0] == 'A' || s[0] == 'B') && !s[1]) c.shortcut = s[0];
+        else bad = "shortcut";
+    }
     if (json_str(root, "block", &s) > 0) {
         if (!strcmp(s, "post")) c.block = GS_BLOCK_POST;
         else if (!strcmp(s, "pre")) c.block = GS_BLOCK_PRE;
