@@ -9,6 +9,7 @@
 #include <string.h>
 #include "layers/layer.h"
 #include "kernels/cpu/norm.h"
+#include "kernels/cpu/reduce.h"
 
 typedef struct bn_state {
     int C, S;
@@ -83,6 +84,70 @@ static void bn1d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
     gs_bn1d_dx(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, n->acc[0]);
 }
 
+/* BatchNorm2d (S > 1) on channels [c0, c1): each channel is N rows of S
+ * contiguous values. */
+static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, float *y, int c0, int c1)
+{
+    const int C = s->C, S = s->S, N = e->N;
+    const double M = (double)N * S;
+    const float *gamma = e->params + s->w_off, *beta = e->params + s->b_off;
+    float *rmean = e->buffers + s->mean_off, *rvar = e->buffers + s->var_off;
+    for (int c = c0; c < c1; c++) {
+        if (e->training) {
+            double sum = 0, sq = 0, t;
+            for (int i = 0; i < N; i++) { gs_reduce_sums(x + ((size_t)i * C + c) * S, (size_t)S, &t, NULL); sum += t; }
+            const double mu = sum / M;
+            for (int i = 0; i < N; i++) sq += gs_reduce_centered_sq(x + ((size_t)i * C + c) * S, (size_t)S, mu);
+            const double var = sq / M;
+            s->mean[c] = (float)mu;
+            s->rstd[c] = (float)(1.0 / sqrt(var + s->eps));
+            if (!e->freeze_stats) {
+                rmean[c] = (1.0f - s->momentum) * rmean[c] + s->momentum * (float)mu;
+                rvar[c] = (1.0f - s->momentum) * rvar[c] + s->momentum * (float)(M > 1 ? sq / (M - 1) : var);
+            }
+        } else {
+            s->mean[c] = rmean[c];
+            s->rstd[c] = (float)(1.0 / sqrt((double)rvar[c] + s->eps));
+        }
+        const float a = s->rstd[c] * gamma[c], b = beta[c] - s->mean[c] * a;
+        for (int i = 0; i < N; i++) {
+            const size_t off = ((size_t)i * C + c) * S;
+            gs_affine(x + off, y + off, (size_t)S, a, b);
+        }
+    }
+}
+
+static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s, const float *x,
+                                const float *dy, float *dx, int c0, int c1)
+{
+    const int C = s->C, S = s->S, N = e->N;
+    const float M = (float)N * S;
+    const float *gamma = e->params + s->w_off;
+    float *dgamma = e->grads + s->w_off, *dbeta = e->grads + s->b_off;
+    for (int c = c0; c < c1; c++) {
+        double sdy = 0, sdyx = 0, a, b;
+        for (int i = 0; i < N; i++) {
+            const size_t off = ((size_t)i * C + c) * S;
+            gs_reduce_dot_centered(dy + off, x + off, (size_t)S, s->mean[c], &a, &b);
+            sdy += a; sdyx += b;
+        }
+        sdyx *= s->rstd[c];
+        if (e->accumulate) { dgamma[c] += (float)sdyx; dbeta[c] += (float)sdy; }
+        else { dgamma[c] = (float)sdyx; dbeta[c] = (float)sdy; }
+        if (!dx) continue;
+        const float r = s->rstd[c], g = gamma[c] * r;
+        float ka = g, kb = 0, kc = 0;
+        if (e->training) {
+            const float k1 = (float)(sdy / M), k2 = (float)(sdyx / M);
+            kb = -g * r * k2; kc = -g * k1 + g * r * k2 * s->mean[c];
+        }
+        for (int i = 0; i < N; i++) {
+            const size_t off = ((size_t)i * C + c) * S;
+            gs_affine2(dy + off, x + off, dx + off, (size_t)S, ka, kb, kc, n->acc[0]);
+        }
+    }
+}
+
 static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
 {
     bn_state *s = n->state;
@@ -92,6 +157,10 @@ static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float
     (void)x2;
     if (S == 1) {
         GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_forward_range(e, s, x, y, (int)lo, (int)hi));
+        return;
+    }
+    if (C >= 2) {
+        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, (int)lo, (int)hi));
         return;
     }
     if (e->training) {
@@ -150,6 +219,10 @@ static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const floa
     (void)x2; (void)y; (void)dx2;
     if (S == 1) {
         GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_backward_range(e, n, s, x, dy, dx, (int)lo, (int)hi));
+        return;
+    }
+    if (C >= 2) {
+        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, (int)lo, (int)hi));
         return;
     }
     {

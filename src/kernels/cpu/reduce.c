@@ -38,6 +38,37 @@ double gs_reduce_centered_sq(const float *x, size_t n, double mu)
     return q;
 }
 
+GS_CLONES
+void gs_reduce_dot_centered(const float *restrict dy, const float *restrict x, size_t n, float mu,
+                            double *sdy, double *sdyx)
+{
+    double a = 0, b = 0;
+    for (size_t i = 0; i < n; i += GS_FLUSH) {
+        const size_t end = n - i < GS_FLUSH ? n : i + GS_FLUSH;
+        float la[GS_LANES] = { 0 }, lb[GS_LANES] = { 0 };
+        size_t j = i;
+        for (; j + GS_LANES <= end; j += GS_LANES)
+            for (int k = 0; k < GS_LANES; k++) { la[k] += dy[j + k]; lb[k] += dy[j + k] * (x[j + k] - mu); }
+        for (; j < end; j++) { a += dy[j]; b += (double)dy[j] * (x[j] - mu); }
+        for (int k = 0; k < GS_LANES; k++) { a += la[k]; b += lb[k]; }
+    }
+    *sdy = a; *sdyx = b;
+}
+
+GS_CLONES
+void gs_affine(const float *restrict x, float *restrict y, size_t n, float a, float b)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * a + b;
+}
+
+GS_CLONES
+void gs_affine2(const float *restrict dy, const float *restrict x, float *restrict dx, size_t n, float a,
+                float b, float c, int accumulate)
+{
+    if (accumulate) for (size_t i = 0; i < n; i++) dx[i] += a * dy[i] + b * x[i] + c;
+    else for (size_t i = 0; i < n; i++) dx[i] = a * dy[i] + b * x[i] + c;
+}
+
 /* The fused updates: one pass reads g, p and the moments, writes p and the
  * moments, and sums g², p², (Δp)² in lanes.  BODY computes float dp from
  * gv and pv for element i. */

@@ -7,6 +7,12 @@
 
 /* Σx and Σx² of n floats (either output may be NULL). */
 void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq);
+/* Σ dy and Σ dy (x - mu) */
+void gs_reduce_dot_centered(const float *dy, const float *x, size_t n, float mu, double *sdy, double *sdyx);
+/* y = x * a + b */
+void gs_affine(const float *x, float *y, size_t n, float a, float b);
+/* dx (=|+=) a dy + b x + c */
+void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, float b, float c, int accumulate);
 /* Σ(x - mu)² */
 double gs_reduce_centered_sq(const float *x, size_t n, double mu);
 
