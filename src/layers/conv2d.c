@@ -10,14 +10,24 @@
  * matrix, gathered dy, partial dW and db) allocated once by the constructor, and each calling the
  * GEMM single-threaded (measured ~2x faster at 2 threads than one work area with the GEMM's own
  * threads, whose im2col/col2im stay serial); the partial parameter gradients are then added in
- * thread order.  So dW
- * and db may differ in the last bits between thread counts (y and dx do not).  Nothing is allocated
- * during a step.  e->N must not exceed the max_batch given to the constructor.
+ * thread order.  So dW and db may differ in the last bits between thread counts (y and dx do not).
+ * Nothing is allocated during a step.  e->N must not exceed the max_batch given to the constructor.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "layers/layer.h"
 #include "kernels/cpu/im2col.h"
+
+/* The parallel region of a pass over groups (T threads, a local of the caller); one thread without OpenMP. */
+#ifdef _OPENMP
+#define CONV_PARALLEL _Pragma("omp parallel num_threads(T)")
+#define CONV_THREAD_NUM() omp_get_thread_num()
+#define CONV_NUM_THREADS() omp_get_num_threads()
+#else
+#define CONV_PARALLEL
+#define CONV_THREAD_NUM() 0
+#define CONV_NUM_THREADS() 1
+#endif
 
 /* Columns per GEMM that a group of samples aims for (see the file comment). */
 #define CONV_WIDE 256
@@ -100,12 +110,17 @@ static void share(int groups, int t, int T, int *q0, int *q1)
 /* Threads for a pass over `groups` groups: one per group at most, one for small work. */
 static int outer_threads(const gs_exec *e, const conv_state *s, int groups)
 {
+#ifndef _OPENMP
+    (void)e; (void)s; (void)groups;
+    return 1;
+#else
     long macs = (long)e->N * s->pixels * s->O * s->rows;
     int T = e->threads < 1 ? 1 : e->threads;
     if (T > s->slots) T = s->slots;
     if (T > groups) T = groups;
     if (macs < CONV_MT_MIN_MACS) T = 1;
     return T;
+#endif
 }
 
 static void conv_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
@@ -119,16 +134,14 @@ static void conv_forward(const gs_exec *e, gs_node *n, const float *x, const flo
             forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, 0, e->threads);
         return;
     }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(T)
+    CONV_PARALLEL
     {
-        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int t = CONV_THREAD_NUM(), nt = CONV_NUM_THREADS();
         int q0, q1;
         share(groups, t, nt, &q0, &q1);
         for (int q = q0; q < q1; q++)
             forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, t, 1);
     }
-#endif
 }
 
 /* One group's share of backward, work area t, GEMMs on tg threads:
@@ -194,11 +207,10 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
         }
         return;
     }
-#ifdef _OPENMP
     int used = T;
-#pragma omp parallel num_threads(T)
+    CONV_PARALLEL
     {
-        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int t = CONV_THREAD_NUM(), nt = CONV_NUM_THREADS();
         int q0, q1;
         if (t == 0) used = nt;
         share(groups, t, nt, &q0, &q1);
@@ -218,7 +230,6 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
             for (int t = 0; t < used; t++) sum += slot_db(s, t)[o];
             db[o] = sum;
         }
-#endif
 }
 
 static const gs_layer_ops conv_ops = { "conv2d", conv_forward, conv_backward, conv_free };
