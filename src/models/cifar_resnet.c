@@ -4,8 +4,10 @@
  * the head reads a global average pool.
  *
  * Tensors are registered as the nodes are wired, in forward order, which is
- * PyTorch's registration order of the equivalent module tree (conv, bn,
- * blocks.{k}.{c1,b1,c2,b2,proj,proj_bn}, bn_final, fc).
+ * the registration order of the equivalent PyTorch module tree: conv, bn,
+ * blocks.{k}.{c1,b1,c2,b2,proj,proj_bn} for post blocks and
+ * blocks.{k}.{b1,c1,b2,c2,proj,proj_bn} for pre blocks, bn_final, fc
+ * (tests/ref/gen_resnet.py builds the same tree).
  */
 #include <stdio.h>
 #include <string.h>
