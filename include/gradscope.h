@@ -233,6 +233,8 @@ typedef struct gs_train_config {
     int64_t dead_samples;    /* training samples for dead units (default 10000) */
     int hist_every;          /* TensorBoard gradient histograms every K steps (0 = never) */
     int skip_nonfinite;      /* skip the update of a step with NaN/Inf instead of stopping */
+    int augment_pad;         /* image data: random crop after zero-padding this many pixels (0 = off) */
+    int augment_flip;        /* image data: random horizontal flips */
 } gs_train_config;
 
 typedef struct gs_train_result {

@@ -123,7 +123,7 @@ static const optdef train_opts[] = {
     { "optim", "sgd" }, { "lr", "0.01" }, { "momentum", "0.9" }, { "nesterov", "off" }, { "wd", "0" },
     { "beta1", "0.9" }, { "beta2", "0.999" }, { "eps", "1e-8" }, { "schedule", "cosine" },
     { "step-size", "1000" }, { "gamma", "0.1" }, { "warmup", "0" }, { "clip", "0" }, { "seed", "42" },
-    { "threads", "0" }, { "log", NULL }, { "log-every", "50" }, { "save", NULL }, { "resume", NULL },
+    { "threads", "0" }, { "log", NULL }, { "log-every", "50" }, { "save", NULL }, { "resume", NULL }, { "augment", "none" },
     { NULL, NULL }
 };
 static const optdef eval_opts[] = {

@@ -14,6 +14,7 @@
 #include "io/io.h"
 #include "train/checkpoint.h"
 #include "train/study.h"
+#include "io/augment.h"
 
 /* Exit codes: one per kind of failure, so scripts can tell them apart. */
 enum {
@@ -267,6 +268,7 @@ static int cmd_train(int argc, char **argv)
         { "hist-every", "K", "100", "TensorBoard gradient histograms every K steps (0 = never; needs --log)", NULL, 0 },
         { "dead-samples", "N", "10000", "training samples for the dead-unit count (with --probe)", NULL, 0 },
         { "on-nonfinite", "stop|skip", "stop", "on NaN/Inf: stop naming where it appeared, or skip the update", NULL, 0 },
+        { "augment", "LIST", "none", "image data: crop (pad 4 + random crop), crop:N, flip; e.g. crop,flip", NULL, 0 },
         OPT_END
     };
     parse_opts(argc, argv, opts, "train [options]",
@@ -304,6 +306,8 @@ static int cmd_train(int argc, char **argv)
     tc.probe_every = (int)get_int(opts, "probe-every", 1, INT_MAX);
     tc.hist_every = (int)get_int(opts, "hist-every", 0, INT_MAX);
     tc.dead_samples = get_int(opts, "dead-samples", 1, LLONG_MAX);
+    if (gs_augment_parse(get(opts, "augment"), &tc.augment_pad, &tc.augment_flip) != 0)
+        die_usage("--augment '%s' must be a list of crop, crop:N, flip or none", get(opts, "augment"));
     const char *onf = get(opts, "on-nonfinite");
     if (!strcmp(onf, "skip")) tc.skip_nonfinite = 1;
     else if (strcmp(onf, "stop")) die_usage("--on-nonfinite '%s' must be stop or skip", onf);

@@ -20,6 +20,7 @@
 #include "kernels/cpu/gemm.h"
 #include "probe/probe.h"
 #include "io/tfevents.h"
+#include "io/augment.h"
 
 void gs_train_config_default(gs_train_config *tc)
 {
@@ -220,10 +221,16 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
     gs_tfevents *tb = NULL;
     gs_probe_stats ps;
     char path[4200];
+    const int augment = tc->augment_pad > 0 || tc->augment_flip;
+    if (augment && (train->height < 2 || train->width < 2))
+        return gs_error(ctx, GS_EINVAL, "train: --augment needs image data (%s is %dx%dx%d)",
+                        tc->data_name ? tc->data_name : "the dataset", train->channels, train->height, train->width);
     int64_t *perm = malloc((size_t)train->n * sizeof *perm);
     float *xb = malloc((size_t)B * F * sizeof *xb);
     int32_t *yb = malloc((size_t)B * sizeof *yb);
-    if (!perm || !xb || !yb) { rc = gs_error(ctx, GS_ENOMEM, "train: out of memory"); goto done; }
+    float *aug = augment ? malloc(gs_augment_scratch_floats(train->channels, train->height, train->width,
+                                                             tc->augment_pad) * sizeof *aug) : NULL;
+    if (!perm || !xb || !yb || (augment && !aug)) { rc = gs_error(ctx, GS_ENOMEM, "train: out of memory"); goto done; }
 
     if (tc->resume_path) {
         gs_tensor_list *t = NULL;
@@ -263,6 +270,13 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
             const int64_t s = perm[pos * B + i];
             memcpy(xb + (size_t)i * F, train->x + (size_t)s * F, F * sizeof *xb);
             yb[i] = train->y[s];
+        }
+        if (augment) {
+            /* the draws depend on (seed, step) only, so a resumed run augments identically */
+            gs_rng ar;
+            gs_rng_seed(&ar, seed ^ (0xd1b54a32d192ed03ULL * (uint64_t)(step + 1)));
+            gs_augment_batch(xb, B, train->channels, train->height, train->width, tc->augment_pad,
+                             tc->augment_flip, &ar, aug);
         }
         float loss;
         const int probing = probe && (step + 1) % probe_every == 0;
@@ -366,6 +380,6 @@ done:
         if (rc == GS_OK) rc = rc2;
     }
     gs_probe_free(probe);
-    free(perm); free(xb); free(yb);
+    free(perm); free(xb); free(yb); free(aug);
     return rc;
 }
