@@ -10,12 +10,11 @@ void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq)
     double s = 0, q = 0;
     for (size_t i = 0; i < n; i += GS_FLUSH) {
         const size_t end = n - i < GS_FLUSH ? n : i + GS_FLUSH;
-        float ls[GS_LANES] = { 0 }, lq[GS_LANES] = { 0 };
+        gs_vf ls = (gs_vf){ 0 }, lq = (gs_vf){ 0 };
         size_t j = i;
-        for (; j + GS_LANES <= end; j += GS_LANES)
-            for (int k = 0; k < GS_LANES; k++) { const float v = x[j + k]; ls[k] += v; lq[k] += v * v; }
+        for (; j + GS_LANES <= end; j += GS_LANES) { const gs_vf v = GS_VLOAD(x + j); ls += v; lq += v * v; }
         for (; j < end; j++) { s += x[j]; q += (double)x[j] * x[j]; }
-        for (int k = 0; k < GS_LANES; k++) { s += ls[k]; q += lq[k]; }
+        s += gs_vsum(&ls); q += gs_vsum(&lq);
     }
     if (sum) *sum = s;
     if (sumsq) *sumsq = q;
@@ -28,12 +27,11 @@ double gs_reduce_centered_sq(const float *x, size_t n, double mu)
     double q = 0;
     for (size_t i = 0; i < n; i += GS_FLUSH) {
         const size_t end = n - i < GS_FLUSH ? n : i + GS_FLUSH;
-        float lq[GS_LANES] = { 0 };
+        gs_vf lq = (gs_vf){ 0 };
         size_t j = i;
-        for (; j + GS_LANES <= end; j += GS_LANES)
-            for (int k = 0; k < GS_LANES; k++) { const float d = x[j + k] - m; lq[k] += d * d; }
+        for (; j + GS_LANES <= end; j += GS_LANES) { const gs_vf d = GS_VLOAD(x + j) - m; lq += d * d; }
         for (; j < end; j++) q += ((double)x[j] - mu) * ((double)x[j] - mu);
-        for (int k = 0; k < GS_LANES; k++) q += lq[k];
+        q += gs_vsum(&lq);
     }
     return q;
 }
@@ -42,15 +40,18 @@ GS_CLONES
 void gs_reduce_dot_centered(const float *restrict dy, const float *restrict x, size_t n, float mu,
                             double *sdy, double *sdyx)
 {
+    const float m = mu;
     double a = 0, b = 0;
     for (size_t i = 0; i < n; i += GS_FLUSH) {
         const size_t end = n - i < GS_FLUSH ? n : i + GS_FLUSH;
-        float la[GS_LANES] = { 0 }, lb[GS_LANES] = { 0 };
+        gs_vf la = (gs_vf){ 0 }, lb = (gs_vf){ 0 };
         size_t j = i;
-        for (; j + GS_LANES <= end; j += GS_LANES)
-            for (int k = 0; k < GS_LANES; k++) { la[k] += dy[j + k]; lb[k] += dy[j + k] * (x[j + k] - mu); }
+        for (; j + GS_LANES <= end; j += GS_LANES) {
+            const gs_vf d = GS_VLOAD(dy + j);
+            la += d; lb += d * (GS_VLOAD(x + j) - m);
+        }
         for (; j < end; j++) { a += dy[j]; b += (double)dy[j] * (x[j] - mu); }
-        for (int k = 0; k < GS_LANES; k++) { a += la[k]; b += lb[k]; }
+        a += gs_vsum(&la); b += gs_vsum(&lb);
     }
     *sdy = a; *sdyx = b;
 }
@@ -98,21 +99,51 @@ void gs_affine2(const float *restrict dy, const float *restrict x, float *restri
     acc[0] += sg; acc[1] += sp; acc[2] += sd; \
 } while (0)
 
+/* SGD over blocks of 16 lanes; BODY maps (g, p, m) vectors to (p1, m1). */
+#define SGD_LOOP(VBODY, SBODY) do { \
+    double sg = 0, sp = 0, sd = 0; \
+    for (size_t i0 = 0; i0 < n; i0 += GS_FLUSH) { \
+        const size_t end = n - i0 < GS_FLUSH ? n : i0 + GS_FLUSH; \
+        gs_vf lg = (gs_vf){ 0 }, lp = (gs_vf){ 0 }, ld = (gs_vf){ 0 }; \
+        size_t j = i0; \
+        for (; j + GS_LANES <= end; j += GS_LANES) { \
+            const gs_vf gv = GS_VLOAD(g + j), pv = GS_VLOAD(p + j); \
+            gs_vf mv = GS_VLOAD(m + j), p1; \
+            VBODY \
+            GS_VSTORE(p + j, p1); GS_VSTORE(m + j, mv); \
+            const gs_vf dp = p1 - pv; \
+            lg += gv * gv; lp += pv * pv; ld += dp * dp; \
+        } \
+        for (; j < end; j++) { \
+            const float gv = g[j], pv = p[j]; \
+            float mv = m[j], p1; \
+            SBODY \
+            p[j] = p1; m[j] = mv; \
+            const float dp = p1 - pv; \
+            sg += (double)gv * gv; sp += (double)pv * pv; sd += (double)dp * dp; \
+        } \
+        sg += gs_vsum(&lg); sp += gs_vsum(&lp); sd += gs_vsum(&ld); \
+    } \
+    acc[0] += sg; acc[1] += sp; acc[2] += sd; \
+} while (0)
+
 GS_CLONES
 void gs_sgd_update(float *restrict p, const float *restrict g, float *restrict m, size_t n, float lr,
                    float scale, float wd, float mu, int first, int nesterov, double acc[3])
 {
+    /* m is read and written back unchanged when mu == 0: one code path */
     if (mu == 0.0f) {
-        FUSED_LOOP({ const float d = gv * scale + wd * pv; p[i] = pv - lr * d; dp = p[i] - pv; });
+        SGD_LOOP({ p1 = pv - lr * (gv * scale + wd * pv); },
+                 { p1 = pv - lr * (gv * scale + wd * pv); });
     } else if (first) {
-        FUSED_LOOP({ const float d = gv * scale + wd * pv; m[i] = d;
-                     const float u = nesterov ? d + mu * d : d; p[i] = pv - lr * u; dp = p[i] - pv; });
+        SGD_LOOP({ const gs_vf d = gv * scale + wd * pv; mv = d; p1 = pv - lr * (nesterov ? d + mu * d : d); },
+                 { const float d = gv * scale + wd * pv; mv = d; p1 = pv - lr * (nesterov ? d + mu * d : d); });
     } else if (nesterov) {
-        FUSED_LOOP({ const float d = gv * scale + wd * pv; const float b = mu * m[i] + d; m[i] = b;
-                     p[i] = pv - lr * (d + mu * b); dp = p[i] - pv; });
+        SGD_LOOP({ const gs_vf d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * (d + mu * mv); },
+                 { const float d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * (d + mu * mv); });
     } else {
-        FUSED_LOOP({ const float d = gv * scale + wd * pv; const float b = mu * m[i] + d; m[i] = b;
-                     p[i] = pv - lr * b; dp = p[i] - pv; });
+        SGD_LOOP({ const gs_vf d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * mv; },
+                 { const float d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * mv; });
     }
 }
 
