@@ -28,6 +28,7 @@ struct gs_probe {
     int ratio_base;          /* one per residual block */
     int dead_base;
     int *dead_point;         /* (n_dead) point index */
+    int *ratio_point;        /* (n_block_in) the point whose output is x_b, or -1 */
     int dead_fresh;
     unsigned char *alive;    /* (width) scratch for dead units */
 };
@@ -48,7 +49,7 @@ void gs_probe_free(gs_probe *p)
 {
     if (!p) return;
     for (int i = 0; i < p->n_tags; i++) free(p->tags[i]);
-    free(p->tags); free(p->values); free(p->dead_point); free(p->alive);
+    free(p->tags); free(p->values); free(p->dead_point); free(p->alive); free(p->ratio_point);
     free(p);
 }
 
@@ -68,7 +69,13 @@ int gs_probe_create(gs_ctx *ctx, gs_model *m, gs_probe **out)
     p->values = calloc((size_t)cap, sizeof *p->values);
     p->dead_point = calloc((size_t)(n_dead ? n_dead : 1), sizeof *p->dead_point);
     p->alive = calloc((size_t)widest, 1);
-    if (!p->tags || !p->values || !p->dead_point || !p->alive) goto oom;
+    p->ratio_point = calloc((size_t)(m->n_block_in + 1), sizeof *p->ratio_point);
+    if (!p->tags || !p->values || !p->dead_point || !p->alive || !p->ratio_point) goto oom;
+    /* x_b is usually some activation point's output (post blocks): reuse its norm */
+    for (int b = 0; b < m->n_block_in; b++) {
+        p->ratio_point[b] = -1;
+        for (int i = 0; i < m->n_points; i++) if (m->points[i].out == m->block_in[b]) p->ratio_point[b] = i;
+    }
     p->param_base = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         const gs_tensor_info *t = &m->tensors[i].info;
@@ -135,10 +142,14 @@ int gs_probe_collect(gs_probe *p)
     }
     const int nb = m->n_block_in - 1;
     for (int b = 0; b < nb; b++) {
-        const gs_value *x0 = &m->values[m->block_in[b]], *x1 = &m->values[m->block_in[b + 1]];
-        const size_t n = (size_t)m->N * (size_t)x0->features;
-        const double a = norm2(x0->grad, n), c = norm2(x1->grad, n);
-        p->values[p->ratio_base + b] = (float)(c > 0 ? a / c : (a > 0 ? INFINITY : NAN));
+        double g[2];
+        for (int k = 0; k < 2; k++) {
+            const int pi = p->ratio_point[b + k];
+            const gs_value *x = &m->values[m->block_in[b + k]];
+            g[k] = pi >= 0 ? p->values[p->point_base + P_COUNT * pi + P_GRAD]
+                           : norm2(x->grad, (size_t)m->N * (size_t)x->features);
+        }
+        p->values[p->ratio_base + b] = (float)(g[1] > 0 ? g[0] / g[1] : (g[0] > 0 ? INFINITY : NAN));
     }
     return GS_OK;
 }
