@@ -28,7 +28,13 @@ int main(int argc, char **argv)
     int batch = 128, steps = 100, warmup = 10, threads = 2, repeats = 3, probe_on = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--depth")) mc.depth = atoi(v);
+        if (!strcmp(k, "--model")) {
+            if (strcmp(v, "mlp") && strcmp(v, "resnet") && strcmp(v, "plain")) { fprintf(stderr, "bad --model %s\n", v); return 2; }
+            snprintf(mc.family, sizeof mc.family, "%s", v);
+            if (strcmp(v, "mlp")) { mc.width = 16; mc.depth = 20; mc.norm = GS_NORM_BATCH; }
+        }
+        else if (!strcmp(k, "--shortcut")) mc.shortcut = v[0];
+        else if (!strcmp(k, "--depth")) mc.depth = atoi(v);
         else if (!strcmp(k, "--width")) mc.width = atoi(v);
         else if (!strcmp(k, "--skip")) mc.skip = atoi(v);
         else if (!strcmp(k, "--batch")) batch = atoi(v);
@@ -76,9 +82,10 @@ int main(int argc, char **argv)
     }
     qsort(rates, (size_t)repeats, sizeof *rates, cmp_double);
     const double rate = rates[repeats / 2];
+    /* 6 * params * samples counts a dense net's work; for conv nets it is only a size measure */
     const double flops = 6.0 * (double)gs_model_n_params(m) * rate;
-    fprintf(stderr, "gradscope mlp depth %d width %d skip %d act %s norm %s batch %d threads %d%s: %.0f samples/s, %.1f GFLOP/s\n",
-            mc.depth, mc.width, mc.skip, gs_act_name(mc.act), gs_norm_name(mc.norm), batch, threads,
+    fprintf(stderr, "gradscope %s depth %d width %d skip %d act %s norm %s batch %d threads %d%s: %.0f samples/s, %.1f GFLOP/s\n",
+            mc.family, mc.depth, mc.width, mc.skip, gs_act_name(mc.act), gs_norm_name(mc.norm), batch, threads,
             probe ? " probes on" : "", rate, flops * 1e-9);
     printf("samples_per_s %.1f\n", rate);
     free(x); free(y);

@@ -196,6 +196,11 @@ class Probe:
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=["mlp", "resnet", "plain"], default="mlp",
+                    help="resnet/plain: He et al.'s CIFAR nets on 1x28x28 images, the module tree "
+                         "of tests/ref/gen_resnet.py (BatchNorm, shortcut --shortcut, width 16)")
+    ap.add_argument("--shortcut", choices=["A", "B"], default="A")
+    ap.add_argument("--in-shape", default="1,28,28", help="resnet/plain input C,H,W")
     ap.add_argument("--depth", type=int, default=50)
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--skip", type=int, default=0)
@@ -222,14 +227,24 @@ def main():
     if args.flush_denormal:
         torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)
-    model = MLP(args.in_features, args.classes, args.width, args.depth, args.skip,
-                args.block, args.act, args.norm, act_modules=bool(args.probe))
+    if args.model == "mlp":
+        model = MLP(args.in_features, args.classes, args.width, args.depth, args.skip,
+                    args.block, args.act, args.norm, act_modules=bool(args.probe))
+        in_shape = (args.in_features,)
+    else:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "ref"))
+        from gen_resnet import CifarNet  # the same module tree the golden files check
+        if args.probe:
+            ap.error("--probe is for the mlp")
+        in_shape = tuple(int(v) for v in args.in_shape.split(","))
+        model = CifarNet(args.model, args.depth, args.shortcut, args.block, args.act, "batch",
+                         in_shape[0], args.classes, 16 if args.width == 256 else args.width)
     model.train()
     probe = Probe(model, args.act) if args.probe else None
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     # A few fixed random batches, cycled: drawing data is not part of the step.
     n_pool = 4
-    xs = torch.randn(n_pool, args.batch, args.in_features)
+    xs = torch.randn(n_pool, args.batch, *in_shape)
     ys = torch.randint(0, args.classes, (n_pool, args.batch))
 
     def step(k):
