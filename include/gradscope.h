@@ -22,7 +22,7 @@
  *     gs_model_forward(m, x, 128);             // x: (128, 784) float32
  *     gs_model_loss(m, labels, &loss);         // mean softmax cross-entropy
  *     gs_model_backward(m);                    // fills every parameter gradient
- *     gs_optim_step(opt, 0);                   // step index drives the schedule
+ *     gs_optim_step(opt, 0, NULL);             // step index drives the schedule
  *
  *     gs_optim_free(opt); gs_model_free(m); gs_ctx_free(ctx);
  *
