@@ -148,6 +148,25 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
     }
 }
 
+/* BatchNorm2d's threads split the channels evenly (GS_PARALLEL_RANGES aligns its ranges to 16, which
+ * for C = 16 gave one thread every channel): a channel is N rows of S values, so ranges of channels
+ * share no cache lines of x, y, dx or dy. */
+#ifdef _OPENMP
+#define BN_CHANNEL_SPLIT(e, C, work, BODY) do { \
+    const int C_ = (C); \
+    int T_ = (size_t)(work) >= (size_t)GS_PAR_MIN && (e)->threads > 1 ? (e)->threads : 1; \
+    if (T_ > C_) T_ = C_; \
+    _Pragma("omp parallel num_threads(T_) if (T_ > 1)") \
+    { \
+        const int t_ = omp_get_thread_num(), nt_ = omp_get_num_threads(); \
+        const int lo = (int)((long)C_ * t_ / nt_), hi = (int)((long)C_ * (t_ + 1) / nt_); \
+        if (lo < hi) { BODY; } \
+    } \
+} while (0)
+#else
+#define BN_CHANNEL_SPLIT(e, C, work, BODY) do { const int lo = 0, hi = (C); (void)(work); if (lo < hi) { BODY; } } while (0)
+#endif
+
 static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
 {
     bn_state *s = n->state;
@@ -160,7 +179,7 @@ static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float
         return;
     }
     if (C >= 2) {
-        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, (int)lo, (int)hi));
+        BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, lo, hi));
         return;
     }
     if (e->training) {
@@ -222,7 +241,7 @@ static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const floa
         return;
     }
     if (C >= 2) {
-        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, (int)lo, (int)hi));
+        BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, lo, hi));
         return;
     }
     {

@@ -181,9 +181,8 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
     }
     e->be->sgemm(1, 0, rows, ld, O, 1.0f, w, rows, dyg, ld, 0.0f, colbuf, ld, tg);
     for (int i = 0; i < g; i++) {
-        float *dxn = dx + (size_t)(n0 + i) * in;
-        if (!n->acc[0]) memset(dxn, 0, in * sizeof *dxn);
-        gs_col2im(colbuf + (size_t)i * P, (size_t)ld, s->C, s->H, s->W, s->kh, s->kw, s->stride, s->pad, dxn);
+        gs_col2im(colbuf + (size_t)i * P, (size_t)ld, s->C, s->H, s->W, s->kh, s->kw, s->stride, s->pad,
+                  dx + (size_t)(n0 + i) * in, n->acc[0]);
     }
 }
 

@@ -37,6 +37,14 @@ static void flat_span(int H, int W, int Ho, int ki, int kj, int pad, long *delta
     if (*jhi < *jlo) *jhi = *jlo;
 }
 
+/* Zero columns [c0, c1) of the n_rows rows of width Wo starting at dst.  Column by column with
+ * the rows inner: written row by row, gcc turns each row's one or two floats into a memset call. */
+static void zero_columns(float *dst, int n_rows, int Wo, int c0, int c1)
+{
+    for (int ow = c0; ow < c1; ow++)
+        for (int oh = 0; oh < n_rows; oh++) dst[(size_t)oh * Wo + ow] = 0.0f;
+}
+
 static void im2col_flat(const float *x, int C, int H, int W, int kh, int kw, int pad, float *col, size_t ldcol)
 {
     const int Ho = H + 2 * pad - kh + 1, Wo = W;
@@ -49,16 +57,12 @@ static void im2col_flat(const float *x, int C, int H, int W, int kh, int kw, int
                 long delta, jlo, jhi;
                 int lo, hi;
                 flat_span(H, W, Ho, ki, kj, pad, &delta, &jlo, &jhi);
-                memset(row, 0, (size_t)jlo * sizeof *row);
+                if (jlo > 0) memset(row, 0, (size_t)jlo * sizeof *row);
                 if (jhi > jlo) memcpy(row + jlo, xc + (jlo + delta), (size_t)(jhi - jlo) * sizeof *row);
-                memset(row + jhi, 0, (P - (size_t)jhi) * sizeof *row);
+                if ((size_t)jhi < P) memset(row + jhi, 0, (P - (size_t)jhi) * sizeof *row);
                 valid_range(Wo, W, 1, pad, kj, &lo, &hi);
-                if (lo > 0 || hi < Wo)
-                    for (int oh = 0; oh < Ho; oh++) {
-                        float *r = row + (size_t)oh * Wo;
-                        for (int ow = 0; ow < lo; ow++) r[ow] = 0.0f;
-                        for (int ow = hi; ow < Wo; ow++) r[ow] = 0.0f;
-                    }
+                zero_columns(row, Ho, Wo, 0, lo);
+                zero_columns(row, Ho, Wo, hi, Wo);
             }
     }
 }
@@ -78,28 +82,32 @@ void gs_im2col(const float *x, int C, int H, int W, int kh, int kw, int stride, 
                 float *row = col + ((size_t)(c * kh + ki) * kw + kj) * ldcol;
                 int lo, hi;
                 valid_range(Wo, W, stride, pad, kj, &lo, &hi);
-                for (int oh = 0; oh < Ho; oh++) {
+                /* the rows oh whose input row oh stride - pad + ki lies inside the image */
+                int oh0, oh1;
+                valid_range(Ho, H, stride, pad, ki, &oh0, &oh1);
+                if (lo == hi) oh1 = oh0;
+                if (oh0 > 0) memset(row, 0, (size_t)oh0 * Wo * sizeof *row);
+                for (int oh = oh0; oh < oh1; oh++) {
                     float *dst = row + (size_t)oh * Wo;
-                    const int ih = oh * stride - pad + ki;
-                    if (ih < 0 || ih >= H || lo == hi) {
-                        memset(dst, 0, (size_t)Wo * sizeof *dst);
-                        continue;
-                    }
-                    const float *src = xc + (size_t)ih * W + (lo * stride - pad + kj);
-                    for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+                    const float *src = xc + (size_t)(oh * stride - pad + ki) * W + (lo * stride - pad + kj);
                     if (stride == 1) memcpy(dst + lo, src, (size_t)(hi - lo) * sizeof *dst);
                     else for (int ow = lo; ow < hi; ow++) dst[ow] = src[(size_t)(ow - lo) * stride];
-                    for (int ow = hi; ow < Wo; ow++) dst[ow] = 0.0f;
                 }
+                if (oh1 < Ho) memset(row + (size_t)oh1 * Wo, 0, (size_t)(Ho - oh1) * Wo * sizeof *row);
+                zero_columns(row + (size_t)oh0 * Wo, oh1 - oh0, Wo, 0, lo);
+                zero_columns(row + (size_t)oh0 * Wo, oh1 - oh0, Wo, hi, Wo);
             }
     }
 }
 
 /* The adjoint of im2col_flat: zero the edge columns of dcol, then add each row back as one flat
- * shifted array. */
-static void col2im_flat(float *dcol, size_t ldcol, int C, int H, int W, int kh, int kw, int pad, float *dx)
+ * shifted array.  Overwriting, the first tap of a plane is stored rather than added to zeros (the
+ * same sums), and only the rest of the plane is zeroed first. */
+static void col2im_flat(float *dcol, size_t ldcol, int C, int H, int W, int kh, int kw, int pad, float *dx,
+                        int accumulate)
 {
     const int Ho = H + 2 * pad - kh + 1, Wo = W;
+    const long HW = (long)H * W;
     for (int c = 0; c < C; c++) {
         float *dxc = dx + (size_t)c * H * W;
         for (int ki = 0; ki < kh; ki++)
@@ -109,26 +117,34 @@ static void col2im_flat(float *dcol, size_t ldcol, int C, int H, int W, int kh, 
                 int lo, hi;
                 flat_span(H, W, Ho, ki, kj, pad, &delta, &jlo, &jhi);
                 valid_range(Wo, W, 1, pad, kj, &lo, &hi);
-                if (lo > 0 || hi < Wo)
-                    for (int oh = 0; oh < Ho; oh++) {
-                        float *r = row + (size_t)oh * Wo;
-                        for (int ow = 0; ow < lo; ow++) r[ow] = 0.0f;
-                        for (int ow = hi; ow < Wo; ow++) r[ow] = 0.0f;
-                    }
+                zero_columns(row, Ho, Wo, 0, lo);
+                zero_columns(row, Ho, Wo, hi, Wo);
                 float *restrict d = dxc + (jlo + delta);
                 const float *restrict r = row + jlo;
+                const long a = jlo + delta, b = jhi + delta;    /* the span of dx this tap reaches */
+                if (!accumulate && ki == 0 && kj == 0) {
+                    if (jhi > jlo && a >= 0 && b <= HW) {
+                        if (a > 0) memset(dxc, 0, (size_t)a * sizeof *dxc);
+                        for (long j = 0; j < jhi - jlo; j++) d[j] = r[j];
+                        if (b < HW) memset(dxc + b, 0, (size_t)(HW - b) * sizeof *dxc);
+                        continue;
+                    }
+                    memset(dxc, 0, (size_t)HW * sizeof *dxc);
+                }
                 for (long j = 0; j < jhi - jlo; j++) d[j] += r[j];
             }
     }
 }
 
-void gs_col2im(float *dcol, size_t ldcol, int C, int H, int W, int kh, int kw, int stride, int pad, float *dx)
+void gs_col2im(float *dcol, size_t ldcol, int C, int H, int W, int kh, int kw, int stride, int pad, float *dx,
+               int accumulate)
 {
     const int Ho = (H + 2 * pad - kh) / stride + 1, Wo = (W + 2 * pad - kw) / stride + 1;
     if (flat_shift(W, kw, stride, pad)) {
-        col2im_flat(dcol, ldcol, C, H, W, kh, kw, pad, dx);
+        col2im_flat(dcol, ldcol, C, H, W, kh, kw, pad, dx, accumulate);
         return;
     }
+    if (!accumulate) memset(dx, 0, (size_t)C * H * W * sizeof *dx);
     for (int c = 0; c < C; c++) {
         float *dxc = dx + (size_t)c * H * W;
         for (int ki = 0; ki < kh; ki++)

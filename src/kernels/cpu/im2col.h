@@ -27,11 +27,12 @@ static inline int gs_conv_out_size(int in, int k, int stride, int pad)
 void gs_im2col(const float *x, int C, int H, int W, int kh, int kw, int stride, int pad,
                float *col, size_t ldcol);
 
-/* dx (C, H, W) += col2im(dcol): every column entry added back to the pixel it came from
- * (entries that came from the zero padding are dropped).  dcol is scratch: the entries that
- * came from the padding may be set to zero. */
+/* dx (C, H, W) += col2im(dcol) (accumulate != 0) or = col2im(dcol) (accumulate == 0, dx is
+ * never read): every column entry added back to the pixel it came from (entries that came from
+ * the zero padding are dropped).  dcol is scratch: the entries that came from the padding may be
+ * set to zero. */
 void gs_col2im(float *dcol, size_t ldcol, int C, int H, int W, int kh, int kw, int stride, int pad,
-               float *dx);
+               float *dx, int accumulate);
 
 /* y (N, O, Ho, Wo) = conv(x (N, C, H, W), w (O, C, kh, kw)) + b (O) (b may be NULL). */
 void gs_conv2d_naive_forward(const float *x, const float *w, const float *b, float *y, int N, int C, int H,
