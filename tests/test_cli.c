@@ -521,6 +521,28 @@ static void test_diverge(void)
     EXPECT_IN(out, "updates skipped for NaN/Inf");
 }
 
+/* ---- the instruments on a convolutional net: every tag family in metrics.jsonl ---- */
+static void test_probe_resnet(void)
+{
+    char dir[128], path[256];
+    static char buf[1 << 17];
+    snprintf(dir, sizeof dir, "%s/probe_resnet", tmp);
+    EXPECT_EXIT(0, "train --model resnet --depth 8 --data teacher --probe --steps 3 --batch 50 --threads 1 "
+                "--log-every 1 --log %s", dir);
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL, "%s missing", path);
+    if (!f) return;
+    int found[6] = { 0 };
+    const char *tags[6] = { "\"grad_norm/blocks.1.c1.weight\":", "\"act_grad_norm/blocks.2\":",
+                            "\"saturated/conv\":", "\"norm_ratio/block.2\":", "\"dead/blocks.0.c1\":",
+                            "\"update_ratio/fc.weight\":" };
+    while (fgets(buf, sizeof buf, f))
+        for (int i = 0; i < 6; i++) found[i] |= strstr(buf, tags[i]) != NULL;
+    fclose(f);
+    for (int i = 0; i < 6; i++) CHECK(found[i], "%s not in %s", tags[i], path);
+}
+
 int main(void)
 {
     const char *b = getenv("GS_BUILD");
@@ -548,6 +570,7 @@ int main(void)
     RUN(test_resume_plain_sgd);
     RUN(test_resume_batchnorm_adam);
     RUN(test_diverge);
+    RUN(test_probe_resnet);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmp);
