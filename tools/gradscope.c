@@ -90,9 +90,8 @@ static void print_help(const char *synopsis, const char *about, opt *opts)
     printf("  %-24s %s\n", "--help", "show this help");
 }
 
-static void parse_opts(int argc, char **argv, opt *opts, const char *synopsis, const char *about, opt *unused)
+static void parse_opts(int argc, char **argv, opt *opts, const char *synopsis, const char *about)
 {
-    (void)unused;
     for (opt *o = opts; o->name; o++) o->value = o->def;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -240,7 +239,7 @@ static int cmd_train(int argc, char **argv)
 {
     opt opts[] = {
         MODEL_OPTS,
-        { "data", "SPEC", "fashion-mnist", "fashion-mnist, idx:PREFIX, spirals or teacher", NULL, 0 },
+        { "data", "SPEC", "fashion-mnist", "fashion-mnist, idx:PREFIX, cifar10:DIR, spirals or teacher", NULL, 0 },
         { "epochs", "N", "1", "passes over the training set", NULL, 0 },
         { "steps", "N", "0", "optimizer steps instead of epochs (0 = use --epochs)", NULL, 0 },
         { "batch", "N", "128", "samples per step", NULL, 0 },
@@ -272,7 +271,7 @@ static int cmd_train(int argc, char **argv)
         OPT_END
     };
     parse_opts(argc, argv, opts, "train [options]",
-               "Train a network on a dataset; progress on stderr, test accuracy at the end.", opts);
+               "Train a network on a dataset; progress on stderr, test accuracy at the end.");
     gs_model_config mc;
     model_from_opts(opts, &mc);
     gs_optim_config oc;
@@ -363,14 +362,14 @@ static int cmd_eval(int argc, char **argv)
 {
     opt opts[] = {
         { "weights", "CKPT", NULL, "checkpoint saved by 'gradscope train --save' (required)", NULL, 0 },
-        { "data", "SPEC", "fashion-mnist", "dataset whose test split is evaluated", NULL, 0 },
+        { "data", "SPEC", "fashion-mnist", "dataset (fashion-mnist, idx:PREFIX, cifar10:DIR, spirals, teacher)", NULL, 0 },
         { "split", "train|test", "test", "which split", NULL, 0 },
         { "batch", "N", "256", "samples per forward pass", NULL, 0 },
         { "seed", "N", "42", "seed of the synthetic datasets", NULL, 0 },
         { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
         OPT_END
     };
-    parse_opts(argc, argv, opts, "eval --weights CKPT [options]", "Evaluate a checkpoint: loss and accuracy (eval mode).", opts);
+    parse_opts(argc, argv, opts, "eval --weights CKPT [options]", "Evaluate a checkpoint: loss and accuracy (eval mode).");
     if (!get(opts, "weights")) die_usage("--weights CKPT is required");
     const char *split = get(opts, "split");
     if (strcmp(split, "train") && strcmp(split, "test")) die_usage("--split '%s' must be train or test", split);
@@ -407,7 +406,7 @@ static int cmd_inspect(int argc, char **argv)
         OPT_END
     };
     parse_opts(argc, argv, opts, "inspect (--model NAME [options] | --weights CKPT)",
-               "List every parameter and buffer with its name and shape, in order, and the parameter count.", opts);
+               "List every parameter and buffer with its name and shape, in order, and the parameter count.");
     gs_ctx *ctx = gs_ctx_create();
     if (!ctx) return EXIT_NOMEM;
     gs_model *m = NULL;
@@ -459,7 +458,7 @@ static int cmd_grad(int argc, char **argv)
         OPT_END
     };
     parse_opts(argc, argv, opts, "grad --model NAME [options] --weights W --input X.npy --labels Y.npy --out G.safetensors",
-               "One forward and backward pass of the mean loss on one batch; writes every gradient.", opts);
+               "One forward and backward pass of the mean loss on one batch; writes every gradient.");
     const char *need[] = { "weights", "input", "labels", "out" };
     for (int i = 0; i < 4; i++) if (!get(opts, need[i])) die_usage("--%s is required", need[i]);
     const char *mode = get(opts, "mode");
@@ -568,7 +567,7 @@ static int cmd_study(int argc, char **argv)
     };
     parse_opts(argc, argv, opts, "study [--quick] [--out DIR] [--depths LIST] [--acts LIST] [--steps N]",
                "The vanishing-gradient study: {acts} x {plain, residual skip 2} x {no norm, batch norm} x {depths},\n"
-               "trained with the instruments on; writes DIR/index.html and DIR/report.json.", opts);
+               "trained with the instruments on; writes DIR/index.html and DIR/report.json.");
     gs_study_config c;
     gs_study_config_default(&c, flag(opts, "quick"));
     c.data = get(opts, "data");

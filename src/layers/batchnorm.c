@@ -6,7 +6,6 @@
  */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 #include "layers/layer.h"
 #include "kernels/cpu/norm.h"
 #include "kernels/cpu/reduce.h"
@@ -16,7 +15,6 @@ typedef struct bn_state {
     size_t w_off, b_off, mean_off, var_off;
     float momentum, eps;
     float *mean, *rstd;     /* (C) statistics used by the last forward */
-    double *acc1, *acc2;    /* (C) scratch for the reductions */
     float *f1, *f2, *f3;    /* (C) scratch for the S == 1 fast path */
 } bn_state;
 
@@ -24,7 +22,7 @@ static void bn_free(void *p)
 {
     bn_state *s = p;
     if (!s) return;
-    free(s->mean); free(s->rstd); free(s->acc1); free(s->acc2); free(s->f1); free(s->f2); free(s->f3);
+    free(s->mean); free(s->rstd); free(s->f1); free(s->f2); free(s->f3);
     free(s);
 }
 
@@ -171,57 +169,12 @@ static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float
 {
     bn_state *s = n->state;
     const int C = s->C, S = s->S, N = e->N;
-    const float *gamma = e->params + s->w_off, *beta = e->params + s->b_off;
-    float *rmean = e->buffers + s->mean_off, *rvar = e->buffers + s->var_off;
     (void)x2;
     if (S == 1) {
         GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_forward_range(e, s, x, y, (int)lo, (int)hi));
         return;
     }
-    if (C >= 2) {
-        BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, lo, hi));
-        return;
-    }
-    if (e->training) {
-        const double M = (double)N * S;
-        double *sum = s->acc1, *sq = s->acc2;
-        memset(sum, 0, (size_t)C * sizeof *sum);
-        memset(sq, 0, (size_t)C * sizeof *sq);
-        for (int i = 0; i < N; i++)
-            for (int c = 0; c < C; c++) {
-                const float *xc = x + ((size_t)i * C + c) * S;
-                double a = 0;
-                for (int k = 0; k < S; k++) a += xc[k];
-                sum[c] += a;
-            }
-        for (int c = 0; c < C; c++) sum[c] /= M;
-        for (int i = 0; i < N; i++)
-            for (int c = 0; c < C; c++) {
-                const float *xc = x + ((size_t)i * C + c) * S;
-                double a = 0, mu = sum[c];
-                for (int k = 0; k < S; k++) a += (xc[k] - mu) * (xc[k] - mu);
-                sq[c] += a;
-            }
-        for (int c = 0; c < C; c++) {
-            double var = sq[c] / M;
-            s->mean[c] = (float)sum[c];
-            s->rstd[c] = (float)(1.0 / sqrt(var + s->eps));
-            if (e->freeze_stats) continue;
-            rmean[c] = (1.0f - s->momentum) * rmean[c] + s->momentum * (float)sum[c];
-            rvar[c] = (1.0f - s->momentum) * rvar[c] + s->momentum * (float)(M > 1 ? sq[c] / (M - 1) : var);
-        }
-    } else {
-        for (int c = 0; c < C; c++) {
-            s->mean[c] = rmean[c];
-            s->rstd[c] = (float)(1.0 / sqrt((double)rvar[c] + s->eps));
-        }
-    }
-    for (int i = 0; i < N; i++)
-        for (int c = 0; c < C; c++) {
-            const size_t off = ((size_t)i * C + c) * S;
-            const float mu = s->mean[c], scale = s->rstd[c] * gamma[c], shift = beta[c];
-            for (int k = 0; k < S; k++) y[off + k] = (x[off + k] - mu) * scale + shift;
-        }
+    BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, lo, hi));
 }
 
 /* With x̂ = (x - μ) rstd over M = N*S values per channel:
@@ -232,55 +185,12 @@ static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const floa
 {
     bn_state *s = n->state;
     const int C = s->C, S = s->S, N = e->N;
-    const float *gamma = e->params + s->w_off;
-    float *dgamma = e->grads + s->w_off, *dbeta = e->grads + s->b_off;
-    double *sdy = s->acc1, *sdyx = s->acc2;
     (void)x2; (void)y; (void)dx2;
     if (S == 1) {
         GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_backward_range(e, n, s, x, dy, dx, (int)lo, (int)hi));
         return;
     }
-    if (C >= 2) {
-        BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, lo, hi));
-        return;
-    }
-    {
-    memset(sdy, 0, (size_t)C * sizeof *sdy);
-    memset(sdyx, 0, (size_t)C * sizeof *sdyx);
-    for (int i = 0; i < N; i++)
-        for (int c = 0; c < C; c++) {
-            const size_t off = ((size_t)i * C + c) * S;
-            const float mu = s->mean[c], r = s->rstd[c];
-            double a = 0, b = 0;
-            for (int k = 0; k < S; k++) {
-                a += dy[off + k];
-                b += dy[off + k] * (x[off + k] - mu) * r;
-            }
-            sdy[c] += a; sdyx[c] += b;
-        }
-    }
-    for (int c = 0; c < C; c++) {
-        if (e->accumulate) { dgamma[c] += (float)sdyx[c]; dbeta[c] += (float)sdy[c]; }
-        else { dgamma[c] = (float)sdyx[c]; dbeta[c] = (float)sdy[c]; }
-    }
-    if (!dx) return;
-    const float M = (float)N * S;
-
-    for (int i = 0; i < N; i++)
-        for (int c = 0; c < C; c++) {
-            const size_t off = ((size_t)i * C + c) * S;
-            const float mu = s->mean[c], r = s->rstd[c], g = gamma[c] * r;
-            if (e->training) {
-                const float k1 = (float)(sdy[c] / M), k2 = (float)(sdyx[c] / M);
-                if (n->acc[0])
-                    for (int k = 0; k < S; k++) dx[off + k] += g * (dy[off + k] - k1 - (x[off + k] - mu) * r * k2);
-                else
-                    for (int k = 0; k < S; k++) dx[off + k] = g * (dy[off + k] - k1 - (x[off + k] - mu) * r * k2);
-            } else {
-                if (n->acc[0]) for (int k = 0; k < S; k++) dx[off + k] += g * dy[off + k];
-                else for (int k = 0; k < S; k++) dx[off + k] = g * dy[off + k];
-            }
-        }
+    BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, lo, hi));
 }
 
 static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free };
@@ -297,12 +207,10 @@ int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size
     s->momentum = 0.1f; s->eps = 1e-5f;
     s->mean = calloc((size_t)C, sizeof *s->mean);
     s->rstd = calloc((size_t)C, sizeof *s->rstd);
-    s->acc1 = calloc((size_t)C, sizeof *s->acc1);
-    s->acc2 = calloc((size_t)C, sizeof *s->acc2);
     s->f1 = calloc((size_t)C, sizeof *s->f1);
     s->f2 = calloc((size_t)C, sizeof *s->f2);
     s->f3 = calloc((size_t)C, sizeof *s->f3);
-    if (!s->mean || !s->rstd || !s->acc1 || !s->acc2 || !s->f1 || !s->f2 || !s->f3) {
+    if (!s->mean || !s->rstd || !s->f1 || !s->f2 || !s->f3) {
         bn_free(s);
         return gs_error(ctx, GS_ENOMEM, "batchnorm: out of memory");
     }

@@ -71,6 +71,9 @@ static void on_probe(void *user, const gs_probe_stats *s)
             c->grad_tag[l] = find_tag(s, tag);
             snprintf(tag, sizeof tag, "saturated/%s", nm);
             c->sat_tag[l] = find_tag(s, tag);
+            /* the first reading follows the dead-unit count at initialisation, so it has them */
+            snprintf(tag, sizeof tag, "dead/%s", nm);
+            c->dead_tag[l] = find_tag(s, tag);
         }
         for (int b = 0; b < r->n_blocks; b++) {
             snprintf(tag, sizeof tag, "norm_ratio/block.%d", b);
@@ -92,17 +95,9 @@ static void on_probe(void *user, const gs_probe_stats *s)
     const int saturating = strcmp(r->act, "relu") != 0 && strcmp(r->act, "leaky_relu") != 0;
     for (int l = 0; l < r->n_layers; l++)
         r->saturated_fraction[l] = saturating && c->sat_tag[l] >= 0 ? v[c->sat_tag[l]] : NAN;
-    /* dead/<layer> tags appear only in readings right after a dead-unit count */
-    for (int l = 0; l < r->n_layers; l++) {
-        layer_name(r, l, nm, sizeof nm);
-        snprintf(tag, sizeof tag, "dead/%s", nm);
-        int k = -1;
-        for (int i = s->n - 1; i >= 0 && k < 0; i--) {
-            if (strncmp(s->tags[i], "dead/", 5) != 0) break;
-            if (!strcmp(s->tags[i], tag)) k = i;
-        }
-        if (k >= 0) r->dead_fraction[l] = v[k];
-    }
+    /* dead/<layer> tags come last, and only in readings right after a dead-unit count */
+    for (int l = 0; l < r->n_layers; l++)
+        if (c->dead_tag[l] >= 0 && c->dead_tag[l] < s->n) r->dead_fraction[l] = v[c->dead_tag[l]];
     if ((s->step - 1) % c->heat_every == 0 && r->n_logged < c->total_steps) {
         double *row = r->grad_norm_heat + (size_t)r->n_logged * (size_t)r->n_layers;
         for (int l = 0; l < r->n_layers; l++) row[l] = c->grad_tag[l] >= 0 ? v[c->grad_tag[l]] : NAN;
