@@ -216,6 +216,7 @@ void gs_dataset_free(gs_dataset *d);
 
 /* ---- training ---- */
 struct gs_probe_stats;
+struct gs_eval_point;
 typedef struct gs_train_config {
     int64_t epochs;          /* used when steps == 0 */
     int64_t steps;           /* total optimizer steps; 0 = epochs * steps per epoch */
@@ -235,7 +236,20 @@ typedef struct gs_train_config {
     int skip_nonfinite;      /* skip the update of a step with NaN/Inf instead of stopping */
     int augment_pad;         /* image data: random crop after zero-padding this many pixels (0 = off) */
     int augment_flip;        /* image data: random horizontal flips */
+    int64_t eval_every;      /* steps between test evaluations during training (0 = only at the end) */
+    int64_t eval_samples;    /* test samples those use (0 = all; the final evaluation always uses all) */
+    void (*on_eval)(void *user, const struct gs_eval_point *p);  /* each of those, may be NULL */
+    void *eval_user;
 } gs_train_config;
+
+/* A test evaluation during training, with the training figures of the
+ * mini-batches since the previous one (train mode, before each update). */
+typedef struct gs_eval_point {
+    int64_t step;
+    float train_loss, train_acc;
+    float test_loss, test_acc;       /* eval mode, on eval_samples test samples */
+    int64_t test_samples;
+} gs_eval_point;
 
 typedef struct gs_train_result {
     int64_t steps;           /* global step reached */

@@ -543,6 +543,122 @@ static void test_probe_resnet(void)
     for (int i = 0; i < 6; i++) CHECK(found[i], "%s not in %s", tags[i], path);
 }
 
+/* ---- grad on a conv net: X as (N, C, H, W), the same numbers as the library in-process ---- */
+static void same(const char *what, const gs_tensor_entry *e, const float *want, size_t n)
+{
+    CHECK(e && e->dtype == GS_DT_F32 && e->nbytes == n * sizeof(float), "grad --model resnet: %s missing or "
+          "of the wrong size", what);
+    if (!e || e->nbytes != n * sizeof(float)) return;
+    const float *g = e->data;
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs((double)g[i] - want[i]));
+        scale = fmax(scale, fabs(want[i]));
+    }
+    CHECK(worst <= 1e-6 * scale + 1e-9, "grad --model resnet: %s differs by %.3g (scale %.3g)", what, worst, scale);
+}
+
+static void test_grad_resnet_images(void)
+{
+    enum { N = 3, C = 2, H = 10, W = 9 };
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model *m = NULL;
+    gs_tensor_list *o = NULL;
+    gs_model_config c;
+    gs_model_config_default(&c);
+    snprintf(c.family, sizeof c.family, "resnet");
+    c.depth = 8; c.width = 16; c.shortcut = 'B'; c.norm = GS_NORM_BATCH; c.classes = 5;
+    c.in_channels = C; c.in_height = H; c.in_width = W; c.in_features = C * H * W;
+    float x[N * C * H * W];
+    int64_t y[N] = { 4, 0, 2 };
+    int32_t y32[N] = { 4, 0, 2 };
+    for (int i = 0; i < N * C * H * W; i++) x[i] = (float)sin(0.37 * i) + 0.1f * (float)(i % 7);
+    char path[256];
+    int rc = gs_model_create(ctx, &c, N, &m);
+    if (rc == GS_OK) rc = gs_model_init(m, 3);
+    snprintf(path, sizeof path, "%s/rw.safetensors", tmp);
+    if (rc == GS_OK) rc = gs_model_save(ctx, m, path);
+    int64_t xs[4] = { N, C, H, W }, ys[1] = { N };
+    snprintf(path, sizeof path, "%s/rx.npy", tmp);
+    if (rc == GS_OK) rc = gs_npy_save(ctx, path, GS_DT_F32, 4, xs, x);
+    snprintf(path, sizeof path, "%s/ry.npy", tmp);
+    if (rc == GS_OK) rc = gs_npy_save(ctx, path, GS_DT_I64, 1, ys, y);
+    snprintf(path, sizeof path, "%s/rx2.npy", tmp);
+    int64_t flat[2] = { N, C * H * W };
+    if (rc == GS_OK) rc = gs_npy_save(ctx, path, GS_DT_F32, 2, flat, x);
+    CHECK(rc == GS_OK, "setup: %s", gs_errmsg(ctx));
+    if (rc) goto done;
+    const char *net = "--model resnet --depth 8 --width 16 --shortcut B --classes 5";
+    EXPECT_EXIT(0, "grad %s --weights %s/rw.safetensors --input %s/rx.npy --labels %s/ry.npy --out %s/rg.safetensors "
+                "--threads 1", net, tmp, tmp, tmp, tmp);
+    snprintf(path, sizeof path, "%s/rg.safetensors", tmp);
+    if (gs_safetensors_load(ctx, path, &o) != GS_OK) { CHECK(0, "%s: %s", path, gs_errmsg(ctx)); goto done; }
+    /* the same pass in-process */
+    float loss;
+    gs_model_set_training(m, 1);
+    gs_model_set_input_grad(m, 1);
+    gs_model_zero_grad(m);
+    rc = gs_model_forward(m, x, N);
+    if (rc == GS_OK) rc = gs_model_loss(m, y32, &loss);
+    if (rc == GS_OK) rc = gs_model_backward(m);
+    CHECK(rc == GS_OK, "in-process pass: %s", gs_errmsg(ctx));
+    if (rc) goto done;
+    const gs_tensor_entry *ig = gs_tensor_list_find(o, "input.grad");
+    CHECK(ig && ig->ndim == 4 && ig->shape[1] == C && ig->shape[2] == H && ig->shape[3] == W,
+          "input.grad is not (N, C, H, W)");
+    same("loss", gs_tensor_list_find(o, "loss"), &loss, 1);
+    same("logits", gs_tensor_list_find(o, "logits"), gs_model_logits(m), (size_t)N * 5);
+    same("input.grad", ig, gs_model_input_grad(m), (size_t)N * C * H * W);
+    int n_grads = 0;
+    for (int i = 0; i < gs_model_n_tensors(m); i++) {
+        const gs_tensor_info *t = gs_model_tensor(m, i);
+        if (!t->trainable) continue;
+        char name[160];
+        snprintf(name, sizeof name, "%s.grad", t->name);
+        same(name, gs_tensor_list_find(o, name), t->grad, t->numel);
+        n_grads++;
+    }
+    CHECK(n_grads >= 20, "only %d parameter gradients", n_grads);
+    /* images must come as (N, C, H, W) */
+    EXPECT_EXIT(6, "grad %s --weights %s/rw.safetensors --input %s/rx2.npy --labels %s/ry.npy --out %s/rg2.safetensors "
+                "--threads 1", net, tmp, tmp, tmp, tmp);
+    EXPECT_IN(err, "(N, C, H, W)");
+done:
+    gs_tensor_list_free(o);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+}
+
+/* ---- the study, end to end on a tiny budget: mlp grid + conv part, and its errors ---- */
+static void test_study_small(void)
+{
+    char dir[128], path[256];
+    static char buf[1 << 20];
+    snprintf(dir, sizeof dir, "%s/study", tmp);
+    EXPECT_EXIT(0, "study --quick --depths 2 --acts relu --steps 3 --conv-depths 8,14 --conv-steps 4 "
+                "--conv-points 2 --out %s --threads 1", dir);
+    EXPECT_IN(out, "report: ");
+    EXPECT_IN(out, "resnet     14      4");
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    slurp(path, buf, sizeof buf);
+    int families = 0;
+    for (const char *p = buf; (p = strstr(p, "\"family\":")) != NULL; p++) families++;
+    CHECK(families == 4, "report.json has %d conv runs, expected 4", families);
+    EXPECT_IN(buf, "\"curve_steps\": [2,4]");
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    slurp(path, buf, sizeof buf);
+    EXPECT_IN(buf, "He et al.");
+    /* only the conv part */
+    EXPECT_EXIT(0, "study --quick --conv-only --conv-depths 8 --conv-steps 2 --conv-points 1 --out %s --threads 1", dir);
+    EXPECT_IN(out, "plain       8      2");
+    EXPECT_EXIT(2, "study --conv-depths 9 --out %s", dir);
+    EXPECT_IN(err, "6n+2");
+    EXPECT_EXIT(2, "study --conv-only --conv-depths none --out %s", dir);
+    EXPECT_EXIT(3, "study --quick --data spirals --depths 2 --steps 2 --conv-steps 2 --out %s", dir);
+    EXPECT_IN(err, "--conv-depths none");
+    EXPECT_EXIT(0, "study --quick --data spirals --acts relu --depths 2 --steps 2 --conv-depths none --out %s", dir);
+}
+
 int main(void)
 {
     const char *b = getenv("GS_BUILD");
@@ -571,6 +687,8 @@ int main(void)
     RUN(test_resume_batchnorm_adam);
     RUN(test_diverge);
     RUN(test_probe_resnet);
+    RUN(test_grad_resnet_images);
+    RUN(test_study_small);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmp);

@@ -5,7 +5,9 @@
  *
  * The study is synthetic but shaped like the real one: depths 5 and 50 x
  * {sigmoid, tanh, relu} x {plain, residual skip 2} x {no norm, batch norm},
- * with float32-style underflow to exactly 0.0 in the deep plain sigmoid net.
+ * with float32-style underflow to exactly 0.0 in the deep plain sigmoid net;
+ * plus the conv part: plain-20/56 and resnet-20/56, where the deeper plain net
+ * trains worse (He et al.'s degradation) and its gradient vanishes.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -25,9 +27,13 @@ static char tmpdir[64];
 static const char *const ACTS[3] = {"sigmoid", "tanh", "relu"};
 static const int DEPTHS[2] = {5, 50};   /* residual: rounded down to whole blocks, 5 -> 4 */
 
+#define N_POINTS 12
+static const int CONV_DEPTHS[2] = {20, 56};
+
 typedef struct synth {
     gs_study s;
     gs_study_run runs[24];
+    gs_study_conv_run conv[4];   /* plain-20, plain-56, resnet-20, resnet-56 */
 } synth;
 
 static double *dup_zero(int n)
@@ -52,6 +58,44 @@ static void fill_grads(double *g, int n, double head, double f)
         double v = head * pow(f, n - 1 - l) * (1.0 + 0.05 * ((l * 7) % 5 - 2) / 2.0);
         g[l] = v < 1e-38 ? 0.0 : v;    /* float32 underflow, as in deep sigmoid nets */
     }
+}
+
+static void synth_conv(synth *y)
+{
+    /* final training error [resnet][deep]: the deeper plain net worse, the deeper resnet better */
+    static const double err[2][2] = {{0.08, 0.13}, {0.07, 0.05}};
+    for (int k = 0; k < 4; k++) {
+        gs_study_conv_run *r = &y->conv[k];
+        int res = k / 2, deep = k % 2, D = CONV_DEPTHS[deep];
+        snprintf(r->family, sizeof r->family, "%s", res ? "resnet" : "plain");
+        r->shortcut = res ? 'A' : 0;
+        r->depth = D;
+        r->width = 16;
+        r->steps = 1200;
+        r->seconds = 30.0 + D;
+        r->train_err = err[res][deep];
+        r->test_err = r->train_err + 0.03;
+        r->n_points = N_POINTS;
+        r->curve_steps = malloc(N_POINTS * sizeof *r->curve_steps);
+        if (!r->curve_steps) { perror("malloc"); exit(2); }
+        r->train_err_curve = dup_zero(N_POINTS);
+        r->test_err_curve = dup_zero(N_POINTS);
+        for (int t = 0; t < N_POINTS; t++) {
+            double u = (t + 1.0) / N_POINTS;
+            r->curve_steps[t] = (t + 1) * 100;
+            r->train_err_curve[t] = r->train_err + (0.85 - r->train_err) * exp(-4 * u) + 0.01 * (t % 3);
+            r->test_err_curve[t] = r->test_err + (0.85 - r->test_err) * exp(-4 * u);
+        }
+        r->test_err_curve[3] = NAN;      /* one point not measured */
+        r->n_layers = D;
+        r->grad_norm_init = dup_zero(D);
+        r->grad_norm_end = dup_zero(D);
+        fill_grads(r->grad_norm_init, D, 0.5, res ? 0.995 : 0.9);   /* plain-56: 2.5 orders */
+        fill_grads(r->grad_norm_end, D, 0.2, res ? 0.998 : 0.95);
+    }
+    y->s.n_conv_runs = 4;
+    y->s.conv_runs = y->conv;
+    y->s.conv_test_samples = 1000;
 }
 
 static void synth_build(synth *y)
@@ -123,6 +167,7 @@ static void synth_build(synth *y)
                     r->final_loss = r->train_loss_curve[N_LOGGED - 1];
                 }
     y->s.n_runs = k;
+    synth_conv(y);
 }
 
 static void synth_free(synth *y)
@@ -132,6 +177,11 @@ static void synth_free(synth *y)
         free(r->grad_norm_init); free(r->grad_norm_end); free(r->dead_fraction);
         free(r->saturated_fraction); free(r->norm_ratio); free(r->logged_steps);
         free(r->train_loss_curve); free(r->grad_norm_heat);
+    }
+    for (int i = 0; i < 4; i++) {
+        gs_study_conv_run *r = &y->conv[i];
+        free(r->curve_steps); free(r->train_err_curve); free(r->test_err_curve);
+        free(r->grad_norm_init); free(r->grad_norm_end);
     }
 }
 
@@ -157,6 +207,31 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
+/* DIR/report.json parsed (NULL on failure, reported); *text is the file, to free. */
+static gs_json *load_json(const char *dir, char **text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    size_t len = 0;
+    gs_json *root = NULL;
+    *text = slurp(path, &len);
+    CHECK(*text != NULL, "read %s", path);
+    int rc = *text ? gs_json_parse(ctx, *text, len, path, &root) : GS_EIO;
+    CHECK(root && rc == GS_OK, "parse: %s", gs_errmsg(ctx));
+    return root;
+}
+
+/* DIR/index.html, or NULL (reported). */
+static char *load_page(const char *dir)
+{
+    char path[256];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *html = slurp(path, &len);
+    CHECK(html != NULL, "read %s", path);
+    return html;
+}
+
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -169,6 +244,30 @@ static const char *claim_text(const gs_report_text *t, const char *topic)
     for (int i = 0; i < t->n_claims; i++)
         if (strcmp(t->claims[i].topic, topic) == 0) return t->claims[i].text;
     return "";
+}
+
+/* Array a of report.json against want (n): same length, NaN as null, exact
+ * zeros; *worst relative error, and the nulls and zeros seen, accumulate. */
+static void check_array(const gs_json *a, const double *want, int n, int run, const char *key,
+                        double *worst, int *nulls, int *zeros)
+{
+    CHECK(a && a->type == GS_JSON_ARRAY && a->n == n, "run %d %s: length %d, expected %d", run,
+          key, a ? a->n : -1, n);
+    for (int j = 0; a && j < a->n && j < n; j++) {
+        const gs_json *v = gs_json_at(a, j);
+        if (isnan(want[j])) {
+            CHECK(v->type == GS_JSON_NULL, "run %d %s[%d]: NaN not written as null", run, key, j);
+            (*nulls)++;
+            continue;
+        }
+        double got = gs_json_number(v, NAN);
+        if (want[j] == 0.0) {
+            CHECK(got == 0.0, "run %d %s[%d] = %g", run, key, j, got);
+            (*zeros)++;
+        }
+        double e = fabs(got - want[j]) / fabs(want[j] ? want[j] : 1.0);
+        if (!(e <= *worst)) *worst = e;
+    }
 }
 
 /* ---- tests ---- */
@@ -233,25 +332,9 @@ static void test_json_roundtrip(void)
             {"norm_ratio_by_block", s->norm_ratio, s->n_blocks},
             {"train_loss_curve", s->train_loss_curve, s->n_logged},
         };
-        for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++) {
-            const gs_json *a = gs_json_get(r, arrays[k].key);
-            CHECK(a && a->type == GS_JSON_ARRAY && a->n == arrays[k].n, "run %d %s: length %d, "
-                  "expected %d", i, arrays[k].key, a ? a->n : -1, arrays[k].n);
-            for (int j = 0; a && j < a->n && j < arrays[k].n; j++) {
-                const gs_json *v = gs_json_at(a, j);
-                double want = arrays[k].x[j];
-                if (isnan(want)) {
-                    CHECK(v->type == GS_JSON_NULL, "run %d %s[%d]: NaN not written as null", i,
-                          arrays[k].key, j);
-                    nulls++;
-                    continue;
-                }
-                double got = gs_json_number(v, NAN);
-                if (want == 0.0) { CHECK(got == 0.0, "run %d %s[%d] = %g", i, arrays[k].key, j, got); zeros++; }
-                double e = fabs(got - want) / fabs(want ? want : 1.0);
-                if (!(e <= worst)) worst = e;
-            }
-        }
+        for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+            check_array(gs_json_get(r, arrays[k].key), arrays[k].x, arrays[k].n, i, arrays[k].key,
+                        &worst, &nulls, &zeros);
         const gs_json *heat = gs_json_get(r, "grad_norm_heat");
         CHECK(heat && heat->n == s->n_logged, "run %d heat rows", i);
         CHECK(heat && gs_json_at(heat, 5) && gs_json_at(heat, 5)->n == s->n_layers, "heat cols");
@@ -293,8 +376,19 @@ static void test_page_self_contained(void)
     CHECK(html != NULL, "read %s", path);
     if (!html) { synth_free(&y); return; }
     size_t n_svg = count(html, "<svg class=\"chart\"");
-    /* grad by layer, heat x 2 depths, accuracy, loss, dead/saturated, norm ratio */
-    CHECK_EQ_INT((long long)n_svg, 7);
+    /* grad by layer, heat x 2 depths, accuracy, loss, dead/saturated, norm ratio; conv error
+       curves and conv grad by layer */
+    CHECK_EQ_INT((long long)n_svg, 9);
+    const char *conv = strstr(html, "<h2>6. Convolutional networks: depth 20 \xe2\x86\x92 56");
+    CHECK(conv && conv > strstr(html, "All MLP runs"), "conv section after the mlp sections");
+    CHECK(conv && strstr(conv, "id=\"fig-conv-error\"") && strstr(conv, "id=\"fig-conv-grad-by-layer\""),
+          "conv figures in the conv section");
+    CHECK(count(html, "class=\"data thin\"") == 4 && count(html, "class=\"data bold\"") == 4,
+          "thin training and bold test curves: %zu, %zu", count(html, "class=\"data thin\""),
+          count(html, "class=\"data bold\""));
+    CHECK(count(html, "<tr data-net=") == 4 && strstr(html, "resnet-56 (shortcut A)"), "conv table");
+    CHECK(strstr(html, "data-topic=\"conv_degradation\"><span class=\"tag\">conv degradation")
+          != NULL, "conv claim labelled");
     CHECK_EQ_INT((long long)count(html, "<svg"), (long long)n_svg);
     const char *foot = strstr(html, "data-charts=\"");
     CHECK(foot && atoi(foot + 13) == (int)n_svg, "footer chart count");
@@ -410,6 +504,8 @@ static void test_sparse_study(void)
     s.runs = keep;
     s.n_runs = n;
     s.n_classes = 0;
+    s.n_conv_runs = 0;
+    s.conv_runs = NULL;
     CHECK_EQ_INT(n, 3);
     CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "sparse: %s", gs_errmsg(ctx));
     char path[256];
@@ -427,7 +523,14 @@ static void test_sparse_study(void)
             CHECK(end && data && data < end, "an empty chart");
         }
         CHECK(strstr(html, "No residual runs") != NULL, "says why figure 6 is missing");
+        CHECK(strstr(html, "Convolutional") == NULL, "no conv section without conv runs");
     }
+    char *text = NULL;
+    gs_json *root = load_json(tmpdir, &text);
+    const gs_json *cr = gs_json_get(root, "conv_runs");
+    CHECK(cr && cr->type == GS_JSON_ARRAY && cr->n == 0, "conv_runs always present, empty here");
+    gs_json_free(root);
+    free(text);
     gs_report_text t;
     CHECK(gs_report_conclusion(ctx, &s, &t) == GS_OK, "conclusion");
     CHECK(strstr(claim_text(&t, "degradation"), "cannot be made") != NULL, "%s",
@@ -470,6 +573,274 @@ static void test_errors(void)
     synth_free(&y);
 }
 
+/* ---- the convolutional part ---- */
+
+static void test_conv_json(void)
+{
+    synth y;
+    synth_build(&y);
+    int rc = gs_report_write(ctx, &y.s, tmpdir);
+    CHECK(rc == GS_OK, "gs_report_write: %d %s", rc, gs_errmsg(ctx));
+    char *text = NULL;
+    gs_json *root = load_json(tmpdir, &text);
+    CHECK_EQ_INT((long long)gs_json_number(gs_json_get(root, "conv_test_samples"), -1), 1000);
+    const gs_json *runs = gs_json_get(root, "conv_runs");
+    CHECK(runs && runs->type == GS_JSON_ARRAY && runs->n == 4, "conv_runs: %d", runs ? runs->n : -1);
+    static const char *const keys[] = {"family", "shortcut", "depth", "width", "steps", "seconds",
+        "train_error", "test_error", "curve_steps", "train_error_curve", "test_error_curve",
+        "layers", "grad_norm_by_layer_init", "grad_norm_by_layer_end"};
+    double worst = 0.0;
+    int nulls = 0, zeros = 0;
+    for (int i = 0; runs && i < runs->n && i < 4; i++) {
+        const gs_json *r = gs_json_at(runs, i);
+        const gs_study_conv_run *c = &y.conv[i];
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            CHECK(gs_json_get(r, keys[k]) != NULL, "conv run %d lacks \"%s\"", i, keys[k]);
+        const char *fam = gs_json_string(gs_json_get(r, "family"));
+        CHECK(fam && strcmp(fam, c->family) == 0, "conv run %d family %s", i, fam ? fam : "?");
+        const gs_json *sc = gs_json_get(r, "shortcut");
+        if (c->shortcut)
+            CHECK(gs_json_string(sc) && strcmp(gs_json_string(sc), "A") == 0, "conv run %d shortcut", i);
+        else
+            CHECK(sc && sc->type == GS_JSON_NULL, "conv run %d: plain shortcut not null", i);
+        CHECK_EQ_INT((long long)gs_json_number(gs_json_get(r, "depth"), -1), c->depth);
+        CHECK_EQ_INT((long long)gs_json_number(gs_json_get(r, "width"), -1), c->width);
+        CHECK_EQ_INT((long long)gs_json_number(gs_json_get(r, "steps"), -1), c->steps);
+        CHECK_NEAR(gs_json_number(gs_json_get(r, "seconds"), NAN), c->seconds, 0, 1e-8);
+        CHECK_NEAR(gs_json_number(gs_json_get(r, "train_error"), NAN), c->train_err, 0, 1e-8);
+        CHECK_NEAR(gs_json_number(gs_json_get(r, "test_error"), NAN), c->test_err, 0, 1e-8);
+        CHECK_NEAR(gs_json_number(gs_json_get(r, "log10_first_last_init"), NAN),
+                   gs_report_log10_ratio(c->grad_norm_init, c->n_layers), 1e-8, 0);
+        const gs_json *st = gs_json_get(r, "curve_steps");
+        CHECK(st && st->n == c->n_points, "conv run %d curve_steps: %d", i, st ? st->n : -1);
+        for (int j = 0; st && j < st->n && j < c->n_points; j++) {
+            int64_t v = -1;
+            CHECK(gs_json_int64(gs_json_at(st, j), &v) && v == c->curve_steps[j],
+                  "conv run %d curve_steps[%d] = %lld", i, j, (long long)v);
+        }
+        check_array(gs_json_get(r, "train_error_curve"), c->train_err_curve, c->n_points, i,
+                    "train_error_curve", &worst, &nulls, &zeros);
+        check_array(gs_json_get(r, "test_error_curve"), c->test_err_curve, c->n_points, i,
+                    "test_error_curve", &worst, &nulls, &zeros);
+        check_array(gs_json_get(r, "grad_norm_by_layer_init"), c->grad_norm_init, c->n_layers, i,
+                    "grad_norm_by_layer_init", &worst, &nulls, &zeros);
+        check_array(gs_json_get(r, "grad_norm_by_layer_end"), c->grad_norm_end, c->n_layers, i,
+                    "grad_norm_by_layer_end", &worst, &nulls, &zeros);
+        const gs_json *names = gs_json_get(r, "layers");
+        char last_block[32];
+        snprintf(last_block, sizeof last_block, "blocks.%d.c2", (c->depth - 3) / 2);
+        static const char *const want[3] = {"conv", "blocks.0.c1", "blocks.0.c2"};
+        CHECK(names && names->n == c->depth, "conv run %d: %d layer names", i, names ? names->n : -1);
+        for (int j = 0; names && names->n == c->depth && j < c->depth; j++) {
+            const char *w = j < 3 ? want[j] : j == c->depth - 1 ? "fc"
+                          : j == c->depth - 2 ? last_block : NULL;
+            const char *got = gs_json_string(gs_json_at(names, j));
+            CHECK(got && (!w || strcmp(got, w) == 0), "conv run %d layers[%d] = %s, expected %s", i,
+                  j, got ? got : "?", w ? w : "a name");
+        }
+    }
+    CHECK(worst <= 1e-8, "worst relative error %g", worst);
+    CHECK_EQ_INT(nulls, 4);      /* test_err_curve[3] of each net */
+    const gs_json *concl = gs_json_get(root, "conclusion");
+    int has = 0;
+    for (int i = 0; concl && i < concl->n; i++)
+        has |= gs_json_string(gs_json_get(gs_json_at(concl, i), "topic")) &&
+               strcmp(gs_json_string(gs_json_get(gs_json_at(concl, i), "topic")), "conv_degradation") == 0;
+    CHECK(has, "conv claim in report.json");
+    gs_json_free(root);
+    free(text);
+    synth_free(&y);
+}
+
+/* Expect gs_report_write to refuse s with GS_EINVAL and a message naming a and b. */
+static void expect_invalid(const gs_study *s, const char *a, const char *b, int line)
+{
+    int rc = gs_report_write(ctx, s, tmpdir);
+    const char *m = gs_errmsg(ctx);
+    CHECK(rc == GS_EINVAL && strstr(m, a) && (!b || strstr(m, b)), "line %d: rc %d, \"%s\" "
+          "(expected GS_EINVAL naming \"%s\" and \"%s\")", line, rc, m, a, b ? b : "");
+}
+
+static void test_conv_validation(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_study_conv_run *r = &y.conv[2];     /* resnet-20 */
+    snprintf(r->family, sizeof r->family, "dense");
+    expect_invalid(&y.s, "conv run 2", "family", __LINE__);
+    snprintf(r->family, sizeof r->family, "resnet");
+    r->shortcut = 'C';
+    expect_invalid(&y.s, "conv run 2", "shortcut", __LINE__);
+    r->shortcut = 'A';
+    y.conv[0].shortcut = 'B';
+    expect_invalid(&y.s, "conv run 0", "shortcut", __LINE__);
+    y.conv[0].shortcut = 0;
+    r->n_layers = 22;
+    expect_invalid(&y.s, "conv run 2", "n_layers 22", __LINE__);
+    r->depth = r->n_layers = 21;
+    expect_invalid(&y.s, "conv run 2", "6n + 2", __LINE__);
+    r->depth = r->n_layers = 20;
+    r->n_points = -1;
+    expect_invalid(&y.s, "conv run 2", "n_points", __LINE__);
+    r->n_points = N_POINTS;
+    r->steps = -5;
+    expect_invalid(&y.s, "conv run 2", "steps", __LINE__);
+    r->steps = 1200;
+    int64_t *cs = r->curve_steps;
+    r->curve_steps = NULL;
+    expect_invalid(&y.s, "conv run 2", "curve_steps is NULL", __LINE__);
+    r->curve_steps = cs;
+    cs[5] = cs[4];
+    expect_invalid(&y.s, "conv run 2", "curve_steps not increasing at 5", __LINE__);
+    cs[5] = cs[4] + 100;
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "restored: %s", gs_errmsg(ctx));
+    gs_study s = y.s;
+    s.n_conv_runs = -1;
+    expect_invalid(&s, "n_conv_runs -1", NULL, __LINE__);
+    s.n_conv_runs = 4;
+    s.conv_runs = NULL;
+    expect_invalid(&s, "conv_runs NULL", NULL, __LINE__);
+    s.n_runs = 0;
+    s.runs = NULL;
+    s.n_conv_runs = 0;
+    expect_invalid(&s, "no runs", NULL, __LINE__);
+    gs_report_text t;
+    CHECK(gs_report_conclusion(ctx, &s, &t) == GS_EINVAL, "conclusion of an empty study");
+    synth_free(&y);
+}
+
+static size_t charts_with_data(const char *html)
+{
+    size_t n = 0;
+    for (const char *p = strstr(html, "<svg"); p; p = strstr(p + 1, "<svg")) {
+        const char *end = strstr(p, "</svg>"), *data = strstr(p, "class=\"data");
+        n += end && data && data < end;
+    }
+    return n;
+}
+
+/* A study of conv nets only, then fewer of them: the page and report.json
+ * leave the mlp part out, the conclusion has the conv claim only. */
+static void test_conv_only(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_study s = y.s;
+    s.n_runs = 0;
+    s.runs = NULL;
+    y.conv[1].grad_norm_init[0] = 0.0;   /* drawn on the zero band */
+    CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "conv only: %s", gs_errmsg(ctx));
+    char *html = load_page(tmpdir);
+    if (html) {
+        const char *g = strstr(html, "id=\"fig-conv-grad-by-layer\"");
+        CHECK(g && strstr(g, "class=\"zband\"") && strstr(g, "class=\"data zm\"") &&
+              strstr(g, "gradient exactly 0"), "zero band in the conv gradient chart");
+        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 2);
+        CHECK_EQ_INT((long long)charts_with_data(html), 2);
+        const char *foot = strstr(html, "data-charts=\"");
+        CHECK(foot && atoi(foot + 13) == 2, "footer chart count");
+        CHECK(strstr(html, "<h2>Convolutional networks: depth 20 \xe2\x86\x92 56") != NULL,
+              "conv section, unnumbered");
+        CHECK(!strstr(html, "Gradient norm by layer</h2>") && !strstr(html, "All MLP runs") &&
+              !strstr(html, "stem.weight"), "mlp sections left out");
+        CHECK(strstr(html, "<b>Figure 1.</b>") && strstr(html, "<b>Figure 2.</b>"), "figures numbered");
+        free(html);
+    }
+    char *text = NULL;
+    gs_json *root = load_json(tmpdir, &text);
+    CHECK(gs_json_get(root, "runs") && gs_json_get(root, "runs")->n == 0, "runs: []");
+    CHECK(gs_json_get(root, "conv_runs") && gs_json_get(root, "conv_runs")->n == 4, "conv_runs");
+    gs_json_free(root);
+    free(text);
+    gs_report_text *t = malloc(sizeof *t);
+    CHECK(gs_report_conclusion(ctx, &s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    CHECK(t->n_claims == 1 && strcmp(t->claims[0].topic, "conv_degradation") == 0,
+          "%d claims, first %s", t->n_claims, t->n_claims ? t->claims[0].topic : "-");
+    CHECK(strncmp(t->summary, "4 convolutional nets were trained on fashion-mnist", 50) == 0 &&
+          strstr(t->summary, "plain-56 ends with a higher training error"), "%s", t->summary);
+
+    /* resnets only: no plain comparison, the resnet one still made */
+    s.conv_runs = y.conv + 2;
+    s.n_conv_runs = 2;
+    CHECK(gs_report_conclusion(ctx, &s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    const char *c = claim_text(t, "conv_degradation");
+    CHECK(strstr(c, "cannot be tested: the study has no plain net") &&
+          strstr(c, "resnet-56's training error is 2.0 points lower than resnet-20's"), "%s", c);
+
+    /* one plain net without curves: the gradient chart only, and no comparison */
+    s.conv_runs = y.conv;
+    s.n_conv_runs = 1;
+    y.conv[0].n_points = 0;
+    CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "one net: %s", gs_errmsg(ctx));
+    html = load_page(tmpdir);
+    if (html) {
+        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 1);
+        CHECK_EQ_INT((long long)charts_with_data(html), 1);
+        CHECK(strstr(html, "No error curves were recorded") != NULL, "says why the curves are missing");
+        CHECK(strstr(html, "<h2>Convolutional networks: depth 20 (He") != NULL, "one depth");
+        free(html);
+    }
+    CHECK(gs_report_conclusion(ctx, &s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    CHECK(strstr(claim_text(t, "conv_degradation"), "cannot be tested: the study has a single "
+                 "plain depth") != NULL, "%s", claim_text(t, "conv_degradation"));
+    free(t);
+    synth_free(&y);
+}
+
+static void test_conv_claim_follows_numbers(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_report_text *t = malloc(sizeof *t), *u = malloc(sizeof *u);
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    const char *c = claim_text(t, "conv_degradation");
+    CHECK(strstr(c, "plain-20 8.0%, plain-56 13.0%, resnet-20 7.0%, resnet-56 5.0%, after 1200 "
+                 "steps each") != NULL, "%s", c);
+    CHECK(strstr(c, "plain-56's training error is 5.0 points higher than plain-20's: this is He "
+                 "et al.'s degradation") != NULL, "%s", c);
+    CHECK(strstr(c, "resnet-56's training error is 2.0 points lower than resnet-20's: the "
+                 "residual form removes the degradation") != NULL, "%s", c);
+    CHECK(strstr(c, "(2.5 orders of magnitude) in plain-56") && strstr(c, "in resnet-56: the deep "
+                 "plain net's gradient vanishes toward the input, so here the degradation comes "
+                 "with a vanishing gradient"), "%s", c);
+    CHECK(strstr(t->summary, "plain-56 ends with a higher training error than plain-20 (+5.0 "
+                 "points)") != NULL,
+          "%s", t->summary);
+
+    /* swap the plain nets' training errors: no degradation any more */
+    y.conv[0].train_err = 0.13;
+    y.conv[1].train_err = 0.08;
+    CHECK(gs_report_conclusion(ctx, &y.s, u) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    c = claim_text(u, "conv_degradation");
+    CHECK(strstr(c, "plain-56's training error is 5.0 points lower than plain-20's: He et al.'s "
+                 "degradation (a deeper plain net with a higher training error) did not appear "
+                 "within the 1200 steps used") != NULL, "%s", c);
+    CHECK(!strstr(c, "this is He et al.'s degradation") && !strstr(c, "removes the degradation") &&
+          !strstr(c, "comes with a vanishing gradient"), "%s", c);
+    CHECK(strstr(u->summary, "plain-56 does not end with a higher training error than plain-20 "
+                 "(-5.0 points): no degradation within 1200 steps") != NULL, "%s", u->summary);
+
+    /* degradation with a healthy plain gradient, and in the residual nets too */
+    y.conv[0].train_err = 0.08;
+    y.conv[1].train_err = 0.14;
+    y.conv[3].train_err = 0.09;
+    fill_grads(y.conv[1].grad_norm_init, 56, 0.5, 0.999);
+    CHECK(gs_report_conclusion(ctx, &y.s, u) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    c = claim_text(u, "conv_degradation");
+    CHECK(strstr(c, "6.0 points higher") && strstr(c, "resnet-56's training error is 2.0 points "
+                 "higher than resnet-20's: the residual nets degrade as well") &&
+          strstr(c, "does not vanish, so its higher training error is not a vanishing-gradient "
+                 "effect"), "%s", c);
+    /* within a point: neither higher nor lower */
+    y.conv[1].train_err = 0.084;
+    CHECK(gs_report_conclusion(ctx, &y.s, u) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    CHECK(strstr(claim_text(u, "conv_degradation"), "within 1 point (+0.4) of plain-20's: He et "
+                 "al.'s degradation") != NULL, "%s", claim_text(u, "conv_degradation"));
+    free(t);
+    free(u);
+    synth_free(&y);
+}
+
 int main(int argc, char **argv)
 {
     ctx = gs_ctx_create();
@@ -481,6 +852,10 @@ int main(int argc, char **argv)
     RUN(test_conclusion_follows_numbers);
     RUN(test_sparse_study);
     RUN(test_errors);
+    RUN(test_conv_json);
+    RUN(test_conv_validation);
+    RUN(test_conv_only);
+    RUN(test_conv_claim_follows_numbers);
     /* GS_REPORT_KEEP=DIR leaves a full synthetic report there (for the screenshot script) */
     const char *keep = getenv("GS_REPORT_KEEP");
     if (argc > 1) keep = argv[1];

@@ -563,11 +563,19 @@ static int cmd_study(int argc, char **argv)
         { "init", "NAME", "he_normal", "initialisation", NULL, 0 },
         { "seed", "N", "42", "seed (the same for every network)", NULL, 0 },
         { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        { "conv-depths", "LIST", "20,56", "depths (6n+2) of the conv part's plain and resnet nets; 'none' leaves it out", NULL, 0 },
+        { "conv-steps", "N", "300 (6 with --quick)", "SGD steps per conv net", NULL, 0 },
+        { "conv-lr", "X", "0.1", "conv nets' peak learning rate (cosine schedule, 2% warm-up)", NULL, 0 },
+        { "conv-shortcut", "A|B", "A", "the resnets' shortcut where the shape changes", NULL, 0 },
+        { "conv-points", "N", "15 (3 with --quick)", "points of the conv error curves", NULL, 0 },
+        { "conv-eval-samples", "N", "1000 (256 with --quick)", "test samples behind each point of those curves", NULL, 0 },
+        { "conv-only", NULL, NULL, "only the conv part (no mlp grid)", NULL, 0 },
         OPT_END
     };
-    parse_opts(argc, argv, opts, "study [--quick] [--out DIR] [--depths LIST] [--acts LIST] [--steps N]",
+    parse_opts(argc, argv, opts, "study [--quick] [--out DIR] [--depths LIST] [--acts LIST] [--steps N] [--conv-steps N]",
                "The vanishing-gradient study: {acts} x {plain, residual skip 2} x {no norm, batch norm} x {depths},\n"
-               "trained with the instruments on; writes DIR/index.html and DIR/report.json.");
+               "trained with the instruments on, then He et al.'s plain and residual conv nets at two depths;\n"
+               "writes DIR/index.html and DIR/report.json.");
     gs_study_config c;
     gs_study_config_default(&c, flag(opts, "quick"));
     c.data = get(opts, "data");
@@ -590,6 +598,23 @@ static int cmd_study(int argc, char **argv)
     c.momentum = (float)get_float(opts, "momentum", 0, 1);
     if (gs_init_from_name(get(opts, "init"), &c.init)) die_usage("--init '%s' is not a known initialisation", get(opts, "init"));
     c.seed = (uint64_t)get_int(opts, "seed", 0, LLONG_MAX);
+    if (!strcmp(get(opts, "conv-depths"), "none")) c.n_conv_depths = 0;
+    else c.n_conv_depths = parse_list("conv-depths", get(opts, "conv-depths"), c.conv_depths, 8, 8, 100000);
+    for (int i = 0; i < c.n_conv_depths; i++)
+        if ((c.conv_depths[i] - 2) % 6) die_usage("--conv-depths: %d is not 6n+2 (20, 32, 44, 56, 110 ...)", c.conv_depths[i]);
+    if (given(opts, "conv-steps")) c.conv_steps = get_int(opts, "conv-steps", 1, 100000000);
+    if (given(opts, "conv-points")) c.conv_points = (int)get_int(opts, "conv-points", 1, 100000);
+    if (given(opts, "conv-eval-samples")) c.conv_eval_samples = get_int(opts, "conv-eval-samples", 1, LLONG_MAX);
+    c.conv_lr = (float)get_float(opts, "conv-lr", 0, 1e6);
+    {
+        const char *sc = get(opts, "conv-shortcut");
+        if (strcmp(sc, "A") && strcmp(sc, "B")) die_usage("--conv-shortcut '%s' must be A or B", sc);
+        c.conv_shortcut = sc[0];
+    }
+    if (flag(opts, "conv-only")) {
+        if (!c.n_conv_depths) die_usage("--conv-only with --conv-depths none leaves nothing to train");
+        c.mlp = 0;
+    }
     const char *out = get(opts, "out");
     gs_ctx *ctx = gs_ctx_create();
     if (!ctx) return EXIT_NOMEM;
@@ -611,6 +636,12 @@ static int cmd_study(int argc, char **argv)
                r->norm, r->depth, r->train_acc, r->test_acc, gs_report_log10_ratio(r->grad_norm_init, r->n_layers),
                gs_report_mean_finite(r->dead_fraction, r->n_layers),
                gs_report_mean_finite(r->saturated_fraction, r->n_layers));
+    }
+    if (s.n_conv_runs)
+        printf("\n%-7s %5s %6s %9s %9s %8s\n", "conv", "depth", "steps", "train_err", "test_err", "seconds");
+    for (int i = 0; i < s.n_conv_runs; i++) {
+        const gs_study_conv_run *r = &s.conv_runs[i];
+        printf("%-7s %5d %6d %9.4f %9.4f %8.1f\n", r->family, r->depth, r->steps, r->train_err, r->test_err, r->seconds);
     }
     if (rc == GS_OK) printf("report: %s/index.html (numbers: %s/report.json), %.0f s\n", out, out, s.seconds);
     else rc = fail(ctx, rc);

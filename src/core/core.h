@@ -25,6 +25,13 @@ int gs_error(gs_ctx *ctx, int code, const char *fmt, ...)
 #endif
     ;
 
+/* A formatted progress line to ctx's log sink (nothing when there is none). */
+void gs_logf(gs_ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* Number of threads the kernels should use (>= 1). */
 int gs_ctx_threads(const gs_ctx *ctx);
 

@@ -16,6 +16,17 @@ int gs_error(gs_ctx *ctx, int code, const char *fmt, ...)
     return code;
 }
 
+void gs_logf(gs_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx || !ctx->log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_user, line);
+}
+
 const char *gs_errmsg(const gs_ctx *ctx)
 {
     if (!ctx) return "no context";

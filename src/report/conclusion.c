@@ -5,7 +5,9 @@
  * ratio within one order, what ReLU costs in dead units, and whether He et
  * al.'s point (a plain net with batch norm has healthy gradient norms yet
  * trains worse than the residual net) holds on these runs - stated only when
- * the numbers support it, otherwise what was found instead.  Each claim cites
+ * the numbers support it, otherwise what was found instead; and for the conv
+ * nets whether the deeper plain net ends with the higher training error (He et
+ * al.'s degradation) or not within the steps used.  Each claim cites
  * the numbers it rests on.  The thresholds are fixed and named below.
  * Nothing here allocates; text goes into the fixed buffers of gs_report_text.
  */
@@ -59,6 +61,15 @@ int gs_report_find(const gs_study *s, const char *act, int residual, const char 
         if (r->skip > 0 && near < 0 && r->depth == depth - depth % r->skip) near = i;
     }
     return near;
+}
+
+int gs_report_find_conv(const gs_study *s, const char *family, int depth)
+{
+    for (int i = 0; s && i < s->n_conv_runs; i++)
+        if (s->conv_runs[i].depth == depth &&
+            strncmp(s->conv_runs[i].family, family, sizeof s->conv_runs[i].family) == 0)
+            return i;
+    return -1;
 }
 
 /* ---- text helpers ---- */
@@ -157,24 +168,29 @@ static double ratio_end(const gs_study_run *r)
     return r ? gs_report_log10_ratio(r->grad_norm_end, r->n_layers) : NAN;
 }
 
-/* The first/last ratio as text, e.g. "3.2×10⁻⁴³ (42.5 orders of magnitude)". */
-static const char *ratio_text(char *b, size_t n, const gs_study_run *r, int at_init)
+/* The first/last ratio of g (n_layers) as text, e.g. "3.2×10⁻⁴³ (42.5 orders
+ * of magnitude)". */
+static const char *grad_ratio_text(char *b, size_t n, const double *g, int n_layers)
 {
-    const double *g = at_init ? r->grad_norm_init : r->grad_norm_end;
-    double L = gs_report_log10_ratio(g, r->n_layers);
+    double L = gs_report_log10_ratio(g, n_layers);
     char v[48];
     if (isnan(L)) snprintf(b, n, "not measured");
     else if (isinf(L))
         snprintf(b, n, "exactly 0 (more than %.0f orders of magnitude: %d of %d layers get 0.0 "
-                       "in float32)", floor(log10(g[r->n_layers - 1] / FLT_TRUE_MIN_D)),
-                 gs_report_count_zero(g, r->n_layers), r->n_layers);
+                       "in float32)", floor(log10(g[n_layers - 1] / FLT_TRUE_MIN_D)),
+                 gs_report_count_zero(g, n_layers), n_layers);
     else {
         snprintf(b, n, "%s (%.1f order%s of magnitude)", sci(v, sizeof v, pow(10.0, L)),
                  fabs(L), fabs(L) >= 0.95 && fabs(L) < 1.05 ? "" : "s");
-        int z = gs_report_count_zero(g, r->n_layers);
-        if (z) cat(b, n, "; %d of %d layers get exactly 0.0", z, r->n_layers);
+        int z = gs_report_count_zero(g, n_layers);
+        if (z) cat(b, n, "; %d of %d layers get exactly 0.0", z, n_layers);
     }
     return b;
+}
+
+static const char *ratio_text(char *b, size_t n, const gs_study_run *r, int at_init)
+{
+    return grad_ratio_text(b, n, at_init ? r->grad_norm_init : r->grad_norm_end, r->n_layers);
 }
 
 static void collect(facts *F, const gs_study *s)
@@ -553,15 +569,154 @@ static void claim_depth(const facts *F, gs_report_text *out)
     CT(c, ".");
 }
 
-static void summary(const facts *F, const gs_report_text *t, gs_report_text *out, int vanish_mask)
+/* ---- the convolutional part: He et al. 2015, Fig. 1 ---- */
+
+#define DEGRADE_PP 1.0       /* training-error gap (percentage points) that counts as higher */
+
+/* The shallowest and deepest conv net of each family ([0] plain, [1] resnet);
+ * the first run of a family and depth counts, as gs_report_find_conv. */
+typedef struct conv_facts {
+    const gs_study_conv_run *lo[2], *hi[2];
+} conv_facts;
+
+static void conv_collect(conv_facts *C, const gs_study *s)
+{
+    static const char *const family[2] = {"plain", "resnet"};
+    memset(C, 0, sizeof *C);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < s->n_conv_runs; i++) {
+            const gs_study_conv_run *r = &s->conv_runs[i];
+            if (strncmp(r->family, family[k], sizeof r->family)) continue;
+            if (!C->lo[k] || r->depth < C->lo[k]->depth) C->lo[k] = r;
+            if (!C->hi[k] || r->depth > C->hi[k]->depth) C->hi[k] = r;
+        }
+}
+
+/* Final training error of the deeper net minus the shallower one's, in
+ * points; NAN when the family lacks two depths or an error. */
+static double conv_gap(const conv_facts *C, int k)
+{
+    const gs_study_conv_run *a = C->lo[k], *b = C->hi[k];
+    if (!a || a == b || isnan(a->train_err) || isnan(b->train_err)) return NAN;
+    return 100.0 * (b->train_err - a->train_err);
+}
+
+static const char *conv_name(char *b, size_t n, const gs_study_conv_run *r)
+{
+    snprintf(b, n, "%s-%d", r->family, r->depth);
+    return b;
+}
+
+/* "plain-56's training error is 5.0 points higher than plain-20's" */
+static void gap_sentence(gs_report_claim *c, const conv_facts *C, int k, double gap)
+{
+    char a[24], b[24];
+    CT(c, "%s's training error is ", conv_name(b, sizeof b, C->hi[k]));
+    if (fabs(gap) >= DEGRADE_PP) CT(c, "%.1f points %s than", fabs(gap), gap > 0 ? "higher" : "lower");
+    else CT(c, "within %.0f point (%+.1f) of", DEGRADE_PP, gap);
+    CT(c, " %s's", conv_name(a, sizeof a, C->lo[k]));
+}
+
+static void claim_conv(const conv_facts *C, gs_report_text *out)
+{
+    if (!C->lo[0] && !C->lo[1]) return;
+    gs_report_claim *c = claim(out, "conv_degradation");
+    if (!c) return;
+    CT(c, "Convolutional nets, final training error:");
+    int listed = 0, steps = -1, same = 1;
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 2; j++) {
+            const gs_study_conv_run *r = j ? C->hi[k] : C->lo[k];
+            if (!r || (j && r == C->lo[k])) continue;
+            char v[16], nm[24];
+            CT(c, "%s %s %s", listed++ ? "," : "", conv_name(nm, sizeof nm, r),
+               pct(v, sizeof v, r->train_err));
+            same &= steps < 0 || r->steps == steps;
+            steps = r->steps;
+        }
+    if (same) CT(c, ", after %d steps each", steps);
+    else CT(c, " (different step counts: see the table)");
+    CT(c, ". ");
+    double gp = conv_gap(C, 0), gr = conv_gap(C, 1);
+    if (isnan(gp)) {
+        CT(c, "He et al.'s degradation cannot be tested: the study has %s. ", C->lo[0]
+           ? "a single plain depth (or no measured training error)" : "no plain net");
+    } else {
+        gap_sentence(c, C, 0, gp);
+        if (gp >= DEGRADE_PP)
+            CT(c, ": this is He et al.'s degradation - the deeper plain net fits its own training "
+                  "data worse (optimisation, not overfitting). ");
+        else
+            CT(c, ": He et al.'s degradation (a deeper plain net with a higher training error) did "
+                  "not appear within the %d steps used (He et al. trained for 64k iterations). ",
+               C->hi[0]->steps);
+    }
+    if (!isnan(gr)) {
+        gap_sentence(c, C, 1, gr);
+        if (gr >= DEGRADE_PP) CT(c, ": the residual nets degrade as well here. ");
+        else if (gp >= DEGRADE_PP) CT(c, ": the residual form removes the degradation, as in He et al. ");
+        else CT(c, ". ");
+    }
+    const gs_study_conv_run *p = C->hi[0], *r = C->hi[1];
+    double Lp = p ? gs_report_log10_ratio(p->grad_norm_init, p->n_layers) : NAN;
+    double Lr = r ? gs_report_log10_ratio(r->grad_norm_init, r->n_layers) : NAN;
+    if (!isnan(Lp) || !isnan(Lr)) {
+        char v[200], nm[24];
+        CT(c, "At initialisation the first/last gradient-norm ratio (conv.weight over fc.weight) "
+              "is ");
+        if (!isnan(Lp))
+            CT(c, "%s in %s", grad_ratio_text(v, sizeof v, p->grad_norm_init, p->n_layers),
+               conv_name(nm, sizeof nm, p));
+        if (!isnan(Lr))
+            CT(c, "%s%s in %s", isnan(Lp) ? "" : " and ",
+               grad_ratio_text(v, sizeof v, r->grad_norm_init, r->n_layers),
+               conv_name(nm, sizeof nm, r));
+        if (isnan(Lp)) CT(c, ".");
+        else if (Lp < -VANISH_ORDERS)
+            CT(c, ": the deep plain net's gradient vanishes toward the input%s.", gp >= DEGRADE_PP
+               ? ", so here the degradation comes with a vanishing gradient" : "");
+        else if (fabs(Lp) <= HEALTHY_ORDERS)
+            CT(c, ": the deep plain net's gradient does not vanish%s.", gp >= DEGRADE_PP
+               ? ", so its higher training error is not a vanishing-gradient effect, as He et al. "
+                 "argued" : "");
+        else if (Lp > VANISH_ORDERS)
+            CT(c, ": the deep plain net's gradient grows toward the input (explodes).");
+        else
+            CT(c, ": the deep plain net's gradient is attenuated toward the input, but by less than "
+                  "%.0f orders of magnitude.", VANISH_ORDERS);
+    }
+}
+
+/* One sentence of the summary on the conv nets. */
+static void summary_conv(const conv_facts *C, char *b, size_t n)
+{
+    double gp = conv_gap(C, 0), gr = conv_gap(C, 1);
+    if (isnan(gp)) return;
+    char lo[24], hi[24];
+    conv_name(lo, sizeof lo, C->lo[0]);
+    conv_name(hi, sizeof hi, C->hi[0]);
+    if (gp >= DEGRADE_PP)
+        cat(b, n, "Among the convolutional nets, %s ends with a higher training error than %s "
+                  "(+%.1f points): He et al.'s degradation%s. ", hi, lo, gp, isnan(gr) ? "" : gr >= DEGRADE_PP
+                  ? ", and the residual nets degrade too" : ", which the residual nets do not show");
+    else
+        cat(b, n, "Among the convolutional nets, %s does not end with a higher training error than "
+                  "%s (%+.1f points): no degradation within %d steps. ", hi, lo, gp, C->hi[0]->steps);
+}
+
+static void summary(const facts *F, const conv_facts *C, const gs_report_text *t,
+                    gs_report_text *out, int vanish_mask)
 {
     const gs_study *s = F->s;
     char *b = out->summary;
     size_t n = sizeof out->summary;
     b[0] = '\0';
-    int steps = s->n_runs ? s->runs[0].steps : 0;
-    cat(b, n, "%d configurations were trained on %s with the same seed and budget (%d steps)",
-        s->n_runs, s->dataset ? s->dataset : "the data set", steps);
+    const char *data = s->dataset ? s->dataset : "the data set";
+    if (s->n_runs)
+        cat(b, n, "%d configurations were trained on %s with the same seed and budget (%d steps)",
+            s->n_runs, data, s->runs[0].steps);
+    else
+        cat(b, n, "%d convolutional nets were trained on %s", s->n_conv_runs, data);
     if (s->seconds > 0) cat(b, n, " in %.0f s", s->seconds);
     cat(b, n, ". ");
     int D = F->d_plain_hi;
@@ -620,17 +775,21 @@ static void summary(const facts *F, const gs_report_text *t, gs_report_text *out
                                 : "He et al.'s degradation of plain nets with batch norm does not "
                                   "show clearly here. ");
         }
+    summary_conv(C, b, n);
     cat(b, n, "Details, with the numbers each claim rests on, below.");
 }
 
 int gs_report_conclusion(gs_ctx *ctx, const gs_study *s, gs_report_text *out)
 {
-    if (!s || !out || s->n_runs <= 0 || !s->runs)
-        return gs_error(ctx, GS_EINVAL, "gs_report_conclusion: empty study (n_runs %d)",
-                        s ? s->n_runs : 0);
+    if (!s || !out || s->n_runs < 0 || s->n_conv_runs < 0 || s->n_runs + s->n_conv_runs <= 0 ||
+        (s->n_runs && !s->runs) || (s->n_conv_runs && !s->conv_runs))
+        return gs_error(ctx, GS_EINVAL, "gs_report_conclusion: empty study (n_runs %d, "
+                        "n_conv_runs %d)", s ? s->n_runs : 0, s ? s->n_conv_runs : 0);
     memset(out, 0, sizeof *out);
     facts F;
     collect(&F, s);
+    conv_facts C;
+    conv_collect(&C, s);
     int vanish_mask = 0;
     if (F.d_plain_hi >= 0) {
         claim_vanishing(&F, out, &vanish_mask);
@@ -643,6 +802,7 @@ int gs_report_conclusion(gs_ctx *ctx, const gs_study *s, gs_report_text *out)
     claim_accuracy(&F, out);
     if (F.d_plain_hi >= 0) claim_he(&F, out);
     claim_depth(&F, out);
-    summary(&F, out, out, vanish_mask);
+    claim_conv(&C, out);
+    summary(&F, &C, out, out, vanish_mask);
     return GS_OK;
 }

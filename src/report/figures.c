@@ -37,6 +37,14 @@ void gs_page_index(gs_page *pg, const gs_study *s)
         if (strcmp(r->norm, "none") == 0 || strcmp(r->norm, "batch") == 0)
             pg->has_arch[r->skip > 0][strcmp(r->norm, "batch") == 0] = 1;
     }
+    for (int i = 0; i < s->n_conv_runs; i++) {
+        int D = s->conv_runs[i].depth, d = pg->n_conv_depths, seen = 0;
+        for (int e = 0; e < d; e++) seen |= pg->conv_depths[e] == D;
+        if (seen || d == GS_PAGE_MAX_DEPTHS) continue;
+        for (; d > 0 && pg->conv_depths[d - 1] > D; d--) pg->conv_depths[d] = pg->conv_depths[d - 1];
+        pg->conv_depths[d] = D;
+        pg->n_conv_depths++;
+    }
     /* a depth held only by residual nets rounded down to whole blocks joins its nominal row */
     for (int d = 0; d < pg->n_depths; d++) {
         int only_rounded = 1;
@@ -80,13 +88,25 @@ const gs_study_run *gs_page_run(const gs_page *pg, const char *act, int residual
     return i < 0 ? NULL : &pg->s->runs[i];
 }
 
+const gs_study_conv_run *gs_page_conv(const gs_page *pg, const char *family, int depth)
+{
+    int i = gs_report_find_conv(pg->s, family, depth);
+    return i < 0 ? NULL : &pg->s->conv_runs[i];
+}
+
+const char *gs_page_depth_colour(const gs_page *pg, int depth)
+{
+    /* shallow light, deep dark, none of them an activation's colour */
+    static const char *const ramp[] = {"#E69F00", "#B2182B", "#5E3C99", "#1B7837", "#2166AC",
+                                       "#636363"};
+    for (int d = 0; d < pg->n_conv_depths; d++)
+        if (pg->conv_depths[d] == depth) return ramp[d % (int)(sizeof ramp / sizeof ramp[0])];
+    return "#333333";
+}
+
 /* ---- shared pieces ---- */
 
-/* log10 range [lo, hi] (whole decades) of the positive finite values; *zero
- * set when an exact 0 was seen.  Returns 0 when nothing positive. */
-typedef struct range { double lo, hi; int any, zero; } range;
-
-static void range_add(range *R, const double *x, int n)
+void gs_range_add(gs_range *R, const double *x, int n)
 {
     for (int i = 0; x && i < n; i++) {
         if (x[i] == 0.0) { R->zero = 1; continue; }
@@ -98,7 +118,7 @@ static void range_add(range *R, const double *x, int n)
     }
 }
 
-static gs_axis log_axis(const range *R, double min_decades)
+gs_axis gs_log_axis(const gs_range *R, double min_decades)
 {
     gs_axis a = gs_axis_make(0.0, 1.0, 1, 0);
     if (!R->any) return a;
@@ -130,23 +150,30 @@ static double std_legend(FILE *f, const gs_page *pg, double y, int residual_only
     gs_legend_item it[GS_PAGE_MAX_ACTS + 7];
     int n = 0;
     for (int a = 0; a < pg->n_acts; a++)
-        it[n++] = (gs_legend_item){pg->acts[a], gs_act_colour(pg->acts[a]), "", GS_LEG_LINE};
+        it[n++] = (gs_legend_item){pg->acts[a], gs_act_colour(pg->acts[a]), "", GS_LEG_LINE, 0};
     for (int res = residual_only; res < 2; res++)
         for (int bn = 0; bn < 2; bn++)
             if (pg->has_arch[res][bn])
                 it[n++] = (gs_legend_item){gs_arch_name(res, bn), "#444444", gs_arch_dash(res, bn),
-                                           GS_LEG_LINE};
-    if (zero) it[n++] = (gs_legend_item){"gradient exactly 0", "#444444", "", GS_LEG_ZERO};
-    if (ref) it[n++] = (gs_legend_item){ref, "#888888", "", GS_LEG_REF};
+                                           GS_LEG_LINE, 0};
+    if (zero) it[n++] = (gs_legend_item){"gradient exactly 0", "#444444", "", GS_LEG_ZERO, 0};
+    if (ref) it[n++] = (gs_legend_item){ref, "#888888", "", GS_LEG_REF, 0};
     return gs_svg_legend(f, GS_PANEL_LEFT, y, GS_PAGE_WIDTH - GS_PANEL_LEFT, n, it) + 10.0;
 }
 
-static void fig_open(FILE *f, const char *id)
+double *gs_steps_xs(const int64_t *steps, int n)
+{
+    double *xs = n > 0 && steps ? malloc((size_t)n * sizeof *xs) : NULL;
+    for (int i = 0; xs && i < n; i++) xs[i] = (double)steps[i];
+    return xs;
+}
+
+void gs_fig_open(FILE *f, const char *id)
 {
     fprintf(f, "<figure id=\"%s\">\n", id);
 }
 
-static void fig_caption(FILE *f, const char *html)
+void gs_fig_caption(FILE *f, const char *html)
 {
     fprintf(f, "<figcaption>%s</figcaption>\n</figure>\n", html);
 }
@@ -172,7 +199,7 @@ int gs_fig_grad_by_layer(FILE *f, gs_page *pg)
         any_zero |= gs_report_count_zero(r->grad_norm_init, r->n_layers) > 0 ||
                     gs_report_count_zero(r->grad_norm_end, r->n_layers) > 0;
     }
-    fig_open(f, "fig-grad-by-layer");
+    gs_fig_open(f, "fig-grad-by-layer");
     gs_svg_open(f, GS_PAGE_WIDTH, 40.0 + pg->n_depths * ph,
                 "Gradient norm of each layer's weight, at initialisation and at the end");
     pg->n_charts++;
@@ -180,14 +207,14 @@ int gs_fig_grad_by_layer(FILE *f, gs_page *pg)
     double xs[4096];
     for (int d = 0; d < pg->n_depths; d++) {
         int D = pg->depths[d];
-        range R = {0, 0, 0, 0};
+        gs_range R = {0, 0, 0, 0};
         for (int i = 0; i < pg->s->n_runs; i++) {
             const gs_study_run *r = &pg->s->runs[i];
             if (!in_row(pg, r, D)) continue;
-            range_add(&R, r->grad_norm_init, r->n_layers);
-            range_add(&R, r->grad_norm_end, r->n_layers);
+            gs_range_add(&R, r->grad_norm_init, r->n_layers);
+            gs_range_add(&R, r->grad_norm_end, r->n_layers);
         }
-        gs_axis ay = log_axis(&R, 2.0);
+        gs_axis ay = gs_log_axis(&R, 2.0);
         gs_axis ax = gs_axis_make(0.0, D + 1.0, 0, 1);
         for (int c = 0; c < cols; c++) {
             int end = c >= n_norms, bn = norms[c % n_norms];
@@ -213,7 +240,7 @@ int gs_fig_grad_by_layer(FILE *f, gs_page *pg)
         }
     }
     gs_svg_close(f);
-    fig_caption(f, "<b>Figure 1.</b> Gradient norm \xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82W\xe2\x80\x96\xe2\x82\x82 "
+    gs_fig_caption(f, "<b>Figure 1.</b> Gradient norm \xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82W\xe2\x80\x96\xe2\x82\x82 "
                    "of every Linear weight, from the stem (layer 0) through the hidden layers to "
                    "the head (layer D+1), on a log scale (dimensionless: L is the mean cross-entropy "
                    "in nats, W the weights). Left: at initialisation (step 0); right: mean over the "
@@ -253,13 +280,13 @@ double *gs_heat_bin(const gs_study_run *r, int *cols, int *oom)
 
 static void heat_range(const gs_page *pg, double *vlo, double *vhi)
 {
-    range R = {0, 0, 0, 0};
+    gs_range R = {0, 0, 0, 0};
     for (int i = 0; i < pg->s->n_runs; i++) {
         const gs_study_run *r = &pg->s->runs[i];
         if (r->grad_norm_heat && r->n_logged > 0)
-            range_add(&R, r->grad_norm_heat, r->n_logged * r->n_layers);
+            gs_range_add(&R, r->grad_norm_heat, r->n_logged * r->n_layers);
     }
-    gs_axis a = log_axis(&R, 2.0);
+    gs_axis a = gs_log_axis(&R, 2.0);
     *vlo = a.lo;
     *vhi = a.hi;
 }
@@ -286,7 +313,7 @@ int gs_fig_heat(FILE *f, gs_page *pg, int D)
     char id[32], label[96];
     snprintf(id, sizeof id, "fig-heat-%d", D);
     snprintf(label, sizeof label, "Heat maps of log10 gradient norm, layer by step, %d layers", D);
-    fig_open(f, id);
+    gs_fig_open(f, id);
     gs_svg_open(f, GS_PAGE_WIDTH, rows * ph + 8.0, label);
     pg->n_charts++;
     int row = 0;
@@ -330,7 +357,7 @@ int gs_fig_heat(FILE *f, gs_page *pg, int D)
              "mean of its steps). One colour scale for every heat map on the page, "
              "10<sup>%d</sup> to 10<sup>%d</sup>. Hatched red: exactly 0.0; white: not logged.",
              D, GS_HEAT_MAX_COLUMNS, (int)vlo, (int)vhi);
-    fig_caption(f, cap);
+    gs_fig_caption(f, cap);
     return GS_OK;
 }
 
@@ -344,7 +371,7 @@ int gs_fig_accuracy(FILE *f, gs_page *pg)
     if (!n_norms || !pg->n_depths) return GS_OK;
     int cols = 2 * n_norms;
     double pw = GS_PAGE_WIDTH / cols, ph = 250.0;
-    fig_open(f, "fig-accuracy");
+    gs_fig_open(f, "fig-accuracy");
     gs_svg_open(f, GS_PAGE_WIDTH, 40.0 + ph, "Accuracy against depth");
     pg->n_charts++;
     double chance = pg->s->n_classes > 0 ? 100.0 / pg->s->n_classes : NAN;
@@ -380,7 +407,7 @@ int gs_fig_accuracy(FILE *f, gs_page *pg)
             }
     }
     gs_svg_close(f);
-    fig_caption(f, "<b>Figure 3.</b> Test (left) and training (right) accuracy at the end of "
+    gs_fig_caption(f, "<b>Figure 3.</b> Test (left) and training (right) accuracy at the end of "
                    "training against the number of hidden layers, same seed and step budget for "
                    "every configuration. The dashed grey line is chance level.");
     return GS_OK;
@@ -435,7 +462,7 @@ int gs_fig_loss(FILE *f, gs_page *pg)
     if (cols < 1) return GS_OK;
     int rows = (n_panels + cols - 1) / cols;
     double pw = GS_PAGE_WIDTH / cols, ph = 220.0;
-    fig_open(f, "fig-loss");
+    gs_fig_open(f, "fig-loss");
     gs_svg_open(f, GS_PAGE_WIDTH, 40.0 + rows * ph, "Training loss curves");
     pg->n_charts++;
     double top = std_legend(f, pg, 4.0, 0, 0, pg->s->n_classes > 1 ?
@@ -460,9 +487,8 @@ int gs_fig_loss(FILE *f, gs_page *pg)
                 for (int res = 0; res < 2; res++) {
                     const gs_study_run *r = gs_page_run(pg, pg->acts[a], res, bn, D);
                     if (!r || !r->train_loss_curve || !r->logged_steps || r->n_logged <= 0) continue;
-                    double *xs = malloc((size_t)r->n_logged * sizeof *xs);
+                    double *xs = gs_steps_xs(r->logged_steps, r->n_logged);
                     if (!xs) { gs_svg_close(f); fputs("</figure>\n", f); return GS_ENOMEM; }
-                    for (int j = 0; j < r->n_logged; j++) xs[j] = (double)r->logged_steps[j];
                     gs_plot_series(f, &p, r->n_logged, xs, r->train_loss_curve,
                                    gs_act_colour(r->act), gs_arch_dash(res, bn), 0);
                     free(xs);
@@ -498,7 +524,7 @@ int gs_fig_fractions(FILE *f, gs_page *pg)
     if (!n_norms || !any) return GS_OK;
     int cols = 2 * n_norms;
     double pw = GS_PAGE_WIDTH / cols, ph = 220.0;
-    fig_open(f, "fig-fractions");
+    gs_fig_open(f, "fig-fractions");
     gs_svg_open(f, GS_PAGE_WIDTH, 40.0 + pg->n_depths * ph,
                 "Dead and saturated units by layer at the end of training");
     pg->n_charts++;
@@ -535,7 +561,7 @@ int gs_fig_fractions(FILE *f, gs_page *pg)
         }
     }
     gs_svg_close(f);
-    fig_caption(f, "<b>Figure 5.</b> At the end of training. Dead (left): percentage of units "
+    gs_fig_caption(f, "<b>Figure 5.</b> At the end of training. Dead (left): percentage of units "
                    "whose pre-activation is \xe2\x89\xa4 0 on every evaluation sample, for "
                    "ReLU-family activations. Saturated (right): percentage of unit-samples whose "
                    "derivative is below 5% of the activation's maximum derivative, for saturating "
@@ -549,14 +575,14 @@ int gs_fig_fractions(FILE *f, gs_page *pg)
 int gs_fig_norm_ratio(FILE *f, gs_page *pg)
 {
     int depths[GS_PAGE_MAX_DEPTHS], n = 0;
-    range R = {0, 0, 0, 0};
+    gs_range R = {0, 0, 0, 0};
     for (int d = 0; d < pg->n_depths; d++) {
         int has = 0;
         for (int i = 0; i < pg->s->n_runs; i++) {
             const gs_study_run *r = &pg->s->runs[i];
             if (!in_row(pg, r, pg->depths[d]) || r->skip <= 0 || r->n_blocks <= 0 || !r->norm_ratio)
                 continue;
-            range_add(&R, r->norm_ratio, r->n_blocks);
+            gs_range_add(&R, r->norm_ratio, r->n_blocks);
             has = 1;
         }
         if (has) depths[n++] = pg->depths[d];
@@ -564,10 +590,10 @@ int gs_fig_norm_ratio(FILE *f, gs_page *pg)
     if (!n || !R.any) return GS_OK;
     if (R.lo > 0.0) R.lo = 0.0;    /* always show the reference line at 1 */
     if (R.hi < 0.0) R.hi = 0.0;
-    gs_axis ay = log_axis(&R, 1.0);
+    gs_axis ay = gs_log_axis(&R, 1.0);
     int cols = n <= 4 ? n : 4, rows = (n + cols - 1) / cols;
     double pw = GS_PAGE_WIDTH / cols, ph = 240.0;
-    fig_open(f, "fig-norm-ratio");
+    gs_fig_open(f, "fig-norm-ratio");
     gs_svg_open(f, GS_PAGE_WIDTH, 40.0 + rows * ph, "Norm-preservation ratio by residual block");
     pg->n_charts++;
     double top = std_legend(f, pg, 4.0, 1, R.zero, "ratio 1: norm preserved");
@@ -597,7 +623,7 @@ int gs_fig_norm_ratio(FILE *f, gs_page *pg)
             }
     }
     gs_svg_close(f);
-    fig_caption(f, "<b>Figure 6.</b> Norm-preservation ratio of each residual block b, "
+    gs_fig_caption(f, "<b>Figure 6.</b> Norm-preservation ratio of each residual block b, "
                    "\xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82x<sub>b</sub>\xe2\x80\x96 / "
                    "\xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82x<sub>b+1</sub>\xe2\x80\x96 "
                    "(x<sub>b</sub> the block's input), mean over training, log scale. Above 1 the "

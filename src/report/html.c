@@ -3,7 +3,9 @@
  * images, nothing fetched), each through a temporary file and a rename.
  *
  * The page: title, a one-paragraph summary, the generated findings, then one
- * section per question with its figures (figures.c), and a table of every run.
+ * section per question with its figures (figures.c), and a table of every run;
+ * then the convolutional part (figures_conv.c) with its own table.  Either
+ * part may be absent: its sections are then left out.
  * Every number on the page is in report.json (json_out.c).
  */
 #include <errno.h>
@@ -47,6 +49,7 @@ static const char CSS[] =
     "svg .zband{fill:#f7eeee}\n"
     "svg .brk{stroke:#555;stroke-width:1;fill:none}\n"
     "svg path.data{stroke-width:1.7;stroke-linejoin:round;stroke-linecap:round}\n"
+    "svg path.data.thin{stroke-width:1.1}svg path.data.bold{stroke-width:2.8}\n"
     "svg path.zm{fill:#fff;stroke-width:1.3}\n"
     "svg .ref{stroke:#888;stroke-width:1;stroke-dasharray:4 3}\n"
     "table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums;margin-top:8px}\n"
@@ -88,20 +91,55 @@ static int check_run(gs_ctx *ctx, const gs_study_run *r, int i)
     return GS_OK;
 }
 
+static int check_conv_run(gs_ctx *ctx, const gs_study_conv_run *r, int i)
+{
+    if (!memchr(r->family, '\0', sizeof r->family) ||
+        (strcmp(r->family, "plain") && strcmp(r->family, "resnet")))
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: conv run %d: family must be plain or "
+                        "resnet", i);
+    int plain = strcmp(r->family, "plain") == 0;
+    if (plain ? r->shortcut != 0 : r->shortcut && r->shortcut != 'A' && r->shortcut != 'B')
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: conv run %d (%s-%d): shortcut %d, "
+                        "expected %s", i, r->family, r->depth, r->shortcut,
+                        plain ? "0 for a plain net" : "'A', 'B' or 0");
+    if (r->depth < 8 || (r->depth - 2) % 6)
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: conv run %d (%s): depth %d is not 6n + 2 "
+                        "with n >= 1", i, r->family, r->depth);
+    if (r->n_layers != r->depth)
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: conv run %d (%s-%d): n_layers %d, "
+                        "expected depth (conv, two per block, fc)", i, r->family, r->depth,
+                        r->n_layers);
+    if (r->width < 0 || r->steps < 0 || r->n_points < 0)
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: conv run %d (%s-%d): negative width, "
+                        "steps or n_points (%d, %d, %d)", i, r->family, r->depth, r->width,
+                        r->steps, r->n_points);
+    if (r->n_points > 0 && !r->curve_steps)
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: conv run %d (%s-%d): n_points %d but "
+                        "curve_steps is NULL", i, r->family, r->depth, r->n_points);
+    for (int k = 1; k < r->n_points; k++)
+        if (r->curve_steps[k] <= r->curve_steps[k - 1])
+            return gs_error(ctx, GS_EINVAL, "gs_report_write: conv run %d (%s-%d): curve_steps "
+                            "not increasing at %d", i, r->family, r->depth, k);
+    return GS_OK;
+}
+
 static int check_study(gs_ctx *ctx, const gs_study *s, const char *dir)
 {
     if (!s || !dir || !*dir)
         return gs_error(ctx, GS_EINVAL, "gs_report_write: study and dir are required");
-    if (s->n_runs <= 0 || !s->runs)
-        return gs_error(ctx, GS_EINVAL, "gs_report_write: the study has no runs (n_runs %d)",
-                        s->n_runs);
+    if (s->n_runs < 0 || s->n_conv_runs < 0 || (s->n_runs && !s->runs) ||
+        (s->n_conv_runs && !s->conv_runs))
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: n_runs %d / n_conv_runs %d negative, or "
+                        "runs / conv_runs NULL", s->n_runs, s->n_conv_runs);
+    if (s->n_runs + s->n_conv_runs == 0)
+        return gs_error(ctx, GS_EINVAL, "gs_report_write: the study has no runs (n_runs 0, "
+                        "n_conv_runs 0)");
     if (!memchr(s->notes, '\0', sizeof s->notes))
         return gs_error(ctx, GS_EINVAL, "gs_report_write: notes are not NUL-terminated");
-    for (int i = 0; i < s->n_runs; i++) {
-        int rc = check_run(ctx, &s->runs[i], i);
-        if (rc) return rc;
-    }
-    return GS_OK;
+    int rc = GS_OK;
+    for (int i = 0; i < s->n_runs && !rc; i++) rc = check_run(ctx, &s->runs[i], i);
+    for (int i = 0; i < s->n_conv_runs && !rc; i++) rc = check_conv_run(ctx, &s->conv_runs[i], i);
+    return rc;
 }
 
 /* ---- the table of runs ---- */
@@ -169,6 +207,64 @@ static void run_table(FILE *f, const gs_page *pg)
     fputs("</table>\n", f);
 }
 
+static void conv_table(FILE *f, const gs_page *pg)
+{
+    const gs_study *s = pg->s;
+    fputs("<table>\n<tr><th class=\"l\">network</th><th>depth</th><th>steps</th>"
+          "<th>final train<br>error (%)</th><th>test<br>error (%)</th><th>seconds</th>"
+          "<th>first/last<br>at init</th><th>first/last<br>at end</th></tr>\n", f);
+    int last = -1;
+    for (int k = 0; k < 2; k++)            /* plain, then resnet; depth ascending */
+        for (int d = 0; d < pg->n_conv_depths; d++)
+            for (int i = 0; i < s->n_conv_runs; i++) {
+                const gs_study_conv_run *r = &s->conv_runs[i];
+                if (r->depth != pg->conv_depths[d] || strcmp(r->family, k ? "resnet" : "plain"))
+                    continue;
+                fprintf(f, "<tr data-net=\"%s-%d\"%s><td class=\"l\"><span class=\"sw\" "
+                           "style=\"background:%s\"></span>%s-%d", r->family, r->depth,
+                        last >= 0 && last != k ? " class=\"sep\"" : "",
+                        gs_page_depth_colour(pg, r->depth), r->family, r->depth);
+                last = k;
+                if (r->shortcut) fprintf(f, " (shortcut %c)", r->shortcut);
+                fprintf(f, "</td><td>%d</td><td>%d</td>", r->depth, r->steps);
+                cell_pct(f, r->train_err);
+                cell_pct(f, r->test_err);
+                if (isfinite(r->seconds)) fprintf(f, "<td>%.1f</td>", r->seconds);
+                else fputs("<td>\xe2\x80\x93</td>", f);
+                cell_ratio(f, r->grad_norm_init, r->n_layers);
+                cell_ratio(f, r->grad_norm_end, r->n_layers);
+                fputs("</tr>\n", f);
+            }
+    fputs("</table>\n", f);
+}
+
+/* The convolutional part: He et al.'s degradation experiment. */
+static int conv_section(FILE *f, gs_page *pg)
+{
+    const gs_study *s = pg->s;
+    int lo = pg->conv_depths[0], hi = pg->conv_depths[pg->n_conv_depths - 1];
+    fputs("<h2>", f);
+    if (s->n_runs) fputs("6. ", f);
+    fprintf(f, "Convolutional networks: depth %d", lo);
+    if (hi != lo) fprintf(f, " \xe2\x86\x92 %d", hi);
+    fputs(" (He et al.'s degradation)</h2>\n<p class=\"lead\">He et al. (2015) found that a "
+          "deeper plain convolutional net ends with a higher <i>training</i> error than a "
+          "shallower one \xe2\x80\x94 an optimisation difficulty, not overfitting \xe2\x80\x94 "
+          "while with identity shortcuts the deeper net is the better one. The same comparison "
+          "here: plain and residual nets of depth 6n+2 (He et al. \xc2\xa7" "4.2) trained on the "
+          "same data; the setup above gives the details.</p>\n", f);
+    int base = s->n_runs ? 7 : 1, before = pg->n_charts, rc;
+    if ((rc = gs_fig_conv_error(f, pg, base))) return rc;
+    if (pg->n_charts == before) fputs("<p class=\"lead\"><i>No error curves were recorded for "
+                                      "these nets.</i></p>\n", f);
+    if ((rc = gs_fig_conv_grad_by_layer(f, pg, base + (pg->n_charts > before)))) return rc;
+    fputs("<p class=\"lead\">Final errors measured in eval mode; first/last: "
+          "\xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82W\xe2\x80\x96 of the first convolution over "
+          "that of the fully connected layer.</p>\n", f);
+    conv_table(f, pg);
+    return GS_OK;
+}
+
 /* ---- the page ---- */
 
 static const char *topic_label(const char *topic)
@@ -177,11 +273,45 @@ static const char *topic_label(const char *topic)
         {"vanishing", "vanishing"}, {"relu", "ReLU"}, {"saturation", "saturation"},
         {"dead_units", "dead units"}, {"residual", "skip connections"},
         {"batch_norm", "batch norm"}, {"accuracy", "accuracy"}, {"degradation", "He et al."},
-        {"depth", "depth"},
+        {"depth", "depth"}, {"conv_degradation", "conv degradation"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].topic, topic) == 0) return map[i].label;
     return topic;
+}
+
+/* Sections 1-5 and the table: the mlp part. */
+static int mlp_sections(FILE *f, gs_page *pg)
+{
+    int rc = GS_OK;
+    fputs("<h2>1. Gradient norm by layer</h2>\n<p class=\"lead\">How large is the gradient that "
+          "reaches each layer? If it vanishes, the lines fall from right (output) to left (input) "
+          "by orders of magnitude, and the first layers cannot learn.</p>\n", f);
+    rc = gs_fig_grad_by_layer(f, pg);
+    if (rc) return rc;
+    fputs("<h2>2. Gradient norm during training</h2>\n<p class=\"lead\">The same norm at every "
+          "logged step, layer by layer: does training repair a vanishing gradient, or does it "
+          "stay? Dark is small, yellow large.</p>\n", f);
+    for (int d = pg->n_depths - 1; d >= 0 && !rc; d--) rc = gs_fig_heat(f, pg, pg->depths[d]);
+    if (rc) return rc;
+    fputs("<h2>3. Accuracy and loss</h2>\n<p class=\"lead\">What the gradients mean for "
+          "learning: accuracy against depth, and the training loss over the run.</p>\n", f);
+    if ((rc = gs_fig_accuracy(f, pg)) || (rc = gs_fig_loss(f, pg))) return rc;
+    fputs("<h2>4. Dead and saturated units</h2>\n<p class=\"lead\">The price of each "
+          "activation: ReLU units that never fire again, sigmoid and tanh units stuck where "
+          "their derivative is near zero.</p>\n", f);
+    if ((rc = gs_fig_fractions(f, pg))) return rc;
+    fputs("<h2>5. Skip connections, block by block</h2>\n<p class=\"lead\">How much each "
+          "residual block changes the gradient norm on its way back to the input.</p>\n", f);
+    int before = pg->n_charts;
+    if ((rc = gs_fig_norm_ratio(f, pg))) return rc;
+    if (pg->n_charts == before) fputs("<p class=\"lead\"><i>No residual runs with a measured "
+                                     "norm ratio in this study.</i></p>\n", f);
+    fputs("<h2>All MLP runs</h2>\n<p class=\"lead\">First/last: \xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82W"
+          "\xe2\x80\x96 of the stem over that of the head (green: within one order of magnitude; "
+          "red: more than two orders apart, or 0).</p>\n", f);
+    run_table(f, pg);
+    return GS_OK;
 }
 
 static int write_page(FILE *f, const gs_study *s, const gs_report_text *t)
@@ -193,10 +323,15 @@ static int write_page(FILE *f, const gs_study *s, const gs_report_text *t)
           "<title>Do gradients vanish with depth? \xe2\x80\x94 gradscope study</title>\n<style>\n", f);
     fputs(CSS, f);
     fputs("</style>\n</head>\n<body>\n<main>\n<h1>Do gradients vanish with depth?</h1>\n"
-          "<p class=\"sub\">Sigmoid, tanh and ReLU in plain and residual MLPs, with and without "
-          "batch norm \xe2\x80\x94 measured by gradscope on ", f);
+          "<p class=\"sub\">", f);
+    if (s->n_runs) fputs("Sigmoid, tanh and ReLU in plain and residual MLPs, with and without "
+                         "batch norm", f);
+    if (s->n_conv_runs) fputs(s->n_runs ? "; plain against residual conv nets" : "Plain against "
+                              "residual convolutional nets (He et al. 2015)", f);
+    fputs(" \xe2\x80\x94 measured by gradscope on ", f);
     gs_html_escape(f, s->dataset ? s->dataset : "the data set");
-    fprintf(f, ", %d configurations", s->n_runs);
+    if (s->n_runs) fprintf(f, ", %d configurations", s->n_runs);
+    if (s->n_conv_runs) fprintf(f, ", %d conv nets", s->n_conv_runs);
     if (s->seconds > 0) fprintf(f, ", %.0f s of training", s->seconds);
     fputs(".</p>\n<p class=\"summary\">", f);
     gs_html_escape(f, t->summary);
@@ -229,38 +364,18 @@ static int write_page(FILE *f, const gs_study *s, const gs_report_text *t)
     }
     fputs("</ul>\n", f);
 
-    int rc = GS_OK;
-    fputs("<h2>1. Gradient norm by layer</h2>\n<p class=\"lead\">How large is the gradient that "
-          "reaches each layer? If it vanishes, the lines fall from right (output) to left (input) "
-          "by orders of magnitude, and the first layers cannot learn.</p>\n", f);
-    rc = gs_fig_grad_by_layer(f, &pg);
+    int rc = s->n_runs ? mlp_sections(f, &pg) : GS_OK;
+    if (!rc && s->n_conv_runs) rc = conv_section(f, &pg);
     if (rc) return rc;
-    fputs("<h2>2. Gradient norm during training</h2>\n<p class=\"lead\">The same norm at every "
-          "logged step, layer by layer: does training repair a vanishing gradient, or does it "
-          "stay? Dark is small, yellow large.</p>\n", f);
-    for (int d = pg.n_depths - 1; d >= 0 && !rc; d--) rc = gs_fig_heat(f, &pg, pg.depths[d]);
-    if (rc) return rc;
-    fputs("<h2>3. Accuracy and loss</h2>\n<p class=\"lead\">What the gradients mean for "
-          "learning: accuracy against depth, and the training loss over the run.</p>\n", f);
-    if ((rc = gs_fig_accuracy(f, &pg)) || (rc = gs_fig_loss(f, &pg))) return rc;
-    fputs("<h2>4. Dead and saturated units</h2>\n<p class=\"lead\">The price of each "
-          "activation: ReLU units that never fire again, sigmoid and tanh units stuck where "
-          "their derivative is near zero.</p>\n", f);
-    if ((rc = gs_fig_fractions(f, &pg))) return rc;
-    fputs("<h2>5. Skip connections, block by block</h2>\n<p class=\"lead\">How much each "
-          "residual block changes the gradient norm on its way back to the input.</p>\n", f);
-    int before = pg.n_charts;
-    if ((rc = gs_fig_norm_ratio(f, &pg))) return rc;
-    if (pg.n_charts == before) fputs("<p class=\"lead\"><i>No residual runs with a measured "
-                                     "norm ratio in this study.</i></p>\n", f);
-    fputs("<h2>All runs</h2>\n<p class=\"lead\">First/last: \xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82W"
-          "\xe2\x80\x96 of the stem over that of the head (green: within one order of magnitude; "
-          "red: more than two orders apart, or 0).</p>\n", f);
-    run_table(f, &pg);
     fprintf(f, "<footer data-charts=\"%d\">Generated by gradscope from the measured numbers; "
-               "every number on this page is in <code>report.json</code> next to it. Layers: "
-               "0 = stem.weight, 1\xe2\x80\xa6" "D = layers.0\xe2\x80\xa6" "D\xe2\x88\x92" "1.weight, "
-               "D+1 = head.weight.</footer>\n</main>\n</body>\n</html>\n", pg.n_charts);
+               "every number on this page is in <code>report.json</code> next to it.", pg.n_charts);
+    if (s->n_runs)
+        fputs(" MLP layers: 0 = stem.weight, 1\xe2\x80\xa6" "D = layers.0\xe2\x80\xa6"
+              "D\xe2\x88\x92" "1.weight, D+1 = head.weight.", f);
+    if (s->n_conv_runs)
+        fputs(" Conv layers: 0 = conv.weight, then blocks.k.c1.weight and blocks.k.c2.weight, "
+              "last = fc.weight.", f);
+    fputs("</footer>\n</main>\n</body>\n</html>\n", f);
     return GS_OK;
 }
 

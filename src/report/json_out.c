@@ -7,6 +7,12 @@
  * the table and conclusion show, the loss curve and the heat map.  NaN and
  * infinities are written as null (JSON has neither); an absent array is
  * written as n nulls so that lengths always match n_layers / n_blocks.
+ *
+ * "conv_runs" (always present, [] without conv nets), per net: family shortcut
+ * ("A" | "B" | null) depth width steps seconds train_error test_error
+ * curve_steps train_error_curve test_error_curve layers (conv, blocks.k.c1,
+ * blocks.k.c2, ..., fc) grad_norm_by_layer_init grad_norm_by_layer_end, and the
+ * derived log10_first_last_init / _end; plus "conv_test_samples" at the top.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -32,6 +38,13 @@ static void arr(FILE *f, const double *x, int n)
 static void key(FILE *f, const char *k)
 {
     fprintf(f, ",\n      \"%s\": ", k);
+}
+
+static void arr_i64(FILE *f, const int64_t *x, int n)
+{
+    fputc('[', f);
+    for (int i = 0; x && i < n; i++) fprintf(f, "%s%" PRId64, i ? "," : "", x[i]);
+    fputc(']', f);
 }
 
 static void layer_names(FILE *f, const gs_study_run *r)
@@ -83,11 +96,7 @@ static void write_run(FILE *f, const gs_study_run *r)
     num(f, gs_report_mean_finite(r->saturated_fraction, r->n_layers));
     key(f, "norm_ratio_mean"); num(f, gs_report_mean_finite(r->norm_ratio, r->n_blocks));
     /* the series behind the loss curves and heat maps */
-    key(f, "logged_steps");
-    fputc('[', f);
-    for (int i = 0; r->logged_steps && i < r->n_logged; i++)
-        fprintf(f, "%s%" PRId64, i ? "," : "", r->logged_steps[i]);
-    fputc(']', f);
+    key(f, "logged_steps"); arr_i64(f, r->logged_steps, r->n_logged);
     key(f, "train_loss_curve"); arr(f, r->train_loss_curve, r->n_logged);
     key(f, "grad_norm_heat");
     fputc('[', f);
@@ -96,6 +105,36 @@ static void write_run(FILE *f, const gs_study_run *r)
         arr(f, r->grad_norm_heat + (size_t)i * r->n_layers, r->n_layers);
     }
     fputs("]\n    }", f);
+}
+
+static void write_conv_run(FILE *f, const gs_study_conv_run *r)
+{
+    fputs("    {\n      \"family\": ", f);
+    gs_json_escape(f, r->family);
+    key(f, "shortcut");
+    if (r->shortcut) fprintf(f, "\"%c\"", r->shortcut); else fputs("null", f);
+    key(f, "depth"); fprintf(f, "%d", r->depth);
+    key(f, "width"); fprintf(f, "%d", r->width);
+    key(f, "steps"); fprintf(f, "%d", r->steps);
+    key(f, "seconds"); num(f, r->seconds);
+    key(f, "train_error"); num(f, r->train_err);
+    key(f, "test_error"); num(f, r->test_err);
+    key(f, "curve_steps"); arr_i64(f, r->curve_steps, r->n_points);
+    key(f, "train_error_curve"); arr(f, r->train_err_curve, r->n_points);
+    key(f, "test_error_curve"); arr(f, r->test_err_curve, r->n_points);
+    key(f, "layers");
+    fputc('[', f);
+    for (int i = 0; i < r->n_layers; i++) {
+        if (i == 0) fputs("\"conv\"", f);
+        else if (i == r->n_layers - 1) fputs(",\"fc\"", f);
+        else fprintf(f, ",\"blocks.%d.c%d\"", (i - 1) / 2, (i - 1) % 2 + 1);
+    }
+    fputc(']', f);
+    key(f, "grad_norm_by_layer_init"); arr(f, r->grad_norm_init, r->n_layers);
+    key(f, "grad_norm_by_layer_end"); arr(f, r->grad_norm_end, r->n_layers);
+    key(f, "log10_first_last_init"); num(f, gs_report_log10_ratio(r->grad_norm_init, r->n_layers));
+    key(f, "log10_first_last_end"); num(f, gs_report_log10_ratio(r->grad_norm_end, r->n_layers));
+    fputs("\n    }", f);
 }
 
 int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t, FILE *f)
@@ -110,7 +149,8 @@ int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t
     gs_json_escape(f, s->notes);
     fputs(",\n  \"layer_convention\": \"by layer = every Linear weight from the input side: "
           "0 = stem.weight, 1..depth = layers.0..depth-1.weight, depth+1 = head.weight; "
-          "grad norm = ||dL/dW||_2\",\n  \"summary\": ", f);
+          "grad norm = ||dL/dW||_2; conv_runs: every weight on the main path, 0 = conv, then "
+          "blocks.k.c1, blocks.k.c2, last = fc (n = depth)\",\n  \"summary\": ", f);
     gs_json_escape(f, t->summary);
     fputs(",\n  \"conclusion\": [", f);
     for (int i = 0; i < t->n_claims; i++) {
@@ -124,6 +164,12 @@ int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t
     for (int i = 0; i < s->n_runs; i++) {
         if (i) fputs(",\n", f);
         write_run(f, &s->runs[i]);
+    }
+    fprintf(f, "\n  ],\n  \"conv_test_samples\": %" PRId64 ",\n  \"conv_runs\": [\n",
+            s->conv_test_samples);
+    for (int i = 0; i < s->n_conv_runs; i++) {
+        if (i) fputs(",\n", f);
+        write_conv_run(f, &s->conv_runs[i]);
     }
     fputs("\n  ]\n}\n", f);
     return GS_OK;

@@ -1,15 +1,19 @@
 /* page.h - internal to src/report: the study indexed for drawing, and the
- * figure writers (figures.c) that html.c puts on the page and json.c mirrors.
+ * figure writers (figures.c for the mlp part, figures_conv.c for the
+ * convolutional part) that html.c puts on the page and json_out.c mirrors.
  *
  * Architectures are the four of the study: plain / residual (skip > 0) x
  * norm "none" / "batch".  Runs with another norm ("layer") appear in the
- * table and in report.json but in no chart.
+ * table and in report.json but in no chart.  Conv nets are drawn by family
+ * and depth (one colour per depth); a second run of the same family and depth
+ * appears in the table and in report.json only.
  */
 #ifndef GS_REPORT_PAGE_H
 #define GS_REPORT_PAGE_H
 
 #include <stdio.h>
 #include "report.h"
+#include "svg.h"
 
 #define GS_PAGE_MAX_ACTS 8
 #define GS_PAGE_MAX_DEPTHS 16
@@ -23,6 +27,8 @@ typedef struct gs_page {
     int n_depths;
     int depths[GS_PAGE_MAX_DEPTHS];         /* ascending */
     int has_arch[2][2];                     /* [residual][batch_norm] some run exists */
+    int n_conv_depths;
+    int conv_depths[GS_PAGE_MAX_DEPTHS];    /* depths of the conv runs, ascending */
     int n_charts;                           /* <svg class="chart"> written so far */
     int next_pattern;                       /* unique ids for hatch patterns */
 } gs_page;
@@ -33,6 +39,25 @@ void gs_page_index(gs_page *pg, const gs_study *s);
 int gs_page_row_depth(const gs_page *pg, const gs_study_run *r);
 const gs_study_run *gs_page_run(const gs_page *pg, const char *act, int residual, int batch_norm,
                                 int depth);
+
+/* The conv run of family ("plain" | "resnet") and depth, or NULL. */
+const gs_study_conv_run *gs_page_conv(const gs_page *pg, const char *family, int depth);
+/* Colour of a conv depth (by its rank among the study's conv depths). */
+const char *gs_page_depth_colour(const gs_page *pg, int depth);
+
+/* ---- shared by the figure writers (figures.c) ---- */
+
+/* log10 range [lo, hi] of the positive finite values; zero set when an exact
+ * 0 was seen, any when something positive was. */
+typedef struct gs_range { double lo, hi; int any, zero; } gs_range;
+void gs_range_add(gs_range *R, const double *x, int n);
+/* A log axis over whole decades (at least min_decades) around R. */
+gs_axis gs_log_axis(const gs_range *R, double min_decades);
+void gs_fig_open(FILE *f, const char *id);
+/* The caption (html) and the closing </figure>. */
+void gs_fig_caption(FILE *f, const char *html);
+/* steps as doubles (x values of a series): malloc'd, NULL when n <= 0 or out of memory. */
+double *gs_steps_xs(const int64_t *steps, int n);
 
 /* Averaged heat map of run r: (n_layers rows) x (*cols) row-major, log10 values
  * (-INFINITY = exactly zero, NAN = missing).
@@ -47,6 +72,11 @@ int gs_fig_accuracy(FILE *f, gs_page *pg);
 int gs_fig_loss(FILE *f, gs_page *pg);
 int gs_fig_fractions(FILE *f, gs_page *pg);
 int gs_fig_norm_ratio(FILE *f, gs_page *pg);
+/* The convolutional part (figures_conv.c), numbered from fig_no: training and
+ * test error against steps, plain beside resnet (He et al. Fig. 1); gradient
+ * norm by layer at initialisation and at the end. */
+int gs_fig_conv_error(FILE *f, gs_page *pg, int fig_no);
+int gs_fig_conv_grad_by_layer(FILE *f, gs_page *pg, int fig_no);
 
 /* report.json (json.c) */
 int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t, FILE *f);

@@ -1,7 +1,8 @@
 /* report.h - the vanishing-gradient study report: what a person looks at.
  *
- * The study code (src/train or tools/) trains a grid of mlp configurations,
- * fills one gs_study_run per configuration from its instruments, and calls
+ * The study code (src/train or tools/) trains a grid of mlp configurations
+ * and a few convolutional nets (plain and resnet at two depths), fills one
+ * gs_study_run / gs_study_conv_run per net from its instruments, and calls
  * gs_report_write, which writes DIR/index.html (a self-contained page: inline
  * SVG charts, inline CSS, no scripts, nothing fetched from the network) and
  * DIR/report.json (every number the page shows, plus the raw series).
@@ -50,9 +51,39 @@ typedef struct gs_study_run {
     double *train_loss_curve;    /* (n_logged) training loss at each logged step */
 } gs_study_run;
 
+/* One convolutional network of the study's degradation part (He et al. 2015
+ * §4.2: plain-20/56 against resnet-20/56).  Layer convention ("by layer") for
+ * these: every weight on the main path, input side first: index 0 =
+ * conv.weight, then blocks.k.c1.weight, blocks.k.c2.weight for k = 0..3n-1,
+ * last = fc.weight; so n_layers = depth (6n + 2).  Projection shortcuts
+ * (shortcut B) are not on the main path and not counted.  All arrays are
+ * borrowed; any may be NULL (treated as absent). */
+typedef struct gs_study_conv_run {
+    char family[8];              /* "plain" | "resnet" */
+    char shortcut;               /* 'A' | 'B' for resnet, 0 for plain */
+    int depth;                   /* 6n + 2 (20, 56, ...) */
+    int width;                   /* channels of the first stage (16) */
+    int steps;                   /* optimiser steps taken */
+    double seconds;              /* training wall time */
+    double train_err, test_err;  /* final errors in [0, 1], eval mode (NAN = not measured) */
+
+    int n_points;                /* points of the error curves */
+    int64_t *curve_steps;        /* (n_points) step of each point, increasing */
+    double *train_err_curve;     /* (n_points) training error of the mini-batches since the previous
+                                    point (train mode, as He et al.'s thin curves) */
+    double *test_err_curve;      /* (n_points) test error at that step (eval mode, a test subset) */
+
+    int n_layers;                /* must equal depth */
+    double *grad_norm_init;      /* (n_layers) ||dL/dW|| at step 1, before any update */
+    double *grad_norm_end;       /* (n_layers) mean over the last tenth of training */
+} gs_study_conv_run;
+
 typedef struct gs_study {
     int n_runs;
     gs_study_run *runs;          /* (n_runs) borrowed */
+    int n_conv_runs;             /* the convolutional part, may be 0 */
+    gs_study_conv_run *conv_runs;/* (n_conv_runs) borrowed */
+    int64_t conv_test_samples;   /* test samples behind test_err_curve (0 = unknown) */
     const char *dataset;         /* e.g. "fashion-mnist" (may be NULL) */
     int n_classes;               /* for the chance-level line; 0 = unknown */
     uint64_t seed;
@@ -61,10 +92,16 @@ typedef struct gs_study {
 } gs_study;
 
 /* Write DIR/report.json and DIR/index.html (DIR must exist).  Validates the
- * study first: GS_EINVAL (naming the run and field) for no runs, a run with
+ * study first: GS_EINVAL (naming the run and field) for no runs at all
+ * (n_runs + n_conv_runs == 0; either part alone is a valid study), a negative
+ * n_runs / n_conv_runs or a NULL array behind a positive one, a run with
  * n_layers != depth + 2, an empty act, a norm other than none/batch/layer, a
  * negative count, n_blocks > 0 without norm_ratio, n_logged > 0 without
- * logged_steps, or logged_steps not increasing; GS_EIO naming the file when
+ * logged_steps, or logged_steps not increasing; a conv run ("conv run I")
+ * with a family other than plain/resnet, a shortcut other than 'A'/'B' (or 0;
+ * plain nets: 0 only), a depth that is not 6n + 2, n_layers != depth, a
+ * negative width, steps or n_points, n_points > 0 without curve_steps, or
+ * curve_steps not increasing; GS_EIO naming the file when
  * it cannot be written; GS_ENOMEM.  Each file is written to DIR/.NAME.tmp and
  * renamed, so the final names only ever hold complete files; on failure the
  * temporary is removed (report.json may already be complete when index.html
@@ -78,8 +115,10 @@ int gs_report_write(gs_ctx *ctx, const gs_study *s, const char *dir);
 /* One generated claim: a topic tag scripts can select on, and the sentence(s)
  * with the numbers it rests on.  Plain UTF-8 text, no markup. */
 typedef struct gs_report_claim {
-    char topic[24];              /* "vanishing", "relu", "dead_units", "residual",
-                                    "batch_norm", "accuracy", "degradation" */
+    char topic[24];              /* "vanishing", "relu", "saturation", "dead_units",
+                                    "residual", "batch_norm", "accuracy", "degradation"
+                                    (mlp: plain + BN against residual), "depth",
+                                    "conv_degradation" (the conv nets, He et al. Fig. 1) */
     char text[900];
 } gs_report_claim;
 
@@ -90,8 +129,9 @@ typedef struct gs_report_text {
 } gs_report_text;
 
 /* Generate the conclusion from the study's numbers into *out (no allocation).
- * Uses the deepest depth that has plain runs for the gradient claims.
- * GS_EINVAL for an empty study. */
+ * Uses the deepest depth that has plain runs for the gradient claims; the conv
+ * claim compares the shallowest and deepest net of each family.  A conv-only
+ * study gets the conv claim only.  GS_EINVAL for an empty study. */
 int gs_report_conclusion(gs_ctx *ctx, const gs_study *s, gs_report_text *out);
 
 /* ---- numbers both the page and report.json show (conclusion.c) ---- */
@@ -109,5 +149,7 @@ double gs_report_mean_finite(const double *x, int n);
  * skip, e.g. 5 -> 4 with skip 2) matches the nominal depth when no run has it
  * exactly, so plain and residual nets of one nominal depth are compared. */
 int gs_report_find(const gs_study *s, const char *act, int residual, const char *norm, int depth);
+/* Index of the first conv run of family ("plain" | "resnet") and depth, or -1. */
+int gs_report_find_conv(const gs_study *s, const char *family, int depth);
 
 #endif

@@ -282,6 +282,12 @@ static void zero_marker(FILE *f, double x, double y, const char *colour)
 void gs_plot_series(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
                     const char *colour, const char *dash, int markers)
 {
+    gs_plot_series_class(f, p, n, xs, ys, colour, dash, markers, NULL);
+}
+
+void gs_plot_series_class(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
+                          const char *colour, const char *dash, int markers, const char *cls)
+{
     if (n <= 0 || !ys) return;
     int open = 0, last_ok = 0;
     for (int i = 0; i < n; i++) {
@@ -291,8 +297,8 @@ void gs_plot_series(FILE *f, const gs_plot *p, int n, const double *xs, const do
         double x = map_x(p, xs ? xs[i] : i);
         if (!last_ok) {
             if (!open) {
-                fprintf(f, "<path class=\"data\" fill=\"none\" stroke=\"%s\"%s%s%s d=\"",
-                        colour, dash && *dash ? " stroke-dasharray=\"" : "",
+                fprintf(f, "<path class=\"data%s%s\" fill=\"none\" stroke=\"%s\"%s%s%s d=\"",
+                        cls && *cls ? " " : "", cls && *cls ? cls : "", colour, dash && *dash ? " stroke-dasharray=\"" : "",
                         dash && *dash ? dash : "", dash && *dash ? "\"" : "");
                 open = 1;
             }
@@ -355,7 +361,8 @@ double gs_svg_legend(FILE *f, double x, double y, double max_width, int n,
         switch (it->kind) {
         case GS_LEG_LINE:
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                       "stroke-width=\"2\"%s%s%s/>", lx, ly, lx + 30, ly, it->colour,
+                       "stroke-width=\"%.1f\"%s%s%s/>", lx, ly, lx + 30, ly, it->colour,
+                    it->width > 0 ? it->width : 2.0,
                     it->dash && *it->dash ? " stroke-dasharray=\"" : "",
                     it->dash && *it->dash ? it->dash : "", it->dash && *it->dash ? "\"" : "");
             break;

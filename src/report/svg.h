@@ -41,6 +41,7 @@ typedef struct gs_legend_item {
     const char *colour;
     const char *dash;             /* stroke-dasharray or NULL/"" for solid */
     gs_legend_kind kind;
+    double width;                 /* GS_LEG_LINE stroke width; 0 = the default 2 px */
 } gs_legend_item;
 
 /* Panel geometry: margins around the plot area inside a panel box. */
@@ -69,6 +70,10 @@ void gs_plot_axes(FILE *f, const gs_plot *p, const char *title, const char *xlab
  * zeros are drawn in the zero band with a down-triangle marker. */
 void gs_plot_series(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
                     const char *colour, const char *dash, int markers);
+/* The same with an extra class on the line (e.g. "thin", "bold": stroke widths
+ * set by the page's CSS); xs NULL means x = index. */
+void gs_plot_series_class(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
+                          const char *colour, const char *dash, int markers, const char *cls);
 /* A horizontal reference line at data value y (its meaning goes in the legend). */
 void gs_plot_hline(FILE *f, const gs_plot *p, double y);
 /* A message in the middle of an empty panel. */

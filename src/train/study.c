@@ -29,6 +29,14 @@ void gs_study_config_default(gs_study_config *c, int quick)
     c->test_samples = quick ? 2000 : 0;
     c->dead_samples = quick ? 1000 : 10000;
     c->heat_points = quick ? 20 : 60;
+    c->mlp = 1;
+    c->n_conv_depths = 2; c->conv_depths[0] = 20; c->conv_depths[1] = 56;
+    c->conv_width = 16;
+    c->conv_shortcut = 'A';
+    c->conv_steps = quick ? 6 : 300;
+    c->conv_lr = 0.1f; c->conv_weight_decay = 1e-4f;
+    c->conv_points = quick ? 3 : 15;
+    c->conv_eval_samples = quick ? 256 : 1000;
 }
 
 /* What the probe callback gathers for one run. */
@@ -113,12 +121,16 @@ static void run_free(gs_study_run *r)
     free(r->norm_ratio); free(r->logged_steps); free(r->grad_norm_heat); free(r->train_loss_curve);
 }
 
+static void conv_run_free(gs_study_conv_run *r);
+
 void gs_study_free(gs_study *s)
 {
     if (!s) return;
     for (int i = 0; i < s->n_runs; i++) run_free(&s->runs[i]);
-    free(s->runs);
+    for (int i = 0; i < s->n_conv_runs; i++) conv_run_free(&s->conv_runs[i]);
+    free(s->runs); free(s->conv_runs);
     s->runs = NULL; s->n_runs = 0;
+    s->conv_runs = NULL; s->n_conv_runs = 0;
 }
 
 static int run_alloc(gs_study_run *r, int heat_rows)
@@ -145,6 +157,147 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* Build, initialise and train one network; then its eval-mode training
+ * accuracy on the first test->n training samples. */
+static int fit(gs_ctx *ctx, const gs_model_config *mc, const gs_optim_config *oc, const gs_train_config *tc,
+               const gs_dataset *train, const gs_dataset *test, gs_train_result *res, double *train_acc)
+{
+    gs_model *m = NULL;
+    gs_optim *o = NULL;
+    int rc = gs_model_create(ctx, mc, tc->batch, &m);
+    if (rc == GS_OK) rc = gs_model_init(m, tc->seed);
+    if (rc == GS_OK) rc = gs_optim_create(ctx, m, oc, &o);
+    if (rc == GS_OK) rc = gs_train(ctx, m, o, train, test, tc, res);
+    if (rc == GS_OK) {
+        float ta;
+        gs_dataset tv = *train;
+        tv.n = test->n < train->n ? test->n : train->n;
+        rc = gs_evaluate(ctx, m, &tv, tc->batch, NULL, &ta);
+        *train_acc = ta;
+    }
+    gs_optim_free(o);
+    gs_model_free(m);
+    return rc;
+}
+
+
+/* ---- the convolutional part ---- */
+
+typedef struct conv_collector {
+    gs_study_conv_run *run;
+    int *grad_tag;           /* (n_layers) */
+    int ready, n_end, cap;
+    int64_t end_from;
+} conv_collector;
+
+static void conv_layer_name(int l, int n_layers, char *buf, size_t len)
+{
+    if (l == 0) snprintf(buf, len, "conv");
+    else if (l == n_layers - 1) snprintf(buf, len, "fc");
+    else snprintf(buf, len, "blocks.%d.c%d", (l - 1) / 2, (l - 1) % 2 + 1);
+}
+
+static void conv_on_probe(void *user, const gs_probe_stats *s)
+{
+    conv_collector *c = user;
+    gs_study_conv_run *r = c->run;
+    if (!c->ready) {
+        char tag[96], nm[48];
+        for (int l = 0; l < r->n_layers; l++) {
+            conv_layer_name(l, r->n_layers, nm, sizeof nm);
+            snprintf(tag, sizeof tag, "grad_norm/%s.weight", nm);
+            c->grad_tag[l] = find_tag(s, tag);
+        }
+        c->ready = 1;
+    }
+    if (s->step == 1)
+        for (int l = 0; l < r->n_layers; l++) r->grad_norm_init[l] = c->grad_tag[l] >= 0 ? s->values[c->grad_tag[l]] : NAN;
+    if (s->step >= c->end_from) {
+        for (int l = 0; l < r->n_layers; l++) r->grad_norm_end[l] += c->grad_tag[l] >= 0 ? s->values[c->grad_tag[l]] : NAN;
+        c->n_end++;
+    }
+}
+
+static void conv_on_eval(void *user, const gs_eval_point *p)
+{
+    conv_collector *c = user;
+    gs_study_conv_run *r = c->run;
+    if (r->n_points == c->cap) return;
+    r->curve_steps[r->n_points] = p->step;
+    r->train_err_curve[r->n_points] = 1.0 - p->train_acc;
+    r->test_err_curve[r->n_points] = 1.0 - p->test_acc;
+    r->n_points++;
+}
+
+static void conv_run_free(gs_study_conv_run *r)
+{
+    free(r->curve_steps); free(r->train_err_curve); free(r->test_err_curve);
+    free(r->grad_norm_init); free(r->grad_norm_end);
+}
+
+static int conv_part(gs_ctx *ctx, const gs_study_config *c, const gs_dataset *train, const gs_dataset *test,
+                     gs_study *s)
+{
+    const int n_total = 2 * c->n_conv_depths;
+    s->conv_runs = calloc((size_t)n_total, sizeof *s->conv_runs);
+    if (!s->conv_runs) return gs_error(ctx, GS_ENOMEM, "study: out of memory");
+    for (int fi = 0; fi < 2; fi++)
+    for (int di = 0; di < c->n_conv_depths; di++) {
+        gs_study_conv_run *r = &s->conv_runs[s->n_conv_runs++];
+        gs_model_config mc;
+        gs_model_config_default(&mc);
+        snprintf(mc.family, sizeof mc.family, "%s", fi ? "resnet" : "plain");
+        mc.in_channels = train->channels; mc.in_height = train->height; mc.in_width = train->width;
+        mc.in_features = (int)train->features; mc.classes = train->classes;
+        mc.width = c->conv_width; mc.depth = c->conv_depths[di];
+        mc.shortcut = fi ? c->conv_shortcut : 'A';
+        mc.act = GS_ACT_RELU; mc.norm = GS_NORM_BATCH; mc.init = GS_INIT_HE_NORMAL;
+        snprintf(r->family, sizeof r->family, "%s", fi ? "resnet" : "plain");
+        r->shortcut = fi ? mc.shortcut : 0;
+        r->depth = mc.depth; r->width = mc.width;
+        r->n_layers = mc.depth;
+        const int cap = c->conv_points + 1;
+        r->curve_steps = calloc((size_t)cap, sizeof *r->curve_steps);
+        r->train_err_curve = calloc((size_t)cap, sizeof(double));
+        r->test_err_curve = calloc((size_t)cap, sizeof(double));
+        r->grad_norm_init = calloc((size_t)r->n_layers, sizeof(double));
+        r->grad_norm_end = calloc((size_t)r->n_layers, sizeof(double));
+        int *tags = malloc((size_t)r->n_layers * sizeof *tags);
+        if (!r->curve_steps || !r->train_err_curve || !r->test_err_curve || !r->grad_norm_init ||
+            !r->grad_norm_end || !tags) { free(tags); return gs_error(ctx, GS_ENOMEM, "study: out of memory"); }
+        conv_collector col = { r, tags, 0, 0, cap, c->conv_steps - (c->conv_steps / 10 > 0 ? c->conv_steps / 10 : 1) + 1 };
+
+        gs_optim_config oc;
+        gs_optim_config_default(&oc);
+        oc.lr = c->conv_lr; oc.momentum = 0.9f; oc.weight_decay = c->conv_weight_decay;
+        oc.schedule = GS_SCHED_COSINE; oc.total_steps = c->conv_steps; oc.warmup = c->conv_steps / 50;
+        gs_train_config tc;
+        gs_train_config_default(&tc);
+        tc.steps = c->conv_steps; tc.batch = c->batch; tc.seed = c->seed;
+        tc.log_every = (int)(c->conv_steps > 10 ? c->conv_steps / 10 : 1);
+        tc.probe = 1; tc.on_probe = conv_on_probe; tc.probe_user = &col;
+        tc.dead_samples = 0;
+        tc.eval_every = (c->conv_steps + c->conv_points - 1) / c->conv_points;
+        tc.eval_samples = c->conv_eval_samples;
+        tc.on_eval = conv_on_eval; tc.eval_user = &col;
+        tc.data_name = c->data;
+        gs_logf(ctx, "study conv %d/%d: %s-%d, %lld steps", s->n_conv_runs, n_total, mc.family, mc.depth,
+                 (long long)c->conv_steps);
+        gs_train_result res;
+        double train_acc = NAN;
+        int rc = fit(ctx, &mc, &oc, &tc, train, test, &res, &train_acc);
+        free(tags);
+        if (rc) return rc;
+        r->steps = (int)res.steps;
+        r->seconds = res.seconds;
+        r->train_err = 1.0 - train_acc;
+        r->test_err = 1.0 - res.test_acc;
+        for (int l = 0; l < r->n_layers; l++) r->grad_norm_end[l] = col.n_end ? r->grad_norm_end[l] / col.n_end : NAN;
+    }
+    s->conv_test_samples = c->conv_eval_samples < test->n ? c->conv_eval_samples : test->n;
+    return GS_OK;
+}
+
 int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
 {
     gs_dataset *train = NULL, *test = NULL, test_view;
@@ -156,11 +309,22 @@ int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
     if (rc) goto fail;
     test_view = *test;
     if (c->test_samples > 0 && c->test_samples < test->n) test_view.n = c->test_samples;
-    const int n_total = c->n_depths * c->n_acts * c->n_skips * c->n_norms;
-    s.runs = calloc((size_t)n_total, sizeof *s.runs);
+    for (int i = 0; i < c->n_conv_depths; i++)
+        if (c->conv_depths[i] < 8 || (c->conv_depths[i] - 2) % 6) {
+            rc = gs_error(ctx, GS_EINVAL, "study: conv depth %d is not 6n+2 with n >= 1 (20, 56, 110 ...)",
+                          c->conv_depths[i]);
+            goto fail;
+        }
+    if (c->n_conv_depths > 0 && (train->height < 2 || train->width < 2)) {
+        rc = gs_error(ctx, GS_EINVAL, "study: the conv part needs image data, and %s is %lld features per "
+                      "sample; leave it out with --conv-depths none", c->data, (long long)train->features);
+        goto fail;
+    }
+    const int n_total = c->mlp ? c->n_depths * c->n_acts * c->n_skips * c->n_norms : 0;
+    s.runs = calloc((size_t)n_total + 1, sizeof *s.runs);
     if (!s.runs) { rc = gs_error(ctx, GS_ENOMEM, "study: out of memory"); goto fail; }
     int idx = 0;
-    for (int di = 0; di < c->n_depths; di++)
+    for (int di = 0; di < (c->mlp ? c->n_depths : 0); di++)
     for (int si = 0; si < c->n_skips; si++)
     for (int ni = 0; ni < c->n_norms; ni++)
     for (int ai = 0; ai < c->n_acts; ai++) {
@@ -189,8 +353,6 @@ int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
         col.ratio_tag = tags + 3 * r->n_layers;
         col.end_from = c->steps - (c->steps / 10 > 0 ? c->steps / 10 : 1) + 1;
 
-        gs_model *m = NULL;
-        gs_optim *o = NULL;
         gs_optim_config oc;
         gs_optim_config_default(&oc);
         oc.lr = c->lr; oc.momentum = c->momentum; oc.total_steps = c->steps;
@@ -203,43 +365,40 @@ int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
         tc.skip_nonfinite = 1;
         tc.data_name = c->data;
         gs_train_result res;
-        if (ctx->log) {
-            char line[200];
-            snprintf(line, sizeof line, "study %d/%d: %s %s, norm %s, depth %d, %lld steps", idx, n_total,
-                     mc.skip ? "residual" : "plain", r->act, r->norm, mc.depth, (long long)c->steps);
-            ctx->log(ctx->log_user, line);
-        }
-        rc = gs_model_create(ctx, &mc, c->batch, &m);
-        if (rc == GS_OK) rc = gs_model_init(m, c->seed);
-        if (rc == GS_OK) rc = gs_optim_create(ctx, m, &oc, &o);
-        if (rc == GS_OK) rc = gs_train(ctx, m, o, train, &test_view, &tc, &res);
+        gs_logf(ctx, "study %d/%d: %s %s, norm %s, depth %d, %lld steps", idx, n_total,
+                 mc.skip ? "residual" : "plain", r->act, r->norm, mc.depth, (long long)c->steps);
+        rc = fit(ctx, &mc, &oc, &tc, train, &test_view, &res, &r->train_acc);
         if (rc == GS_OK) {
-            float tl, ta;
             r->steps = (int)res.steps;
             r->final_loss = res.last_loss;
             r->test_acc = res.test_acc;
-            /* training accuracy on the first test_view.n training samples, eval mode */
-            gs_dataset tv = *train;
-            tv.n = test_view.n < train->n ? test_view.n : train->n;
-            rc = gs_evaluate(ctx, m, &tv, c->batch, &tl, &ta);
-            r->train_acc = ta;
             for (int l = 0; l < r->n_layers; l++) r->grad_norm_end[l] = col.n_end ? r->grad_norm_end[l] / col.n_end : NAN;
             for (int b = 0; b < r->n_blocks; b++) r->norm_ratio[b] = col.n_ratio ? r->norm_ratio[b] / col.n_ratio : NAN;
         }
         free(tags);
-        gs_optim_free(o);
-        gs_model_free(m);
         if (rc) goto fail;
     }
+    if (c->n_conv_depths > 0 && (rc = conv_part(ctx, c, train, &test_view, &s))) goto fail;
     s.dataset = c->data;
     s.n_classes = train->classes;
     s.seed = c->seed;
     s.seconds = now_s() - t0;
-    snprintf(s.notes, sizeof s.notes,
+    if (s.n_runs) snprintf(s.notes, sizeof s.notes,
              "Every network: width %d, batch %d, %lld steps of SGD (lr %g, momentum %g), %s initialisation, "
              "seed %llu, cross-entropy; instruments read at every step. Accuracy on %lld test samples.",
              c->width, c->batch, (long long)c->steps, c->lr, c->momentum, gs_init_name(c->init),
              (unsigned long long)c->seed, (long long)test_view.n);
+    if (s.n_conv_runs) {
+        const size_t used = strlen(s.notes);
+        snprintf(s.notes + used, sizeof s.notes - used,
+                 "%sConv nets (He et al. §4.2: relu, batch norm, width %d%s): batch %d, %lld steps of SGD "
+                 "(lr %g, cosine with %lld warm-up steps, momentum 0.9, weight decay %g), he_normal, seed %llu; "
+                 "error curves on %lld test samples, final errors on %lld.",
+                 used ? " " : "", c->conv_width, c->conv_shortcut == 'B' ? ", shortcut B" : ", shortcut A",
+                 c->batch, (long long)c->conv_steps, c->conv_lr, (long long)(c->conv_steps / 50),
+                 c->conv_weight_decay, (unsigned long long)c->seed, (long long)s.conv_test_samples,
+                 (long long)test_view.n);
+    }
     gs_dataset_free(train);
     gs_dataset_free(test);
     *out = s;

@@ -1,6 +1,7 @@
 /* study.h - the vanishing-gradient study: a grid of mlp configurations
- * trained with the same seed and budget, instruments on, summarised into a
- * gs_study for the report (src/report). */
+ * trained with the same seed and budget, instruments on, and He et al.'s
+ * plain and residual conv nets at two depths, summarised into a gs_study for
+ * the report (src/report). */
 #ifndef GS_STUDY_H
 #define GS_STUDY_H
 #include "report/report.h"
@@ -19,6 +20,16 @@ typedef struct gs_study_config {
     int64_t test_samples;    /* 0 = the whole test split */
     int64_t dead_samples;
     int heat_points;         /* rows of each heat map */
+    int mlp;                 /* train the mlp grid (default 1) */
+
+    /* the convolutional part: {plain, resnet} x {conv_depths} (He et al. §4.2) */
+    int n_conv_depths; int conv_depths[8];   /* 6n+2 each; 0 depths = no conv part */
+    int conv_width;          /* first stage's channels (16) */
+    char conv_shortcut;      /* 'A' (default) or 'B' */
+    int64_t conv_steps;
+    float conv_lr, conv_weight_decay;        /* SGD momentum 0.9, cosine, 2% linear warm-up */
+    int conv_points;         /* points of the error curves */
+    int64_t conv_eval_samples;               /* test samples at each point (the last uses all) */
 } gs_study_config;
 
 void gs_study_config_default(gs_study_config *c, int quick);

@@ -61,16 +61,6 @@ static int all_finite(const float *x, size_t n)
     return acc == 0.0f;
 }
 
-static void logf_(gs_ctx *ctx, const char *fmt, ...)
-{
-    if (!ctx || !ctx->log) return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    ctx->log(ctx->log_user, line);
-}
 
 static double now_s(void)
 {
@@ -242,7 +232,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         if (rc) goto done;
         step = rs.step;
         seed = rs.seed;
-        logf_(ctx, "resumed from %s at step %lld", tc->resume_path, (long long)step);
+        gs_logf(ctx, "resumed from %s at step %lld", tc->resume_path, (long long)step);
     }
     if (tc->probe && (rc = gs_probe_create(ctx, m, &probe))) goto done;
     if (tc->log_dir) {
@@ -263,6 +253,13 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
     int64_t win_correct = 0, win_n = 0, win_steps = 0, epoch = -1;
     const int64_t start = step;
     float last_loss = NAN, last_acc = 0, gnorm = NAN;
+    double ev_loss = 0;                 /* the mini-batches since the last test evaluation */
+    int64_t ev_correct = 0, ev_n = 0, ev_steps = 0;
+    gs_dataset test_sub;
+    if (test) {
+        test_sub = *test;
+        if (tc->eval_samples > 0 && tc->eval_samples < test->n) test_sub.n = tc->eval_samples;
+    }
     while (step < total) {
         const int64_t e = step / spe, pos = step % spe;
         if (e != epoch) { epoch_order(perm, train->n, seed, e); epoch = e; }
@@ -289,13 +286,15 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
             skip = 1;
         }
         if (!skip) {
-            win_correct += count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
+            const int64_t correct = count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
+            win_correct += correct;
+            ev_correct += correct; ev_loss += loss; ev_n += B; ev_steps++;
             if ((rc = gs_model_backward(m))) goto done;
             if (tc->skip_nonfinite && !all_finite(m->grads, m->n_params)) skip = 1;
         }
         if (skip) {
             skipped++;
-            logf_(ctx, "step %lld: NaN/Inf, update skipped (%lld so far)", (long long)step + 1, (long long)skipped);
+            gs_logf(ctx, "step %lld: NaN/Inf, update skipped (%lld so far)", (long long)step + 1, (long long)skipped);
             step++;
             continue;
         }
@@ -319,7 +318,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
             const double eta = (double)(total - step) * (t - t0) / (double)(step - start);
             last_loss = (float)(win_loss / win_steps);
             last_acc = win_n ? (float)win_correct / (float)win_n : 0.0f;
-            logf_(ctx, "step %lld/%lld  epoch %lld  loss %.4f  acc %.3f  lr %.3g  %.0f samples/s  ETA %d:%02d",
+            gs_logf(ctx, "step %lld/%lld  epoch %lld  loss %.4f  acc %.3f  lr %.3g  %.0f samples/s  ETA %d:%02d",
                   (long long)step, (long long)total, (long long)e + 1, last_loss, last_acc,
                   gs_optim_lr(opt, step - 1), rate, (int)(eta / 60), (int)eta % 60);
             tvals[0] = last_loss; tvals[1] = last_acc; tvals[4] = (float)rate;
@@ -347,6 +346,17 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
                 if ((rc = gs_tfevents_histogram(tb, step, wall_now(), tag, ti->grad, ti->numel))) goto done;
             }
         }
+        if (test && tc->eval_every > 0 && (step % tc->eval_every == 0 || step == total) && step < total) {
+            gs_eval_point ep = { step, ev_steps ? (float)(ev_loss / ev_steps) : NAN,
+                                 ev_n ? (float)ev_correct / (float)ev_n : NAN, NAN, NAN, test_sub.n };
+            if ((rc = gs_evaluate(ctx, m, &test_sub, m->max_batch, &ep.test_loss, &ep.test_acc))) goto done;
+            ev_loss = 0; ev_correct = ev_n = ev_steps = 0;
+            const char *tt[2] = { "test/loss", "test/acc" };
+            float tv[2] = { ep.test_loss, ep.test_acc };
+            if (metrics) write_record(metrics, step, 2, tt, tv, NULL);
+            if (tb && (rc = gs_tfevents_scalars(tb, step, wall_now(), 2, tt, tv))) goto done;
+            if (tc->on_eval) tc->on_eval(tc->eval_user, &ep);
+        }
         if (end_of_epoch && tb && (rc = gs_tfevents_flush(tb))) goto done;
         if (end_of_epoch && tc->save_path) {
             gs_resume_state rs = { step, seed };
@@ -366,11 +376,16 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         float tl, ta;
         if ((rc = gs_evaluate(ctx, m, test, m->max_batch, &tl, &ta))) goto done;
         if (res) { res->test_loss = tl; res->test_acc = ta; }
-        logf_(ctx, "test: loss %.4f  accuracy %.4f  (%lld samples)", tl, ta, (long long)test->n);
+        gs_logf(ctx, "test: loss %.4f  accuracy %.4f  (%lld samples)", tl, ta, (long long)test->n);
         const char *tt[2] = { "test/loss", "test/acc" };
         float tv[2] = { tl, ta };
         if (metrics) write_record(metrics, step, 2, tt, tv, NULL);
         if (tb && (rc = gs_tfevents_scalars(tb, step, wall_now(), 2, tt, tv))) goto done;
+        if (tc->on_eval && tc->eval_every > 0) {
+            gs_eval_point ep = { step, ev_steps ? (float)(ev_loss / ev_steps) : NAN,
+                                 ev_n ? (float)ev_correct / (float)ev_n : NAN, tl, ta, test->n };
+            tc->on_eval(tc->eval_user, &ep);
+        }
     }
 done:
     if (metrics && fclose(metrics) != 0 && rc == GS_OK)
