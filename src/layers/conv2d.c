@@ -43,6 +43,9 @@ typedef struct conv_state {
     int group;              /* samples per GEMM (G) */
     int direct;             /* 1x1, stride 1, pad 0: x is its own column matrix */
     int slots;              /* work areas, one per thread */
+    int implicit;           /* stride 1, kw == 2 pad + 1: the backend may skip im2col (conv_gemm) */
+    int implicit_dx;        /* and kh == kw too: dx is the convolution of dy with wt, same geometry */
+    float *wt;              /* (C, O, kh, kw): w with in/out swapped and the taps flipped */
     size_t w_off, b_off;    /* weight (O, C, kh, kw); bias (O) or GS_NO_OFFSET */
     size_t col_floats, tmp_floats, dw_floats, slot_floats;
     float *work;            /* slots x [col (rows, G pixels) | tmp (O, G pixels) | dw (O, rows) | db (O)] */
@@ -53,6 +56,7 @@ static void conv_free(void *p)
     conv_state *s = p;
     if (!s) return;
     free(s->work);
+    free(s->wt);
     free(s);
 }
 
@@ -72,31 +76,34 @@ static const float *columns(const conv_state *s, const float *x, int n0, int g, 
     return col;
 }
 
-/* y of samples [n0, n0 + g) = W col + b, the GEMM on tg threads, work area t. */
+/* y of samples [n0, n0 + g) = W col + b, the GEMM on tg threads, work area t.  One thread with
+ * the implicit path never forms col. */
 static void forward_group(const gs_exec *e, const conv_state *s, const float *x, float *y, int n0, int g,
                           int t, int tg)
 {
     const int O = s->O, P = s->pixels, ld = g * P;
-    const size_t out = (size_t)O * P;
+    const size_t out = (size_t)O * P, in = (size_t)s->C * s->H * s->W;
     const float *w = e->params + s->w_off;
     const float *b = s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL;
-    const float *col = columns(s, x, n0, g, slot_col(s, t));
+    float *dst = g == 1 ? y + (size_t)n0 * out : slot_tmp(s, t);    /* (O, g P) */
+    if (!(s->implicit && tg == 1 && e->be->conv_gemm &&
+          e->be->conv_gemm(O, w, s->rows, s->C, s->H, s->W, s->kh, s->kw, s->pad, g, x + (size_t)n0 * in, 0.0f,
+                           dst, ld))) {
+        const float *col = columns(s, x, n0, g, slot_col(s, t));
+        e->be->sgemm(0, 0, O, ld, s->rows, 1.0f, w, s->rows, col, ld, 0.0f, dst, ld, tg);
+    }
     if (g == 1) {
-        float *yn = y + (size_t)n0 * out;
-        e->be->sgemm(0, 0, O, P, s->rows, 1.0f, w, s->rows, col, P, 0.0f, yn, P, tg);
         if (b)
             for (int o = 0; o < O; o++)
-                for (int k = 0; k < P; k++) yn[(size_t)o * P + k] += b[o];
+                for (int k = 0; k < P; k++) dst[(size_t)o * P + k] += b[o];
         return;
     }
-    float *tmp = slot_tmp(s, t);    /* (O, g P) */
-    e->be->sgemm(0, 0, O, ld, s->rows, 1.0f, w, s->rows, col, ld, 0.0f, tmp, ld, tg);
     for (int i = 0; i < g; i++)
         for (int o = 0; o < O; o++) {
-            const float *src = tmp + (size_t)o * ld + (size_t)i * P;
-            float *dst = y + (size_t)(n0 + i) * out + (size_t)o * P;
+            const float *src = dst + (size_t)o * ld + (size_t)i * P;
+            float *yo = y + (size_t)(n0 + i) * out + (size_t)o * P;
             const float bo = b ? b[o] : 0.0f;
-            for (int k = 0; k < P; k++) dst[k] = src[k] + bo;
+            for (int k = 0; k < P; k++) yo[k] = src[k] + bo;
         }
 }
 
@@ -174,6 +181,22 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
             db[o] = beta_w != 0.0f ? db[o] + sum : sum;
         }
     if (!dx) return;
+    if (s->implicit_dx && tg == 1 && e->be->conv_gemm) {
+        /* dx = conv(dy, wt): the same stride-1 geometry with C and O swapped */
+        const int acc = n->acc[0];
+        float *dst = g == 1 ? dx + (size_t)n0 * in : slot_tmp(s, t);  /* (C, g P); dy is gathered already */
+        if (e->be->conv_gemm(s->C, s->wt, O * s->kh * s->kw, O, s->Ho, s->Wo, s->kh, s->kw, s->pad, g,
+                             dy + (size_t)n0 * out, g == 1 && acc ? 1.0f : 0.0f, dst, ld)) {
+            for (int i = 0; g > 1 && i < g; i++)
+                for (int c = 0; c < s->C; c++) {
+                    const float *src = dst + (size_t)c * ld + (size_t)i * P;
+                    float *d = dx + (size_t)(n0 + i) * in + (size_t)c * P;
+                    if (acc) for (int k = 0; k < P; k++) d[k] += src[k];
+                    else memcpy(d, src, (size_t)P * sizeof *d);
+                }
+            return;
+        }
+    }
     if (s->direct && g == 1) {
         e->be->sgemm(1, 0, rows, P, O, 1.0f, w, rows, dyg, P, n->acc[0] ? 1.0f : 0.0f,
                      dx + (size_t)n0 * in, P, tg);
@@ -196,6 +219,14 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
     float *dw = e->grads + s->w_off;
     float *db = s->b_off != GS_NO_OFFSET ? e->grads + s->b_off : NULL;
     (void)x2; (void)y; (void)dx2;
+    if (s->implicit_dx && dx) {
+        const float *w = e->params + s->w_off;
+        const int C = s->C, taps = s->kh * s->kw;
+        for (int o = 0; o < O; o++)
+            for (int c = 0; c < C; c++)
+                for (int k = 0; k < taps; k++)
+                    s->wt[((size_t)c * O + o) * taps + (taps - 1 - k)] = w[((size_t)o * C + c) * taps + k];
+    }
     if (T <= 1) {
         for (int q = 0; q < groups; q++)
             backward_group(e, n, s, x, dy, dx, dw, db, q == 0 && !e->accumulate ? 0.0f : 1.0f, q * G,
@@ -265,8 +296,10 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
     s->group = (int)G;
     int slots = gs_ctx_threads(ctx);
     s->slots = slots < 1 ? 1 : slots > CONV_MAX_SLOTS ? CONV_MAX_SLOTS : slots;
+    s->implicit = !s->direct && stride == 1 && kw == 2 * pad + 1;
+    s->implicit_dx = s->implicit && kh == kw;
     s->col_floats = s->direct ? 0 : lines((size_t)rows * (size_t)(G * P));
-    s->tmp_floats = G > 1 ? lines((size_t)O * (size_t)(G * P)) : 0;
+    s->tmp_floats = G > 1 ? lines((size_t)(O > C ? O : C) * (size_t)(G * P)) : 0;
     s->dw_floats = lines((size_t)O * (size_t)rows);
     s->slot_floats = s->col_floats + s->tmp_floats + s->dw_floats + lines((size_t)O);
     size_t bytes;
@@ -279,6 +312,10 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
                         want_slots, want_floats);
     }
     memset(s->work, 0, bytes);
+    if (s->implicit_dx && !(s->wt = malloc((size_t)O * (size_t)rows * sizeof *s->wt))) {
+        conv_free(s);
+        return gs_error(ctx, GS_ENOMEM, "conv2d: out of memory for the flipped weights (%ld floats)", (long)O * rows);
+    }
     n->ops = &conv_ops; n->state = s;
     n->in_features = (int64_t)C * H * W;
     n->out_features = (int64_t)O * P;

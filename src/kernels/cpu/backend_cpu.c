@@ -6,6 +6,7 @@
 static const gs_backend cpu_backend = {
     "cpu",
     gs_sgemm,
+    gs_conv_gemm,
     gs_act_forward,
     gs_act_backward,
 };

@@ -24,6 +24,11 @@
 void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc, int threads);
 
+/* The implicit-im2col convolution GEMM of gs_backend.conv_gemm: done (1) on CPUs with AVX-512
+ * for kh kw <= GS_CONV_IMPLICIT_MAX_TAPS taps and Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS, else 0. */
+int gs_conv_gemm(int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
+                 const float *x, float beta, float *Cm, int ldc);
+
 /* The reference: plain triple loop with double accumulation, the test oracle.
  * Same contract as gs_sgemm, one thread. */
 void gs_sgemm_naive(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -59,6 +64,24 @@ gs_gemm_block_fn gs_gemm_block_portable;
 #ifdef GS_GEMM_X86
 gs_gemm_block_fn gs_gemm_block_avx2;
 gs_gemm_block_fn gs_gemm_block_avx512;
+#endif
+
+/* A stride-1 convolution whose output is as wide as its input (kw == 2 pad + 1) over g
+ * consecutive samples: its column matrix (C kh kw rows, g Ho W columns, column i Ho W + p for
+ * sample i) is what gs_conv_gemm_avx512 multiplies by, packing each panel straight from x. */
+typedef struct gs_conv_geom {
+    int C, H, W, kh, kw, pad;
+    int g;                   /* samples side by side */
+} gs_conv_geom;
+/* Most kernel taps (kh kw) the implicit path takes; and the fewest output pixels per sample. */
+#define GS_CONV_IMPLICIT_MAX_TAPS 25
+#define GS_CONV_IMPLICIT_MIN_PIXELS 16
+#ifdef GS_GEMM_X86
+/* C (M x g Ho W, ldc) = A (M x C kh kw, row-major, lda) im2col(x) + beta C, one thread; x holds g
+ * samples of C H W floats each.  Needs avx512f, kh kw <= GS_CONV_IMPLICIT_MAX_TAPS and
+ * Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS. */
+void gs_conv_gemm_avx512(int M, const float *A, ptrdiff_t lda, const gs_conv_geom *geo, const float *x,
+                         float beta, float *C, ptrdiff_t ldc);
 #endif
 
 /* Width of one packed B panel (columns of C per micro-tile) for each path;

@@ -198,4 +198,97 @@ TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, flo
     }
 }
 
+/* ---- implicit im2col: panels packed straight from the image ----
+ *
+ * Column j of the group's column matrix is pixel p = j mod P of sample j / P (P = Ho W), and row
+ * (c, ki, kj) of it is x[sample][c] at the flat offset p + delta, delta = (ki - pad) W + (kj - pad),
+ * where the tap lands inside the image and 0 where it lands in the padding.  A 16-lane vector of
+ * a panel covers at most two samples (P >= 16): each part is one masked load per row, the mask
+ * being the part's lanes whose tap lands inside the image (worked out once per panel). */
+typedef struct x_implicit_vec {
+    const float *base[2];                        /* lane l of part s reads base[s] + l + c HW + delta */
+    __mmask16 mask[2][GS_CONV_IMPLICIT_MAX_TAPS];
+    int parts;
+} x_implicit_vec;
+
+static void x_implicit_setup(const gs_conv_geom *g, const float *x, int P, int j0, int lanes, x_implicit_vec *v)
+{
+    const int W = g->W;
+    const size_t in = (size_t)g->C * g->H * W;
+    v->parts = 0;
+    if (lanes <= 0) return;
+    if (lanes > 16) lanes = 16;
+    const int i = j0 / P, p = j0 % P, n0 = P - p < lanes ? P - p : lanes;
+    v->base[0] = x + (size_t)i * in + p;
+    v->base[1] = x + (size_t)(i + 1) * in - n0;
+    v->parts = n0 < lanes ? 2 : 1;
+    /* lanes whose tap row ki / column kj lands inside the image, then each tap's pair */
+    __mmask16 row_ok[GS_CONV_IMPLICIT_MAX_TAPS] = { 0 }, col_ok[GS_CONV_IMPLICIT_MAX_TAPS] = { 0 };
+    int oh = p / W, ow = p % W;
+    for (int l = 0; l < lanes; l++) {
+        if (l == n0) oh = ow = 0;       /* the next sample starts */
+        const __mmask16 bit = (__mmask16)(1u << l);
+        for (int ki = 0; ki < g->kh; ki++) {
+            const int ih = oh + ki - g->pad;
+            if (ih >= 0 && ih < g->H) row_ok[ki] |= bit;
+        }
+        for (int kj = 0; kj < g->kw; kj++) {
+            const int iw = ow + kj - g->pad;
+            if (iw >= 0 && iw < W) col_ok[kj] |= bit;
+        }
+        if (++ow == W) { ow = 0; oh++; }
+    }
+    const __mmask16 first = (__mmask16)((1u << n0) - 1), all = (__mmask16)((1u << lanes) - 1);
+    for (int ki = 0, t = 0; ki < g->kh; ki++)
+        for (int kj = 0; kj < g->kw; kj++, t++) {
+            const __mmask16 m = row_ok[ki] & col_ok[kj];
+            v->mask[0][t] = m & first;
+            v->mask[1][t] = m & all & (__mmask16)~first;
+        }
+}
+
+/* bp[k][0..32) = rows k0 .. k0 + kc of columns jr .. jr + nw of the implicit column matrix. */
+static TGT void x_pack_implicit(const gs_conv_geom *g, const float *x, int P, int jr, int nw, int k0, int kc,
+                                float *bp)
+{
+    const int taps = g->kh * g->kw, HW = g->H * g->W;
+    ptrdiff_t delta[GS_CONV_IMPLICIT_MAX_TAPS];
+    for (int t = 0; t < taps; t++) delta[t] = (ptrdiff_t)(t / g->kw - g->pad) * g->W + (t % g->kw - g->pad);
+    x_implicit_vec v[X_NV];
+    for (int q = 0; q < X_NV; q++) x_implicit_setup(g, x, P, jr + 16 * q, nw - 16 * q, &v[q]);
+    int c = k0 / taps, t = k0 % taps;
+    for (int k = 0; k < kc; k++, bp += X_NR) {
+        const ptrdiff_t off = (ptrdiff_t)c * HW + delta[t];
+        for (int q = 0; q < X_NV; q++) {
+            __m512 r = _mm512_setzero_ps();
+            if (v[q].parts > 0) r = _mm512_maskz_loadu_ps(v[q].mask[0][t], v[q].base[0] + off);
+            if (v[q].parts > 1) r = _mm512_mask_loadu_ps(r, v[q].mask[1][t], v[q].base[1] + off);
+            _mm512_store_ps(bp + 16 * q, r);
+        }
+        if (++t == taps) { t = 0; c++; }
+    }
+}
+
+TGT void gs_conv_gemm_avx512(int M, const float *A, ptrdiff_t lda, const gs_conv_geom *geo, const float *x,
+                             float beta, float *C, ptrdiff_t ldc)
+{
+    _Alignas(64) float bp[GS_GEMM_KC * X_NR];
+    const int Ho = geo->H + 2 * geo->pad - geo->kh + 1, P = Ho * geo->W, N = geo->g * P;
+    const int K = geo->C * geo->kh * geo->kw;
+    const int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
+    for (int kb = 0; kb < nkb; kb++) {
+        const int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
+        const float be = kb == 0 ? beta : 1.0f;
+        for (int jr = 0; jr < N; jr += X_NR) {
+            const int nw = N - jr < X_NR ? N - jr : X_NR;
+            x_pack_implicit(geo, x, P, jr, nw, k0, kc, bp);
+            for (int ir = 0; ir < M; ir += X_MR) {
+                const int mr = M - ir < X_MR ? M - ir : X_MR;
+                x_tile_any(mr, nw, 0, kc, A + (size_t)ir * lda + k0, lda, bp, C + (size_t)ir * ldc + jr, ldc,
+                           1.0f, be);
+            }
+        }
+    }
+}
+
 #endif
