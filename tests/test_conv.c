@@ -275,8 +275,8 @@ static void test_conv_vs_naive_random(void)
     }
 }
 
-/* Shapes big enough for two threads to split the batch, and small maps where samples share a GEMM
- * (groups, the last one partial). */
+/* Shapes big enough for two threads to split the batch, small maps where samples share a GEMM
+ * (groups, the last one partial), and the implicit im2col's edges (K blocks, 25 taps, kh != kw). */
 static void test_conv_vs_naive_threads(void)
 {
     static const conv_case cases[] = {
@@ -286,6 +286,9 @@ static void test_conv_vs_naive_threads(void)
         { 9, 32, 8, 8, 32, 1, 1, 1, 0 },      /* 1x1 direct */
         { 10, 16, 9, 9, 32, 1, 1, 2, 0 },     /* 1x1 stride 2 */
         { 5, 4, 3, 3, 8, 3, 3, 1, 1 },        /* 3x3 map, 29 samples fit a group: all in one */
+        { 6, 48, 8, 8, 8, 3, 3, 1, 1 },       /* C kh kw = 432 > GS_GEMM_KC: two K blocks */
+        { 7, 3, 6, 11, 5, 5, 5, 1, 2 },       /* 5x5 "same": 25 taps on the implicit path */
+        { 4, 2, 9, 6, 3, 2, 3, 1, 1 },        /* kh != kw: implicit y and dW, dx through col2im */
     };
     rng_seed(300);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)

@@ -15,12 +15,12 @@ typedef struct gs_backend {
     void (*sgemm)(int trans_a, int trans_b, int M, int N, int K, float alpha,
                   const float *A, int lda, const float *B, int ldb, float beta,
                   float *C, int ldc, int threads);
-    /* Cm (M x g Ho W, ldc) = A (M x C kh kw, lda) im2col(x) + beta Cm for a stride-1 convolution
-     * with kw == 2 pad + 1 over g samples of x (C, H, W), without forming the column matrix
-     * (kernels/cpu/gemm.h); one thread.  Returns 0, touching nothing, where the backend cannot
-     * (the caller then forms the column matrix and calls sgemm). */
-    int (*conv_gemm)(int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
-                     const float *x, float beta, float *Cm, int ldc);
+    /* For a stride-1 convolution with kw == 2 pad + 1 over g samples of x (C, H, W), with
+     * col = im2col(x) never formed (kernels/cpu/gemm.h), one thread: trans 0: Cm (M x g Ho W) =
+     * A (M x C kh kw) col + beta Cm; trans 1: Cm (M x C kh kw) = A (M x g Ho W) colᵀ + beta Cm.
+     * Returns 0, touching nothing, where the backend cannot (the caller then forms col). */
+    int (*conv_gemm)(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad,
+                     int g, const float *x, float beta, float *Cm, int ldc);
     void (*act_forward)(gs_act act, const float *x, float *y, size_t n);
     void (*act_backward)(gs_act act, const float *x, const float *y, const float *dy,
                          float *dx, size_t n, int accumulate);

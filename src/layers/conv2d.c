@@ -87,7 +87,7 @@ static void forward_group(const gs_exec *e, const conv_state *s, const float *x,
     const float *b = s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL;
     float *dst = g == 1 ? y + (size_t)n0 * out : slot_tmp(s, t);    /* (O, g P) */
     if (!(s->implicit && tg == 1 && e->be->conv_gemm &&
-          e->be->conv_gemm(O, w, s->rows, s->C, s->H, s->W, s->kh, s->kw, s->pad, g, x + (size_t)n0 * in, 0.0f,
+          e->be->conv_gemm(0, O, w, s->rows, s->C, s->H, s->W, s->kh, s->kw, s->pad, g, x + (size_t)n0 * in, 0.0f,
                            dst, ld))) {
         const float *col = columns(s, x, n0, g, slot_col(s, t));
         e->be->sgemm(0, 0, O, ld, s->rows, 1.0f, w, s->rows, col, ld, 0.0f, dst, ld, tg);
@@ -162,7 +162,6 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
     const size_t in = (size_t)s->C * s->H * s->W, out = (size_t)O * P;
     const float *w = e->params + s->w_off;
     float *colbuf = slot_col(s, t);
-    const float *col = columns(s, x, n0, g, colbuf);
     const float *dyg = dy + (size_t)n0 * out;   /* (O, g P) */
     if (g > 1) {
         float *tmp = slot_tmp(s, t);
@@ -172,7 +171,10 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
                        (size_t)P * sizeof *tmp);
         dyg = tmp;
     }
-    e->be->sgemm(0, 1, O, rows, ld, 1.0f, dyg, ld, col, ld, beta_w, dw, rows, tg);
+    const int implicit = s->implicit && tg == 1 && e->be->conv_gemm;
+    if (!(implicit && e->be->conv_gemm(1, O, dyg, ld, s->C, s->H, s->W, s->kh, s->kw, s->pad, g,
+                                       x + (size_t)n0 * in, beta_w, dw, rows)))
+        e->be->sgemm(0, 1, O, rows, ld, 1.0f, dyg, ld, columns(s, x, n0, g, colbuf), ld, beta_w, dw, rows, tg);
     if (db)
         for (int o = 0; o < O; o++) {
             const float *r = dyg + (size_t)o * ld;
@@ -181,11 +183,11 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
             db[o] = beta_w != 0.0f ? db[o] + sum : sum;
         }
     if (!dx) return;
-    if (s->implicit_dx && tg == 1 && e->be->conv_gemm) {
+    if (s->implicit_dx && implicit) {
         /* dx = conv(dy, wt): the same stride-1 geometry with C and O swapped */
         const int acc = n->acc[0];
         float *dst = g == 1 ? dx + (size_t)n0 * in : slot_tmp(s, t);  /* (C, g P); dy is gathered already */
-        if (e->be->conv_gemm(s->C, s->wt, O * s->kh * s->kw, O, s->Ho, s->Wo, s->kh, s->kw, s->pad, g,
+        if (e->be->conv_gemm(0, s->C, s->wt, O * s->kh * s->kw, O, s->Ho, s->Wo, s->kh, s->kw, s->pad, g,
                              dy + (size_t)n0 * out, g == 1 && acc ? 1.0f : 0.0f, dst, ld)) {
             for (int i = 0; g > 1 && i < g; i++)
                 for (int c = 0; c < s->C; c++) {

@@ -194,7 +194,7 @@ void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, floa
     fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-int gs_conv_gemm(int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
+int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
                  const float *x, float beta, float *Cm, int ldc)
 {
 #ifdef GS_GEMM_X86
@@ -203,10 +203,10 @@ int gs_conv_gemm(int M, const float *A, int lda, int C, int H, int W, int kh, in
         Ho < 1 || (long)Ho * W < GS_CONV_IMPLICIT_MIN_PIXELS || M < 1 || g < 1 || C < 1)
         return 0;
     const gs_conv_geom geo = { C, H, W, kh, kw, pad, g };
-    gs_conv_gemm_avx512(M, A, lda, &geo, x, beta, Cm, ldc);
+    gs_conv_gemm_avx512(trans, M, A, lda, &geo, x, beta, Cm, ldc);
     return 1;
 #else
-    (void)M; (void)A; (void)lda; (void)C; (void)H; (void)W; (void)kh; (void)kw; (void)pad; (void)g;
+    (void)trans; (void)M; (void)A; (void)lda; (void)C; (void)H; (void)W; (void)kh; (void)kw; (void)pad; (void)g;
     (void)x; (void)beta; (void)Cm; (void)ldc;
     return 0;
 #endif

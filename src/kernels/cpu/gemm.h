@@ -26,7 +26,7 @@ void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
 
 /* The implicit-im2col convolution GEMM of gs_backend.conv_gemm: done (1) on CPUs with AVX-512
  * for kh kw <= GS_CONV_IMPLICIT_MAX_TAPS taps and Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS, else 0. */
-int gs_conv_gemm(int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
+int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
                  const float *x, float beta, float *Cm, int ldc);
 
 /* The reference: plain triple loop with double accumulation, the test oracle.
@@ -77,11 +77,12 @@ typedef struct gs_conv_geom {
 #define GS_CONV_IMPLICIT_MAX_TAPS 25
 #define GS_CONV_IMPLICIT_MIN_PIXELS 16
 #ifdef GS_GEMM_X86
-/* C (M x g Ho W, ldc) = A (M x C kh kw, row-major, lda) im2col(x) + beta C, one thread; x holds g
- * samples of C H W floats each.  Needs avx512f, kh kw <= GS_CONV_IMPLICIT_MAX_TAPS and
- * Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS. */
-void gs_conv_gemm_avx512(int M, const float *A, ptrdiff_t lda, const gs_conv_geom *geo, const float *x,
-                         float beta, float *C, ptrdiff_t ldc);
+/* trans 0: C (M x g Ho W, ldc) = A (M x C kh kw, row-major, lda) col + beta C;
+ * trans 1: C (M x C kh kw, ldc) = A (M x g Ho W, row-major, lda) colᵀ + beta C;
+ * col = im2col(x) never formed; one thread; x holds g samples of C H W floats each.  Needs
+ * avx512f, kh kw <= GS_CONV_IMPLICIT_MAX_TAPS and Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS. */
+void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, const gs_conv_geom *geo,
+                         const float *x, float beta, float *C, ptrdiff_t ldc);
 #endif
 
 /* Width of one packed B panel (columns of C per micro-tile) for each path;

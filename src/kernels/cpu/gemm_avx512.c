@@ -269,19 +269,55 @@ static TGT void x_pack_implicit(const gs_conv_geom *g, const float *x, int P, in
     }
 }
 
-TGT void gs_conv_gemm_avx512(int M, const float *A, ptrdiff_t lda, const gs_conv_geom *geo, const float *x,
-                             float beta, float *C, ptrdiff_t ldc)
+/* bp[k][j] = col[jr + j][k0 + k] (the panel of colᵀ: columns jr .. jr + nw are rows of col, rows
+ * k are pixels), 16 x 16 blocks loaded as rows of col and transposed.  Writes whole 16-row
+ * groups: bp must hold 15 rows past kc. */
+static TGT void x_pack_implicit_t(const gs_conv_geom *g, const float *x, int P, int jr, int nw, int k0, int kc,
+                                  float *bp)
 {
-    _Alignas(64) float bp[GS_GEMM_KC * X_NR];
-    const int Ho = geo->H + 2 * geo->pad - geo->kh + 1, P = Ho * geo->W, N = geo->g * P;
-    const int K = geo->C * geo->kh * geo->kw;
+    const int taps = g->kh * g->kw, HW = g->H * g->W;
+    ptrdiff_t delta[GS_CONV_IMPLICIT_MAX_TAPS];
+    for (int t = 0; t < taps; t++) delta[t] = (ptrdiff_t)(t / g->kw - g->pad) * g->W + (t % g->kw - g->pad);
+    for (int kb = 0; kb < kc; kb += 16) {
+        x_implicit_vec v;
+        x_implicit_setup(g, x, P, k0 + kb, kc - kb, &v);
+        for (int q = 0; q < X_NV; q++) {
+            const int rows = nw - 16 * q < 16 ? nw - 16 * q : 16;
+            if (rows <= 0) break;   /* nw <= 16: the kernel reads only the first vector */
+            __m512 r[16];
+            int c = (jr + 16 * q) / taps, t = (jr + 16 * q) % taps;
+            for (int i = 0; i < 16; i++) {
+                r[i] = _mm512_setzero_ps();
+                if (i < rows) {
+                    const ptrdiff_t off = (ptrdiff_t)c * HW + delta[t];
+                    r[i] = _mm512_maskz_loadu_ps(v.mask[0][t], v.base[0] + off);
+                    if (v.parts > 1) r[i] = _mm512_mask_loadu_ps(r[i], v.mask[1][t], v.base[1] + off);
+                    if (++t == taps) { t = 0; c++; }
+                }
+            }
+            x_transpose16(r);
+            float *dst = bp + (size_t)kb * X_NR + 16 * q;
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++) _mm512_store_ps(dst + i * X_NR, r[i]);
+        }
+    }
+}
+
+TGT void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, const gs_conv_geom *geo,
+                             const float *x, float beta, float *C, ptrdiff_t ldc)
+{
+    _Alignas(64) float bp[(GS_GEMM_KC + 15) * X_NR];
+    const int Ho = geo->H + 2 * geo->pad - geo->kh + 1, P = Ho * geo->W, pixels = geo->g * P;
+    const int rows = geo->C * geo->kh * geo->kw;
+    const int N = trans ? rows : pixels, K = trans ? pixels : rows;
     const int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
     for (int kb = 0; kb < nkb; kb++) {
         const int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
         const float be = kb == 0 ? beta : 1.0f;
         for (int jr = 0; jr < N; jr += X_NR) {
             const int nw = N - jr < X_NR ? N - jr : X_NR;
-            x_pack_implicit(geo, x, P, jr, nw, k0, kc, bp);
+            if (trans) x_pack_implicit_t(geo, x, P, jr, nw, k0, kc, bp);
+            else x_pack_implicit(geo, x, P, jr, nw, k0, kc, bp);
             for (int ir = 0; ir < M; ir += X_MR) {
                 const int mr = M - ir < X_MR ? M - ir : X_MR;
                 x_tile_any(mr, nw, 0, kc, A + (size_t)ir * lda + k0, lda, bp, C + (size_t)ir * ldc + jr, ldc,
