@@ -541,6 +541,21 @@ static void test_probe_resnet(void)
         for (int i = 0; i < 6; i++) found[i] |= strstr(buf, tags[i]) != NULL;
     fclose(f);
     for (int i = 0; i < 6; i++) CHECK(found[i], "%s not in %s", tags[i], path);
+    /* test evaluations during training: at steps 2 and 4 on 30 samples, then the whole test set at 5 */
+    EXPECT_EXIT(0, "train --model plain --depth 8 --data teacher --steps 5 --batch 50 --threads 1 --eval-every 2 "
+                "--eval-samples 30 --log %s", dir);
+    EXPECT_IN(err, "step 2: test loss");
+    EXPECT_IN(err, "step 4: test loss");
+    EXPECT_IN(err, "(30 samples)");
+    f = fopen(path, "r");
+    int at[6] = { 0 };
+    while (f && fgets(buf, sizeof buf, f)) {
+        long long st = -1;
+        if (strstr(buf, "\"test/acc\":") && sscanf(buf, "{\"step\":%lld", &st) == 1 && st >= 0 && st < 6) at[st]++;
+    }
+    if (f) fclose(f);
+    CHECK(at[2] == 1 && at[4] == 1 && at[5] == 1 && at[1] + at[3] == 0, "test/acc at steps 1..5: %d %d %d %d %d",
+          at[1], at[2], at[3], at[4], at[5]);
 }
 
 /* ---- grad on a conv net: X as (N, C, H, W), the same numbers as the library in-process ---- */

@@ -265,6 +265,8 @@ static int cmd_train(int argc, char **argv)
         { "probe", NULL, NULL, "instruments at every step: gradient, activation, saturation, dead-unit, norm-ratio statistics", NULL, 0 },
         { "probe-every", "N", "1", "steps between instrument readings (with --probe)", NULL, 0 },
         { "hist-every", "K", "100", "TensorBoard gradient histograms every K steps (0 = never; needs --log)", NULL, 0 },
+        { "eval-every", "K", "0", "test loss and accuracy every K steps too (test/ in the logs; 0 = at the end only)", NULL, 0 },
+        { "eval-samples", "N", "0", "test samples for those (0 = all; the final one uses all)", NULL, 0 },
         { "dead-samples", "N", "10000", "training samples for the dead-unit count (with --probe)", NULL, 0 },
         { "on-nonfinite", "stop|skip", "stop", "on NaN/Inf: stop naming where it appeared, or skip the update", NULL, 0 },
         { "augment", "LIST", "none", "image data: crop (pad 4 + random crop), crop:N, flip; e.g. crop,flip", NULL, 0 },
@@ -304,6 +306,8 @@ static int cmd_train(int argc, char **argv)
     tc.probe = flag(opts, "probe");
     tc.probe_every = (int)get_int(opts, "probe-every", 1, INT_MAX);
     tc.hist_every = (int)get_int(opts, "hist-every", 0, INT_MAX);
+    tc.eval_every = get_int(opts, "eval-every", 0, LLONG_MAX);
+    tc.eval_samples = get_int(opts, "eval-samples", 0, LLONG_MAX);
     tc.dead_samples = get_int(opts, "dead-samples", 1, LLONG_MAX);
     if (gs_augment_parse(get(opts, "augment"), &tc.augment_pad, &tc.augment_flip) != 0)
         die_usage("--augment '%s' must be a list of crop, crop:N, flip or none", get(opts, "augment"));

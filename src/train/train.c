@@ -351,6 +351,8 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
                                  ev_n ? (float)ev_correct / (float)ev_n : NAN, NAN, NAN, test_sub.n };
             if ((rc = gs_evaluate(ctx, m, &test_sub, m->max_batch, &ep.test_loss, &ep.test_acc))) goto done;
             ev_loss = 0; ev_correct = ev_n = ev_steps = 0;
+            gs_logf(ctx, "step %lld: test loss %.4f  accuracy %.4f  (%lld samples)", (long long)step, ep.test_loss,
+                    ep.test_acc, (long long)test_sub.n);
             const char *tt[2] = { "test/loss", "test/acc" };
             float tv[2] = { ep.test_loss, ep.test_acc };
             if (metrics) write_record(metrics, step, 2, tt, tv, NULL);
