@@ -568,11 +568,11 @@ static int cmd_study(int argc, char **argv)
         { "seed", "N", "42", "seed (the same for every network)", NULL, 0 },
         { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
         { "conv-depths", "LIST", "20,56", "depths (6n+2) of the conv part's plain and resnet nets; 'none' leaves it out", NULL, 0 },
-        { "conv-steps", "N", "300 (6 with --quick)", "SGD steps per conv net", NULL, 0 },
+        { "conv-steps", "N", "200 (6 with --quick)", "SGD steps per conv net", NULL, 0 },
         { "conv-lr", "X", "0.1", "conv nets' peak learning rate (cosine schedule, 2% warm-up)", NULL, 0 },
         { "conv-shortcut", "A|B", "A", "the resnets' shortcut where the shape changes", NULL, 0 },
-        { "conv-points", "N", "15 (3 with --quick)", "points of the conv error curves", NULL, 0 },
-        { "conv-eval-samples", "N", "1000 (256 with --quick)", "test samples behind each point of those curves", NULL, 0 },
+        { "conv-points", "N", "10 (3 with --quick)", "points of the conv error curves", NULL, 0 },
+        { "conv-eval-samples", "N", "500 (256 with --quick)", "test samples behind each point of those curves", NULL, 0 },
         { "conv-only", NULL, NULL, "only the conv part (no mlp grid)", NULL, 0 },
         OPT_END
     };

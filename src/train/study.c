@@ -33,10 +33,10 @@ void gs_study_config_default(gs_study_config *c, int quick)
     c->n_conv_depths = 2; c->conv_depths[0] = 20; c->conv_depths[1] = 56;
     c->conv_width = 16;
     c->conv_shortcut = 'A';
-    c->conv_steps = quick ? 6 : 300;
+    c->conv_steps = quick ? 6 : 200;
     c->conv_lr = 0.1f; c->conv_weight_decay = 1e-4f;
-    c->conv_points = quick ? 3 : 15;
-    c->conv_eval_samples = quick ? 256 : 1000;
+    c->conv_points = quick ? 3 : 10;
+    c->conv_eval_samples = quick ? 256 : 500;
 }
 
 /* What the probe callback gathers for one run. */
