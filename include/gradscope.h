@@ -298,6 +298,27 @@ int gs_probe_dead_units(gs_probe *p, const float *x, int64_t n_samples, int64_t 
  * (gradient norm before clipping, parameter norm, update ratio). */
 int gs_optim_step_probe(gs_optim *o, int64_t step, float *grad_norm, gs_probe *p);
 
+/* ---- gradient by path length (DESIGN.md §3) ---- */
+/* For a residual network in eval mode, linearised at one forward pass of
+ * (x, labels): ∂L/∂x_0 (x_0 = the input of the first residual block) split
+ * exactly into the parts g^(k) carried by the paths through k of the n
+ * residual branches, and Veit et al.'s estimate of the same by sampling. */
+typedef struct gs_paths_result {
+    int blocks;                  /* n */
+    double *exact_norm;          /* (n + 1) ||g^(k)||, over the batch */
+    double input_grad_norm;      /* ||∂L/∂x_0|| */
+    double sum_check_rel_err;    /* ||Σ_k g^(k) - ∂L/∂x_0|| / ||∂L/∂x_0|| */
+    double *veit_mean;           /* (n + 1) mean ||g|| at x_0 over veit_sets sampled sets of k branches */
+    double *veit_total;          /* (n + 1) C(n, k) veit_mean[k] */
+    double *count_fraction;      /* (n + 1) C(n, k) / 2^n */
+} gs_paths_result;
+/* N <= the model's max batch; veit_sets 0 skips the estimator (its arrays
+ * are then NULL).  GS_EINVAL for a net without residual blocks; the model's
+ * activations and gradients are those of this eval-mode pass afterwards. */
+int gs_paths_compute(gs_model *m, const float *x, const int32_t *labels, int N, int veit_sets, uint64_t seed,
+                     gs_paths_result *out);
+void gs_paths_result_free(gs_paths_result *r);
+
 /* ---- checkpoints (safetensors, PyTorch names) ---- */
 /* Save parameters, buffers and config (no optimizer state). */
 int gs_model_save(gs_ctx *ctx, gs_model *m, const char *path);
