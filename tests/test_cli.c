@@ -674,6 +674,35 @@ static void test_study_small(void)
     EXPECT_EXIT(0, "study --quick --data spirals --acts relu --depths 2 --steps 2 --conv-depths none --out %s", dir);
 }
 
+/* ---- paths: from a checkpoint and a dataset, and from .npy files with --model; its errors ---- */
+static void test_paths(void)
+{
+    char ck[128], js[128];
+    static char buf[1 << 14];
+    snprintf(ck, sizeof ck, "%s/paths.safetensors", tmp);
+    snprintf(js, sizeof js, "%s/paths.json", tmp);
+    EXPECT_EXIT(0, "train --depth 6 --width 32 --skip 2 --norm batch --data teacher --steps 3 --batch 50 --threads 1 "
+                "--save %s", ck);
+    EXPECT_EXIT(0, "paths --weights %s --data teacher --samples 40 --veit-sets 5 --out %s --threads 1", ck, js);
+    slurp(js, buf, sizeof buf);
+    EXPECT_IN(buf, "\"blocks\": 3");
+    EXPECT_IN(buf, "\"samples\": 40");
+    EXPECT_IN(buf, "\"path_count_fraction\": [0.125, 0.375, 0.375, 0.125]");
+    const char *keys[] = { "exact_norm_by_length", "input_grad_norm", "veit_mean_norm_by_length", "veit_total_by_length" };
+    for (int i = 0; i < 4; i++) EXPECT_IN(buf, keys[i]);
+    const char *p = strstr(buf, "\"sum_check_rel_err\": ");
+    CHECK(p && atof(p + 21) < 1e-5, "sum check: %.80s", p ? p : "missing");
+    EXPECT_IN(out, "matches it to");
+    /* a plain net has no paths; the options go together */
+    snprintf(ck, sizeof ck, "%s/plain.safetensors", tmp);
+    EXPECT_EXIT(0, "train --depth 3 --width 16 --data teacher --steps 1 --batch 50 --threads 1 --save %s", ck);
+    EXPECT_EXIT(3, "paths --weights %s --data teacher --out %s", ck, js);
+    EXPECT_IN(err, "no residual blocks");
+    EXPECT_EXIT(2, "paths --weights %s --data teacher", ck);
+    EXPECT_EXIT(2, "paths --weights %s --data teacher --input x.npy --labels y.npy --out %s", ck, js);
+    EXPECT_EXIT(8, "paths --weights %s/missing.safetensors --data teacher --out %s", tmp, js);
+}
+
 int main(void)
 {
     const char *b = getenv("GS_BUILD");
@@ -704,6 +733,7 @@ int main(void)
     RUN(test_probe_resnet);
     RUN(test_grad_resnet_images);
     RUN(test_study_small);
+    RUN(test_paths);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmp);

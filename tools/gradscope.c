@@ -447,6 +447,59 @@ static int cmd_inspect(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* X (float32 (N, features), or (N, C, H, W) for the conv families, whose shape it sets in *mc) and
+ * labels (int64/int32 (N,) in [0, mc->classes)) from .npy files. */
+static int read_batch(gs_ctx *ctx, const char *xpath, const char *ypath, gs_model_config *mc, gs_tensor_entry *X,
+                      int32_t **labels_out, int64_t *n_out)
+{
+    gs_tensor_entry Y = { 0 };
+    int32_t *labels = NULL;
+    int rc = gs_npy_load(ctx, xpath, X);
+    if (rc) goto done;
+    if ((rc = gs_npy_load(ctx, ypath, &Y))) goto done;
+    if (X->dtype != GS_DT_F32 || X->ndim < 2) {
+        rc = gs_error(ctx, GS_EFORMAT, "%s: expected float32 (N, features), got %s with %d dimensions",
+                      xpath, gs_dtype_name(X->dtype), X->ndim);
+        goto done;
+    }
+    int64_t N = X->shape[0], F = 1;
+    for (int d = 1; d < X->ndim; d++) F *= X->shape[d];
+    if (Y.ndim != 1 || Y.shape[0] != N || (Y.dtype != GS_DT_I64 && Y.dtype != GS_DT_I32)) {
+        rc = gs_error(ctx, GS_ESHAPE, "%s: expected int64 or int32 labels of shape (%lld,)", ypath, (long long)N);
+        goto done;
+    }
+    if (N < 1 || N > (1 << 20) || F > INT_MAX) {
+        rc = gs_error(ctx, GS_ESHAPE, "%s: batch of %lld samples is out of range", xpath, (long long)N);
+        goto done;
+    }
+    labels = malloc((size_t)N * sizeof *labels);
+    if (!labels) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    for (int64_t i = 0; i < N; i++) {
+        int64_t v = Y.dtype == GS_DT_I64 ? ((int64_t *)Y.data)[i] : ((int32_t *)Y.data)[i];
+        if (v < 0 || v >= mc->classes) {
+            rc = gs_error(ctx, GS_EINVAL, "%s: label %lld of sample %lld is outside [0, %d) (see --classes)",
+                          ypath, (long long)v, (long long)i, mc->classes);
+            goto done;
+        }
+        labels[i] = (int32_t)v;
+    }
+    mc->in_features = (int)F;
+    if (strcmp(mc->family, "mlp") != 0) {
+        if (X->ndim != 4) {
+            rc = gs_error(ctx, GS_ESHAPE, "%s: %s takes images: expected float32 (N, C, H, W), got %d dimensions",
+                          xpath, mc->family, X->ndim);
+            goto done;
+        }
+        mc->in_channels = (int)X->shape[1]; mc->in_height = (int)X->shape[2]; mc->in_width = (int)X->shape[3];
+    }
+    *n_out = N;
+done:
+    gs_tensor_entry_clear(&Y);
+    if (rc) free(labels);
+    else *labels_out = labels;
+    return rc;
+}
+
 /* ---- grad ---- */
 static int cmd_grad(int argc, char **argv)
 {
@@ -473,49 +526,14 @@ static int cmd_grad(int argc, char **argv)
     gs_ctx *ctx = gs_ctx_create();
     if (!ctx) return EXIT_NOMEM;
     gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
-    gs_tensor_entry X = { 0 }, Y = { 0 };
+    gs_tensor_entry X = { 0 };
     gs_model *m = NULL;
     gs_tensor_list *out = NULL;
     int32_t *labels = NULL;
     float loss;
-    int rc = gs_npy_load(ctx, get(opts, "input"), &X);
+    int64_t N = 0;
+    int rc = read_batch(ctx, get(opts, "input"), get(opts, "labels"), &mc, &X, &labels, &N);
     if (rc) goto done;
-    if ((rc = gs_npy_load(ctx, get(opts, "labels"), &Y))) goto done;
-    if (X.dtype != GS_DT_F32 || X.ndim < 2) {
-        rc = gs_error(ctx, GS_EFORMAT, "%s: expected float32 (N, features), got %s with %d dimensions",
-                      get(opts, "input"), gs_dtype_name(X.dtype), X.ndim);
-        goto done;
-    }
-    int64_t N = X.shape[0], F = 1;
-    for (int d = 1; d < X.ndim; d++) F *= X.shape[d];
-    if (Y.ndim != 1 || Y.shape[0] != N || (Y.dtype != GS_DT_I64 && Y.dtype != GS_DT_I32)) {
-        rc = gs_error(ctx, GS_ESHAPE, "%s: expected int64 or int32 labels of shape (%lld,)", get(opts, "labels"), (long long)N);
-        goto done;
-    }
-    if (N < 1 || N > (1 << 20) || F > INT_MAX) {
-        rc = gs_error(ctx, GS_ESHAPE, "%s: batch of %lld samples is out of range", get(opts, "input"), (long long)N);
-        goto done;
-    }
-    labels = malloc((size_t)N * sizeof *labels);
-    if (!labels) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
-    for (int64_t i = 0; i < N; i++) {
-        int64_t v = Y.dtype == GS_DT_I64 ? ((int64_t *)Y.data)[i] : ((int32_t *)Y.data)[i];
-        if (v < 0 || v >= mc.classes) {
-            rc = gs_error(ctx, GS_EINVAL, "%s: label %lld of sample %lld is outside [0, %d) (see --classes)",
-                          get(opts, "labels"), (long long)v, (long long)i, mc.classes);
-            goto done;
-        }
-        labels[i] = (int32_t)v;
-    }
-    mc.in_features = (int)F;
-    if (strcmp(mc.family, "mlp") != 0) {
-        if (X.ndim != 4) {
-            rc = gs_error(ctx, GS_ESHAPE, "%s: %s takes images: expected float32 (N, C, H, W), got %d dimensions",
-                          get(opts, "input"), mc.family, X.ndim);
-            goto done;
-        }
-        mc.in_channels = (int)X.shape[1]; mc.in_height = (int)X.shape[2]; mc.in_width = (int)X.shape[3];
-    }
     if ((rc = gs_model_create(ctx, &mc, (int)N, &m))) goto done;
     if ((rc = gs_model_load_weights(ctx, m, get(opts, "weights")))) goto done;
     gs_model_set_training(m, !strcmp(mode, "train"));
@@ -543,8 +561,129 @@ done:
     if (rc) rc = fail(ctx, rc);
     gs_tensor_list_free(out);
     gs_tensor_entry_clear(&X);
-    gs_tensor_entry_clear(&Y);
     free(labels);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+    return rc;
+}
+
+/* ---- paths ---- */
+static void json_array(FILE *f, const char *key, const double *x, int n)
+{
+    fprintf(f, "  \"%s\": [", key);
+    for (int i = 0; i < n; i++) {
+        if (i) fputs(", ", f);
+        if (isfinite(x[i])) fprintf(f, "%.9g", x[i]);
+        else fputs("null", f);
+    }
+    fputs("]", f);
+}
+
+static int cmd_paths(int argc, char **argv)
+{
+    opt opts[] = {
+        MODEL_OPTS,
+        { "weights", "W", NULL, "a gradscope checkpoint (its config builds the net), or with --model a PyTorch "
+                                "state_dict as safetensors (required)", NULL, 0 },
+        { "input", "X.npy", NULL, "float32 inputs (N, features) or (N, C, H, W), with --labels", NULL, 0 },
+        { "labels", "Y.npy", NULL, "int64 or int32 labels (N,)", NULL, 0 },
+        { "data", "SPEC", NULL, "or: the first --samples test samples of a dataset", NULL, 0 },
+        { "samples", "N", "128", "samples from --data", NULL, 0 },
+        { "veit-sets", "M", "100", "Veit et al.'s estimator: sampled sets of k branches per k (0 = skip it)", NULL, 0 },
+        { "seed", "N", "42", "seed of those samples", NULL, 0 },
+        { "classes", "K", "10", "outputs of the head (with --model)", NULL, 0 },
+        { "out", "P.json", NULL, "where the numbers go (required)", NULL, 0 },
+        { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        OPT_END
+    };
+    parse_opts(argc, argv, opts, "paths --weights W (--input X.npy --labels Y.npy | --data D [--samples N]) --out P.json",
+               "The gradient at the first residual block's input split by path length (eval mode): exactly, by a\n"
+               "dynamic programme over blocks, and by Veit et al.'s sampling estimator.");
+    if (!get(opts, "weights")) die_usage("--weights is required");
+    if (!get(opts, "out")) die_usage("--out is required");
+    const int from_files = get(opts, "input") != NULL;
+    if (from_files != (get(opts, "labels") != NULL)) die_usage("--input and --labels go together");
+    if (from_files == (get(opts, "data") != NULL)) die_usage("give either --input and --labels or --data");
+    const int veit = (int)get_int(opts, "veit-sets", 0, 1000000);
+    const int64_t want = get_int(opts, "samples", 1, 1 << 20);
+    gs_model_config mc;
+    model_from_opts(opts, &mc);
+    mc.classes = (int)get_int(opts, "classes", 1, 1 << 20);
+    gs_ctx *ctx = gs_ctx_create();
+    if (!ctx) return EXIT_NOMEM;
+    gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
+    gs_tensor_entry X = { 0 };
+    int32_t *labels = NULL;
+    gs_dataset *d = NULL;
+    gs_model *m = NULL;
+    gs_paths_result r = { 0 };
+    char *buf = NULL;
+    size_t len = 0;
+    int64_t N = 0;
+    const float *x;
+    const int32_t *y;
+    int rc;
+    if (from_files) {
+        rc = read_batch(ctx, get(opts, "input"), get(opts, "labels"), &mc, &X, &labels, &N);
+        x = X.data; y = labels;
+    } else {
+        rc = gs_dataset_load(ctx, get(opts, "data"), 1, 42, &d);
+        if (rc == GS_OK) {
+            N = d->n < want ? d->n : want;
+            x = d->x; y = d->y;
+        }
+    }
+    if (rc) goto done;
+    if (given(opts, "model")) {
+        if (!from_files) {
+            mc.in_features = (int)d->features;
+            mc.in_channels = d->channels; mc.in_height = d->height; mc.in_width = d->width;
+        }
+        rc = gs_model_create(ctx, &mc, (int)N, &m);
+        if (rc == GS_OK) rc = gs_model_load_weights(ctx, m, get(opts, "weights"));
+    } else {
+        rc = gs_model_load(ctx, get(opts, "weights"), (int)N, &m);
+    }
+    if (rc) goto done;
+    const int64_t F = from_files ? (int64_t)(X.nbytes / sizeof(float) / (size_t)N) : d->features;
+    if (F != gs_model_get_config(m)->in_features) {
+        rc = gs_error(ctx, GS_ESHAPE, "paths: the data has %lld features per sample, the network takes %d",
+                      (long long)F, gs_model_get_config(m)->in_features);
+        goto done;
+    }
+    fprintf(stderr, "gradscope paths: %lld samples, Veit's estimator with %d sets per length\n", (long long)N, veit);
+    if ((rc = gs_paths_compute(m, x, y, (int)N, veit, (uint64_t)get_int(opts, "seed", 0, LLONG_MAX), &r))) goto done;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    const int n1 = r.blocks + 1;
+    fprintf(f, "{\n  \"blocks\": %d,\n  \"samples\": %lld,\n  \"veit_sets\": %d,\n", r.blocks, (long long)N, veit);
+    json_array(f, "exact_norm_by_length", r.exact_norm, n1);
+    fprintf(f, ",\n  \"input_grad_norm\": %.9g,\n  \"sum_check_rel_err\": %.9g,\n", r.input_grad_norm, r.sum_check_rel_err);
+    if (veit) {
+        json_array(f, "veit_mean_norm_by_length", r.veit_mean, n1);
+        fputs(",\n", f);
+        json_array(f, "veit_total_by_length", r.veit_total, n1);
+    } else {
+        fputs("  \"veit_mean_norm_by_length\": null,\n  \"veit_total_by_length\": null", f);
+    }
+    fputs(",\n", f);
+    json_array(f, "path_count_fraction", r.count_fraction, n1);
+    fputs("\n}\n", f);
+    if (fclose(f) != 0) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    gs_io_chunk chunk = { buf, len };
+    if ((rc = gs_io_write_atomic(ctx, get(opts, "out"), &chunk, 1))) goto done;
+    printf("%4s %14s %14s %12s\n", "k", "exact ||g_k||", "Veit total", "C(n,k)/2^n");
+    for (int k = 0; k < n1; k++)
+        printf("%4d %14.6g %14.6g %12.4g\n", k, r.exact_norm[k], veit ? r.veit_total[k] : NAN, r.count_fraction[k]);
+    printf("||dL/dx_0|| = %.6g; sum over k of g_k matches it to %.2g (relative); wrote %s\n", r.input_grad_norm,
+           r.sum_check_rel_err, get(opts, "out"));
+done:
+    if (rc) rc = fail(ctx, rc);
+    free(buf);
+    gs_paths_result_free(&r);
+    gs_tensor_entry_clear(&X);
+    free(labels);
+    gs_dataset_free(d);
     gs_model_free(m);
     gs_ctx_free(ctx);
     return rc;
@@ -663,6 +802,7 @@ static void usage(FILE *f)
         "  eval      evaluate a checkpoint on a dataset\n"
         "  inspect   list a model's parameters and buffers with their shapes\n"
         "  grad      one forward/backward pass on a given batch; write every gradient\n"
+        "  paths     the gradient of a residual net split by path length (exact and Veit et al.'s estimate)\n"
         "  study     the vanishing-gradient study and its report\n"
         "  version   print the version\n\n"
         "exit codes: 0 ok, 1 other error, 2 usage error, 3 invalid value, 4 I/O error,\n"
@@ -681,6 +821,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(cmd, "grad")) return cmd_grad(argc - 2, argv + 2);
+    if (!strcmp(cmd, "paths")) return cmd_paths(argc - 2, argv + 2);
     if (!strcmp(cmd, "study")) return cmd_study(argc - 2, argv + 2);
     cmd_name = "";
     fprintf(stderr, "gradscope: unknown command '%s'\n", cmd);
