@@ -210,6 +210,15 @@ static void model_from_opts(opt *opts, gs_model_config *c)
     if (c->skip == 0 && c->res_scale == GS_RES_SCALE_REZERO) die_usage("--res-scale rezero needs --skip >= 1");
 }
 
+/* A context with --threads applied; NULL (after saying so) when out of memory. */
+static gs_ctx *ctx_from_opts(opt *opts)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    if (!ctx) { fprintf(stderr, "gradscope: out of memory\n"); return NULL; }
+    gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
+    return ctx;
+}
+
 static int load_data(gs_ctx *ctx, const char *spec, uint64_t seed, gs_dataset **train, gs_dataset **test)
 {
     int rc = train ? gs_dataset_load(ctx, spec, 0, seed, train) : GS_OK;
@@ -378,9 +387,8 @@ static int cmd_eval(int argc, char **argv)
     const char *split = get(opts, "split");
     if (strcmp(split, "train") && strcmp(split, "test")) die_usage("--split '%s' must be train or test", split);
     const int batch = (int)get_int(opts, "batch", 1, 1 << 20);
-    gs_ctx *ctx = gs_ctx_create();
+    gs_ctx *ctx = ctx_from_opts(opts);
     if (!ctx) return EXIT_NOMEM;
-    gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
     gs_dataset *d = NULL;
     gs_model *m = NULL;
     float loss, acc;
@@ -523,9 +531,8 @@ static int cmd_grad(int argc, char **argv)
     gs_model_config mc;
     model_from_opts(opts, &mc);
     mc.classes = (int)get_int(opts, "classes", 1, 1 << 20);
-    gs_ctx *ctx = gs_ctx_create();
+    gs_ctx *ctx = ctx_from_opts(opts);
     if (!ctx) return EXIT_NOMEM;
-    gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
     gs_tensor_entry X = { 0 };
     gs_model *m = NULL;
     gs_tensor_list *out = NULL;
@@ -609,9 +616,8 @@ static int cmd_paths(int argc, char **argv)
     gs_model_config mc;
     model_from_opts(opts, &mc);
     mc.classes = (int)get_int(opts, "classes", 1, 1 << 20);
-    gs_ctx *ctx = gs_ctx_create();
+    gs_ctx *ctx = ctx_from_opts(opts);
     if (!ctx) return EXIT_NOMEM;
-    gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
     gs_tensor_entry X = { 0 };
     int32_t *labels = NULL;
     gs_dataset *d = NULL;
@@ -759,9 +765,8 @@ static int cmd_study(int argc, char **argv)
         c.mlp = 0;
     }
     const char *out = get(opts, "out");
-    gs_ctx *ctx = gs_ctx_create();
+    gs_ctx *ctx = ctx_from_opts(opts);
     if (!ctx) return EXIT_NOMEM;
-    gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
     gs_ctx_set_log(ctx, log_stderr, NULL);
     gs_study s;
     int rc = gs_study_train(ctx, &c, &s);
