@@ -11,6 +11,9 @@
  * GEMM single-threaded (measured ~2x faster at 2 threads than one work area with the GEMM's own
  * threads, whose im2col/col2im stay serial); the partial parameter gradients are then added in
  * thread order.  So dW and db may differ in the last bits between thread counts (y and dx do not).
+ * Stride-1 layers with kw == 2 pad + 1 go through the backend's conv_gemm (implicit im2col, one
+ * thread per group) whenever it takes them, whatever the thread count, so that y and dx keep
+ * their bits from one thread count to another.
  * Nothing is allocated during a step.  e->N must not exceed the max_batch given to the constructor.
  */
 #include <stdlib.h>
@@ -76,8 +79,8 @@ static const float *columns(const conv_state *s, const float *x, int n0, int g, 
     return col;
 }
 
-/* y of samples [n0, n0 + g) = W col + b, the GEMM on tg threads, work area t.  One thread with
- * the implicit path never forms col. */
+/* y of samples [n0, n0 + g) = W col + b, the GEMM on tg threads, work area t (the implicit path,
+ * which never forms col, on one). */
 static void forward_group(const gs_exec *e, const conv_state *s, const float *x, float *y, int n0, int g,
                           int t, int tg)
 {
@@ -86,7 +89,7 @@ static void forward_group(const gs_exec *e, const conv_state *s, const float *x,
     const float *w = e->params + s->w_off;
     const float *b = s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL;
     float *dst = g == 1 ? y + (size_t)n0 * out : slot_tmp(s, t);    /* (O, g P) */
-    if (!(s->implicit && tg == 1 && e->be->conv_gemm &&
+    if (!(s->implicit && e->be->conv_gemm &&
           e->be->conv_gemm(0, O, w, s->rows, s->C, s->H, s->W, s->kh, s->kw, s->pad, g, x + (size_t)n0 * in, 0.0f,
                            dst, ld))) {
         const float *col = columns(s, x, n0, g, slot_col(s, t));
@@ -171,7 +174,7 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
                        (size_t)P * sizeof *tmp);
         dyg = tmp;
     }
-    const int implicit = s->implicit && tg == 1 && e->be->conv_gemm;
+    const int implicit = s->implicit && e->be->conv_gemm;
     if (!(implicit && e->be->conv_gemm(1, O, dyg, ld, s->C, s->H, s->W, s->kh, s->kw, s->pad, g,
                                        x + (size_t)n0 * in, beta_w, dw, rows)))
         e->be->sgemm(0, 1, O, rows, ld, 1.0f, dyg, ld, columns(s, x, n0, g, colbuf), ld, beta_w, dw, rows, tg);
