@@ -319,6 +319,35 @@ int gs_paths_compute(gs_model *m, const float *x, const int32_t *labels, int N, 
                      gs_paths_result *out);
 void gs_paths_result_free(gs_paths_result *r);
 
+/* ---- lesion study (DESIGN.md §3) ---- */
+/* Test error, eval mode, with residual blocks deleted (a post block's output
+ * becomes act(S x_b), a pre block's S x_b) or reordered; for a plain net the
+ * same over its same-shape layers (mlp) or blocks (conv), deleted as x_b. */
+typedef struct gs_lesion_config {
+    int sets;                /* random sets per point (default 10) */
+    int max_k;               /* most units deleted at once (0 = units - 1) */
+    int max_swaps;           /* swaps 1, 2, 4 ... up to this (0 = units / 2) */
+    uint64_t seed;
+} gs_lesion_config;
+typedef struct gs_lesion_result {
+    int units;               /* blocks (residual) or layers (plain) */
+    int residual;
+    double baseline_error;
+    double *single_error;    /* (units) error with unit j deleted alone */
+    int n_k;                 /* k = 1..n_k */
+    int *k, *k_sets;
+    double *k_mean, *k_std;  /* mean and standard deviation over the sets */
+    int n_reorder;           /* one entry per random reordering */
+    int *swaps;              /* pairs of same-shape units swapped */
+    double *tau;             /* Kendall's tau of the new order against the original */
+    double *reorder_error;
+} gs_lesion_result;
+void gs_lesion_config_default(gs_lesion_config *c);
+/* Over the whole of test (batches of the model's max batch); the model's
+ * activations are overwritten.  GS_EINVAL for a net with nothing to delete. */
+int gs_lesion_compute(gs_model *m, const gs_dataset *test, const gs_lesion_config *c, gs_lesion_result *out);
+void gs_lesion_result_free(gs_lesion_result *r);
+
 /* ---- checkpoints (safetensors, PyTorch names) ---- */
 /* Save parameters, buffers and config (no optimizer state). */
 int gs_model_save(gs_ctx *ctx, gs_model *m, const char *path);

@@ -152,7 +152,7 @@ int gs_resnet_build(gs_model *m)
     for (int stage = 0; stage < 3; stage++)
         for (int i = 0; i < n_per_stage; i++, k++) {
             const int O = W0 << stage, stride = stage > 0 && i == 0 ? 2 : 1;
-            if (residual) TRY(gs_model_add_block_boundary(m, h));
+            TRY(residual ? gs_model_add_block_boundary(m, h) : gs_model_add_plain_boundary(m, h));
             const int x = h;
             const shape xs = s;
             int z = h;
@@ -194,7 +194,7 @@ int gs_resnet_build(gs_model *m)
             }
             s = zs;
         }
-    if (residual) TRY(gs_model_add_block_boundary(m, h));
+    TRY(residual ? gs_model_add_block_boundary(m, h) : gs_model_add_plain_boundary(m, h));
     if (pre) {
         if (bn) SET(h, bnorm(&b, h, s, "bn_final"));
         SET(h, act(&b, h, s, "final"));

@@ -134,11 +134,13 @@ int gs_mlp_build(gs_model *m)
     POINT("stem");
     if (T == 0) {
         for (int i = 0; i < D; i++) {
+            if ((rc = gs_model_add_plain_boundary(m, h))) goto done;
             W2(m, h, -1, W, 'L', &L[i], W, none);
             if (has_norm) W2(m, h, -1, W, 'N', &L[i], W, none);
             W2(m, h, -1, W, 'A', &L[i], W, none);
             POINT("layers.%d", i);
         }
+        if (D > 0 && (rc = gs_model_add_plain_boundary(m, h))) goto done;
     } else {
         for (int b = 0; b < n_blocks; b++) {
             const int x = h;

@@ -94,6 +94,15 @@ int gs_model_add_block_boundary(gs_model *m, int v)
     return GS_OK;
 }
 
+int gs_model_add_plain_boundary(gs_model *m, int v)
+{
+    int *b = grow(m->plain_in, &m->cap_plain_in, m->n_plain_in + 1, sizeof *b);
+    if (!b) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    m->plain_in = b;
+    b[m->n_plain_in++] = v;
+    return GS_OK;
+}
+
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name)
 {
     for (int i = 0; i < m->n_tensors; i++)
@@ -153,7 +162,7 @@ void gs_model_free(gs_model *m)
     for (int i = 0; i < m->n_nodes; i++)
         if (m->nodes[i].ops && m->nodes[i].ops->free_state) m->nodes[i].ops->free_state(m->nodes[i].state);
     for (int i = 0; i < m->n_tensors; i++) free((char *)m->tensors[i].info.name);
-    free(m->tensors); free(m->nodes); free(m->values); free(m->points); free(m->block_in);
+    free(m->tensors); free(m->nodes); free(m->values); free(m->points); free(m->block_in); free(m->plain_in);
     free(m->params); free(m->grads); free(m->buffers); free(m->arena);
     free(m);
 }

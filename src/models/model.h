@@ -54,6 +54,8 @@ struct gs_model {
 
     gs_act_point *points; int n_points, cap_points;
     int *block_in; int n_block_in, cap_block_in;  /* x_0 .. x_n of the residual blocks */
+    int *plain_in; int n_plain_in, cap_plain_in;  /* plain nets: inputs of the layers (mlp) or blocks
+                                                     (conv) a lesion may delete, then the last output */
 
     const float *input;
     float loss;
@@ -73,6 +75,9 @@ int gs_model_add_point(gs_model *m, const char *name);
 /* Record value v as the input of the next residual block (x_b); the last
  * call records the output of the last block. */
 int gs_model_add_block_boundary(gs_model *m, int v);
+/* Record value v as the input of the next lesion unit of a plain net (the
+ * last call: the output of the last unit). */
+int gs_model_add_plain_boundary(gs_model *m, int v);
 /* Allocate the blocks and the arena, set accumulate flags. */
 int gs_model_finish(gs_model *m);
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);

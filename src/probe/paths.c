@@ -12,24 +12,24 @@
 #include <string.h>
 #include "probe/paths.h"
 
-typedef struct block_ops {
-    int add;                 /* the node adding shortcut (in[0]) and branch (in[1]) */
-    int post0, post1;        /* nodes [post0, post1) after the add, up to x_{b+1} (post activation) */
-    int *branch, n_branch;   /* nodes from x_b to add.in[1], forward order */
-    int *shortcut, n_short;  /* nodes from x_b to add.in[0], forward order (none: identity) */
-} block_ops;
-
 struct gs_paths_work {
     gs_model *m;
     int n;                   /* blocks */
     int N;
-    block_ops *blocks;
+    gs_block_ops *blocks;
     size_t vec;              /* floats of the largest vector at a block boundary or inside a block */
     float **g;               /* (n + 1) levels */
     float *u, *s, *v, *t1, *t2, *t3; /* scratch vectors */
     float *grads;            /* scratch parameter gradients */
     gs_exec e;
 };
+
+int gs_model_producer(const gs_model *m, int v)
+{
+    for (int i = m->n_nodes - 1; i >= 0; i--)
+        if (m->nodes[i].out == v) return i;
+    return -1;
+}
 
 static int producer(const gs_model *m, int v, int lo, int hi)
 {
@@ -55,27 +55,41 @@ static int chain(const gs_model *m, int from, int to, int lo, int hi, int **out,
     return GS_OK;
 }
 
-static int find_blocks(gs_paths_work *w)
+int gs_blocks_find(gs_model *m, gs_block_ops **out)
 {
-    gs_model *m = w->m;
-    for (int b = 0; b < w->n; b++) {
+    const int n = m->n_block_in - 1;
+    *out = NULL;
+    if (n < 1) return gs_error(m->ctx, GS_EINVAL, "the %s network has no residual blocks", m->cfg.family);
+    gs_block_ops *blocks = calloc((size_t)n, sizeof *blocks);
+    if (!blocks) return gs_error(m->ctx, GS_ENOMEM, "out of memory");
+    for (int b = 0; b < n; b++) {
         const int xb = m->block_in[b], xe = m->block_in[b + 1];
-        const int lo = producer(m, xb, 0, m->n_nodes) + 1, hi = producer(m, xe, 0, m->n_nodes) + 1;
-        block_ops *o = &w->blocks[b];
+        const int lo = gs_model_producer(m, xb) + 1, hi = gs_model_producer(m, xe) + 1;
+        gs_block_ops *o = &blocks[b];
+        o->lo = lo; o->hi = hi;
         o->add = -1;
         for (int i = lo; i < hi; i++)
             if (m->nodes[i].in[1] >= 0) o->add = i;
-        if (o->add < 0 || hi <= lo) return gs_error(m->ctx, GS_EINVAL, "paths: block %d has no residual addition", b);
+        int rc = GS_OK;
+        if (o->add < 0 || hi <= lo) rc = gs_error(m->ctx, GS_EINVAL, "block %d has no residual addition", b);
         o->post0 = o->add + 1; o->post1 = hi;
-        for (int i = o->post0; i < o->post1; i++)
+        for (int i = o->post0; rc == GS_OK && i < o->post1; i++)
             if (m->nodes[i].in[1] >= 0 || m->nodes[i].in[0] != m->nodes[i - 1].out)
-                return gs_error(m->ctx, GS_EINVAL, "paths: block %d: unexpected node after the addition", b);
-        const gs_node *a = &m->nodes[o->add];
-        if (chain(m, a->in[1], xb, lo, o->add, &o->branch, &o->n_branch) ||
-            chain(m, a->in[0], xb, lo, o->add, &o->shortcut, &o->n_short))
-            return gs_error(m->ctx, GS_EINVAL, "paths: block %d: shortcut or branch is not a chain from x_%d", b, b);
+                rc = gs_error(m->ctx, GS_EINVAL, "block %d: unexpected node after the addition", b);
+        const gs_node *a = rc == GS_OK ? &m->nodes[o->add] : NULL;
+        if (rc == GS_OK && (chain(m, a->in[1], xb, lo, o->add, &o->branch, &o->n_branch) ||
+                            chain(m, a->in[0], xb, lo, o->add, &o->shortcut, &o->n_short)))
+            rc = gs_error(m->ctx, GS_EINVAL, "block %d: shortcut or branch is not a chain from x_%d", b, b);
+        if (rc) { gs_blocks_free(blocks, n); return rc; }
     }
+    *out = blocks;
     return GS_OK;
+}
+
+void gs_blocks_free(gs_block_ops *blocks, int n)
+{
+    for (int b = 0; blocks && b < n; b++) { free(blocks[b].branch); free(blocks[b].shortcut); }
+    free(blocks);
 }
 
 static const float *vdata(const gs_model *m, int v) { return v == 0 ? m->input : m->values[v].data; }
@@ -108,7 +122,7 @@ static void chain_vjp(gs_paths_work *w, const int *c, int k, const float *dy, fl
 static size_t feats(const gs_model *m, int v) { return (size_t)m->N * (size_t)m->values[v].features; }
 
 /* u = D_b g (the post activation's product; a copy for pre blocks). */
-static void post_vjp(gs_paths_work *w, const block_ops *o, const float *g, float *u)
+static void post_vjp(gs_paths_work *w, const gs_block_ops *o, const float *g, float *u)
 {
     const float *cur = g;
     for (int i = o->post1 - 1; i >= o->post0; i--) {
@@ -120,7 +134,7 @@ static void post_vjp(gs_paths_work *w, const block_ops *o, const float *g, float
 }
 
 /* out = Sᵀ u (branch = 0) or Aᵀ u (branch = 1), u the gradient at the addition's output. */
-static void side_vjp(gs_paths_work *w, const block_ops *o, int branch, const float *u, float *out)
+static void side_vjp(gs_paths_work *w, const gs_block_ops *o, int branch, const float *u, float *out)
 {
     node_vjp(w, o->add, branch, u, w->t3);
     if (branch) chain_vjp(w, o->branch, o->n_branch, w->t3, out);
@@ -130,8 +144,7 @@ static void side_vjp(gs_paths_work *w, const block_ops *o, int branch, const flo
 void gs_paths_work_free(gs_paths_work *w)
 {
     if (!w) return;
-    for (int b = 0; w->blocks && b < w->n; b++) { free(w->blocks[b].branch); free(w->blocks[b].shortcut); }
-    free(w->blocks);
+    gs_blocks_free(w->blocks, w->n);
     if (w->g) for (int k = 0; k <= w->n; k++) free(w->g[k]);
     free(w->g);
     free(w->u); free(w->s); free(w->v); free(w->t1); free(w->t2); free(w->t3); free(w->grads);
@@ -156,12 +169,10 @@ int gs_paths_prepare(gs_model *m, const float *x, const int32_t *labels, int N, 
     gs_model_set_training(m, training);
     m->input_grad = input_grad;
     if (rc) { gs_paths_work_free(w); return rc; }
-    w->blocks = calloc((size_t)w->n, sizeof *w->blocks);
-    if (!w->blocks) { gs_paths_work_free(w); return gs_error(m->ctx, GS_ENOMEM, "paths: out of memory"); }
-    if ((rc = find_blocks(w))) { gs_paths_work_free(w); return rc; }
+    if ((rc = gs_blocks_find(m, &w->blocks))) { gs_paths_work_free(w); return rc; }
     /* the largest value from x_0 to x_n */
-    const int first = producer(m, m->block_in[0], 0, m->n_nodes);
-    const int last = producer(m, m->block_in[w->n], 0, m->n_nodes);
+    const int first = gs_model_producer(m, m->block_in[0]);
+    const int last = gs_model_producer(m, m->block_in[w->n]);
     for (int i = first; i <= last; i++) {
         const size_t f = feats(m, m->nodes[i].out);
         if (f > w->vec) w->vec = f;
@@ -191,7 +202,7 @@ int gs_paths_exact(gs_paths_work *w, float *const **g)
     const int n = w->n;
     memcpy(w->g[0], m->values[m->block_in[n]].grad, feats(m, m->block_in[n]) * sizeof(float));
     for (int b = n - 1; b >= 0; b--) {
-        const block_ops *o = &w->blocks[b];
+        const gs_block_ops *o = &w->blocks[b];
         const size_t fb = feats(m, m->block_in[b]);
         const int top = n - 1 - b;                   /* levels 0..top are filled at x_{b+1} */
         for (int j = top; j >= 0; j--) {

@@ -13,6 +13,22 @@
 #define GS_PATHS_H
 #include "models/model.h"
 
+/* The nodes of residual block b (x_b = m->block_in[b] to x_{b+1}). */
+typedef struct gs_block_ops {
+    int lo, hi;              /* all its nodes: [lo, hi) */
+    int add;                 /* the node adding shortcut (in[0]) and branch (in[1]) */
+    int post0, post1;        /* nodes [post0, post1) after the add, up to x_{b+1} (post activation) */
+    int *branch, n_branch;   /* nodes from x_b to add.in[1], forward order */
+    int *shortcut, n_short;  /* nodes from x_b to add.in[0], forward order (none: identity) */
+} gs_block_ops;
+
+/* Every residual block's nodes, (m->n_block_in - 1) of them; GS_EINVAL naming
+ * the block when the graph is not shortcut + branch (+ activation). */
+int gs_blocks_find(gs_model *m, gs_block_ops **out);
+void gs_blocks_free(gs_block_ops *blocks, int n);
+/* The node whose output is value v (-1 for the input). */
+int gs_model_producer(const gs_model *m, int v);
+
 typedef struct gs_paths_work gs_paths_work;
 
 /* Eval-mode forward, loss and backward of (x, labels) (N samples), then the
