@@ -674,8 +674,8 @@ static void test_study_small(void)
     EXPECT_EXIT(0, "study --quick --data spirals --acts relu --depths 2 --steps 2 --conv-depths none --out %s", dir);
 }
 
-/* ---- paths: from a checkpoint and a dataset, and from .npy files with --model; its errors ---- */
-static void test_paths(void)
+/* ---- paths and lesion: from checkpoints and a dataset; their errors ---- */
+static void test_paths_lesion(void)
 {
     char ck[128], js[128];
     static char buf[1 << 14];
@@ -701,6 +701,21 @@ static void test_paths(void)
     EXPECT_EXIT(2, "paths --weights %s --data teacher", ck);
     EXPECT_EXIT(2, "paths --weights %s --data teacher --input x.npy --labels y.npy --out %s", ck, js);
     EXPECT_EXIT(8, "paths --weights %s/missing.safetensors --data teacher --out %s", tmp, js);
+    /* lesion: the plain net over its layers, then the residual one over its blocks */
+    EXPECT_EXIT(0, "lesion --weights %s --data teacher --samples 60 --sets 2 --out %s --threads 1", ck, js);
+    slurp(js, buf, sizeof buf);
+    EXPECT_IN(buf, "\"units\": 3");
+    EXPECT_IN(buf, "\"residual\": false");
+    snprintf(ck, sizeof ck, "%s/paths.safetensors", tmp);
+    EXPECT_EXIT(0, "lesion --weights %s --data teacher --samples 60 --sets 2 --max-swaps 1 --out %s --threads 1", ck, js);
+    slurp(js, buf, sizeof buf);
+    const char *lkeys[] = { "\"baseline_error\": ", "\"single_block_error\": [", "\"k_deleted\": [",
+                            "{\"k\": 2, \"mean_error\": ", "\"reorder\": [", "{\"swaps\": 1, \"kendall_tau\": " };
+    for (int i = 0; i < 6; i++) EXPECT_IN(buf, lkeys[i]);
+    EXPECT_IN(buf, "\"residual\": true");
+    EXPECT_IN(out, "one block deleted");
+    EXPECT_EXIT(2, "lesion --weights %s --data teacher", ck);
+    EXPECT_EXIT(2, "lesion --weights %s --data teacher --sets 0 --out %s", ck, js);
 }
 
 int main(void)
@@ -733,7 +748,7 @@ int main(void)
     RUN(test_probe_resnet);
     RUN(test_grad_resnet_images);
     RUN(test_study_small);
-    RUN(test_paths);
+    RUN(test_paths_lesion);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmp);

@@ -575,6 +575,20 @@ done:
 }
 
 /* ---- paths ---- */
+/* The network of --weights: built from its gradscope config, or with --model from the options
+ * (the input shape from d when given) and loaded by name (a PyTorch state_dict works). */
+static int open_net(gs_ctx *ctx, opt *opts, gs_model_config *mc, const gs_dataset *d, int max_batch, gs_model **m)
+{
+    if (!given(opts, "model")) return gs_model_load(ctx, get(opts, "weights"), max_batch, m);
+    if (d) {
+        mc->in_features = (int)d->features;
+        mc->in_channels = d->channels; mc->in_height = d->height; mc->in_width = d->width;
+    }
+    int rc = gs_model_create(ctx, mc, max_batch, m);
+    if (rc == GS_OK) rc = gs_model_load_weights(ctx, *m, get(opts, "weights"));
+    return rc;
+}
+
 static void json_array(FILE *f, const char *key, const double *x, int n)
 {
     fprintf(f, "  \"%s\": [", key);
@@ -640,17 +654,7 @@ static int cmd_paths(int argc, char **argv)
         }
     }
     if (rc) goto done;
-    if (given(opts, "model")) {
-        if (!from_files) {
-            mc.in_features = (int)d->features;
-            mc.in_channels = d->channels; mc.in_height = d->height; mc.in_width = d->width;
-        }
-        rc = gs_model_create(ctx, &mc, (int)N, &m);
-        if (rc == GS_OK) rc = gs_model_load_weights(ctx, m, get(opts, "weights"));
-    } else {
-        rc = gs_model_load(ctx, get(opts, "weights"), (int)N, &m);
-    }
-    if (rc) goto done;
+    if ((rc = open_net(ctx, opts, &mc, from_files ? NULL : d, (int)N, &m))) goto done;
     const int64_t F = from_files ? (int64_t)(X.nbytes / sizeof(float) / (size_t)N) : d->features;
     if (F != gs_model_get_config(m)->in_features) {
         rc = gs_error(ctx, GS_ESHAPE, "paths: the data has %lld features per sample, the network takes %d",
@@ -689,6 +693,84 @@ done:
     gs_paths_result_free(&r);
     gs_tensor_entry_clear(&X);
     free(labels);
+    gs_dataset_free(d);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+    return rc;
+}
+
+/* ---- lesion ---- */
+static int cmd_lesion(int argc, char **argv)
+{
+    opt opts[] = {
+        MODEL_OPTS,
+        { "weights", "W", NULL, "a gradscope checkpoint, or with --model a PyTorch state_dict as safetensors (required)", NULL, 0 },
+        { "data", "SPEC", "fashion-mnist", "dataset; its test split is used", NULL, 0 },
+        { "samples", "N", "0", "the first N test samples (0 = all)", NULL, 0 },
+        { "sets", "R", "10", "random sets for each k deleted and each number of swaps", NULL, 0 },
+        { "max-k", "K", "0", "most units deleted at once (0 = all but one)", NULL, 0 },
+        { "max-swaps", "S", "0", "swaps of same-shape units: 1, 2, 4 ... up to S (0 = units / 2)", NULL, 0 },
+        { "batch", "N", "256", "samples per forward pass", NULL, 0 },
+        { "seed", "N", "42", "seed of the random sets", NULL, 0 },
+        { "classes", "K", "10", "outputs of the head (with --model)", NULL, 0 },
+        { "out", "L.json", NULL, "where the numbers go (required)", NULL, 0 },
+        { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        OPT_END
+    };
+    parse_opts(argc, argv, opts, "lesion --weights W [--data D] --out L.json",
+               "Veit et al.'s lesion study (eval mode): test error with residual blocks deleted alone, k at a time,\n"
+               "or reordered; for a plain net the same over its same-shape layers.");
+    if (!get(opts, "weights")) die_usage("--weights is required");
+    if (!get(opts, "out")) die_usage("--out is required");
+    gs_lesion_config lc;
+    gs_lesion_config_default(&lc);
+    lc.sets = (int)get_int(opts, "sets", 1, 1000000);
+    lc.max_k = (int)get_int(opts, "max-k", 0, INT_MAX);
+    lc.max_swaps = (int)get_int(opts, "max-swaps", 0, INT_MAX);
+    lc.seed = (uint64_t)get_int(opts, "seed", 0, LLONG_MAX);
+    const int64_t samples = get_int(opts, "samples", 0, LLONG_MAX);
+    const int batch = (int)get_int(opts, "batch", 1, 1 << 20);
+    gs_model_config mc;
+    model_from_opts(opts, &mc);
+    mc.classes = (int)get_int(opts, "classes", 1, 1 << 20);
+    gs_ctx *ctx = ctx_from_opts(opts);
+    if (!ctx) return EXIT_NOMEM;
+    gs_dataset *d = NULL;
+    gs_model *m = NULL;
+    gs_lesion_result r = { 0 };
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = gs_dataset_load(ctx, get(opts, "data"), 1, 42, &d);
+    if (rc) goto done;
+    if (samples > 0 && samples < d->n) d->n = samples;
+    if ((rc = open_net(ctx, opts, &mc, d, batch, &m))) goto done;
+    fprintf(stderr, "gradscope lesion: %lld test samples, %d sets per point\n", (long long)d->n, lc.sets);
+    if ((rc = gs_lesion_compute(m, d, &lc, &r))) goto done;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    fprintf(f, "{\n  \"units\": %d,\n  \"residual\": %s,\n  \"samples\": %lld,\n  \"baseline_error\": %.9g,\n",
+            r.units, r.residual ? "true" : "false", (long long)d->n, r.baseline_error);
+    json_array(f, "single_block_error", r.single_error, r.units);
+    fputs(",\n  \"k_deleted\": [", f);
+    for (int i = 0; i < r.n_k; i++)
+        fprintf(f, "%s\n    {\"k\": %d, \"mean_error\": %.9g, \"std_error\": %.9g, \"sets\": %d}", i ? "," : "", r.k[i],
+                r.k_mean[i], r.k_std[i], r.k_sets[i]);
+    fputs("\n  ],\n  \"reorder\": [", f);
+    for (int i = 0; i < r.n_reorder; i++)
+        fprintf(f, "%s\n    {\"swaps\": %d, \"kendall_tau\": %.9g, \"error\": %.9g}", i ? "," : "", r.swaps[i], r.tau[i],
+                r.reorder_error[i]);
+    fputs("\n  ]\n}\n", f);
+    if (fclose(f) != 0) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    gs_io_chunk chunk = { buf, len };
+    if ((rc = gs_io_write_atomic(ctx, get(opts, "out"), &chunk, 1))) goto done;
+    printf("baseline error %.4f; one %s deleted: ", r.baseline_error, r.residual ? "block" : "layer");
+    double worst = 0, mean = 0;
+    for (int j = 0; j < r.units; j++) { mean += r.single_error[j] / r.units; worst = fmax(worst, r.single_error[j]); }
+    printf("mean %.4f, worst %.4f (%d units); wrote %s\n", mean, worst, r.units, get(opts, "out"));
+done:
+    if (rc) rc = fail(ctx, rc);
+    free(buf);
+    gs_lesion_result_free(&r);
     gs_dataset_free(d);
     gs_model_free(m);
     gs_ctx_free(ctx);
@@ -808,6 +890,7 @@ static void usage(FILE *f)
         "  inspect   list a model's parameters and buffers with their shapes\n"
         "  grad      one forward/backward pass on a given batch; write every gradient\n"
         "  paths     the gradient of a residual net split by path length (exact and Veit et al.'s estimate)\n"
+        "  lesion    test error with residual blocks (or plain layers) deleted or reordered\n"
         "  study     the vanishing-gradient study and its report\n"
         "  version   print the version\n\n"
         "exit codes: 0 ok, 1 other error, 2 usage error, 3 invalid value, 4 I/O error,\n"
@@ -827,6 +910,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(cmd, "grad")) return cmd_grad(argc - 2, argv + 2);
     if (!strcmp(cmd, "paths")) return cmd_paths(argc - 2, argv + 2);
+    if (!strcmp(cmd, "lesion")) return cmd_lesion(argc - 2, argv + 2);
     if (!strcmp(cmd, "study")) return cmd_study(argc - 2, argv + 2);
     cmd_name = "";
     fprintf(stderr, "gradscope: unknown command '%s'\n", cmd);
