@@ -83,7 +83,9 @@ typedef enum { GS_BLOCK_POST, GS_BLOCK_PRE } gs_block;
 typedef enum { GS_RES_SCALE_NONE, GS_RES_SCALE_REZERO } gs_res_scale;
 typedef enum {
     GS_INIT_HE_NORMAL, GS_INIT_HE_UNIFORM, GS_INIT_GLOROT_UNIFORM, GS_INIT_GLOROT_NORMAL,
-    GS_INIT_LECUN_NORMAL, GS_INIT_ORTHOGONAL, GS_INIT_TORCH  /* PyTorch's nn.Linear default */
+    GS_INIT_LECUN_NORMAL, GS_INIT_ORTHOGONAL, GS_INIT_TORCH, /* PyTorch's nn.Linear default */
+    GS_INIT_FIXUP            /* Zhang et al. 2019 without the scalar biases: residual branches' last layer and
+                                the classifier 0, the branches' other layers he_normal x L^(-1/(2m-2)) */
 } gs_init;
 typedef enum { GS_LOSS_CE, GS_LOSS_MSE } gs_loss;
 

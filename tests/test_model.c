@@ -406,6 +406,65 @@ done:
     gs_ctx_free(ctx);
 }
 
+/* --zero-last and fixup on both families: which tensors are zero, and fixup's scale. */
+static double rms(const gs_tensor_info *t)
+{
+    double s = 0;
+    for (size_t i = 0; i < t->numel; i++) s += (double)t->data[i] * t->data[i];
+    return sqrt(s / (double)t->numel);
+}
+
+static int all_zero(const gs_tensor_info *t)
+{
+    for (size_t i = 0; i < t->numel; i++) if (t->data[i] != 0.0f) return 0;
+    return 1;
+}
+
+static void test_zero_last_fixup(void)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model *m = NULL;
+    gs_model_config c;
+    /* mlp: 12 layers in 4 blocks of 3, no norm, fixup */
+    gs_model_config_default(&c);
+    c.in_features = 20; c.classes = 5; c.width = 200; c.depth = 12; c.skip = 3; c.init = GS_INIT_FIXUP;
+    CHECK(gs_model_create(ctx, &c, 4, &m) == GS_OK && gs_model_init(m, 1) == GS_OK, "mlp: %s", gs_errmsg(ctx));
+    if (m) {
+        CHECK(all_zero(gs_model_find(m, "head.weight")), "fixup: head not zero");
+        CHECK(all_zero(gs_model_find(m, "layers.2.weight")) && all_zero(gs_model_find(m, "layers.11.weight")),
+              "fixup: last layers of the branches not zero");
+        /* he_normal std sqrt(2/200) = 0.1, times L^(-1/(2m-2)) = 4^(-1/4) */
+        CHECK_NEAR(rms(gs_model_find(m, "layers.0.weight")), 0.1 * pow(4.0, -0.25), 0, 0.02);
+        CHECK_NEAR(rms(gs_model_find(m, "stem.weight")), sqrt(2.0 / 20), 0, 0.03);
+    }
+    gs_model_free(m); m = NULL;
+    /* resnet: --zero-last zeroes every b2.weight (the branch's last norm) */
+    gs_model_config_default(&c);
+    snprintf(c.family, sizeof c.family, "resnet");
+    c.in_channels = 1; c.in_height = 8; c.in_width = 8; c.in_features = 64; c.classes = 4; c.width = 16; c.depth = 8;
+    c.norm = GS_NORM_BATCH; c.zero_last = 1;
+    CHECK(gs_model_create(ctx, &c, 4, &m) == GS_OK && gs_model_init(m, 1) == GS_OK, "resnet: %s", gs_errmsg(ctx));
+    if (m) {
+        for (int b = 0; b < 3; b++) {
+            char name[40];
+            snprintf(name, sizeof name, "blocks.%d.b2.weight", b);
+            CHECK(all_zero(gs_model_find(m, name)), "--zero-last: %s not zero", name);
+            snprintf(name, sizeof name, "blocks.%d.b1.weight", b);
+            CHECK(!all_zero(gs_model_find(m, name)), "--zero-last: %s zero", name);
+        }
+    }
+    gs_model_free(m); m = NULL;
+    /* resnet without norm, fixup: c2 and fc zero, c1 scaled by 3^(-1/2) */
+    c.norm = GS_NORM_NONE; c.zero_last = 0; c.init = GS_INIT_FIXUP; c.width = 64;
+    CHECK(gs_model_create(ctx, &c, 4, &m) == GS_OK && gs_model_init(m, 1) == GS_OK, "resnet fixup: %s", gs_errmsg(ctx));
+    if (m) {
+        CHECK(all_zero(gs_model_find(m, "fc.weight")) && all_zero(gs_model_find(m, "blocks.1.c2.weight")), "fixup zeros");
+        CHECK_NEAR(rms(gs_model_find(m, "blocks.0.c1.weight")), sqrt(2.0 / (64 * 9)) / sqrt(3.0), 0, 0.03);
+    }
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+}
+
 int main(void)
 {
     /* one test per gradient-check case, named after it */
@@ -419,5 +478,6 @@ int main(void)
     RUN(test_bad_calls);
     RUN(test_determinism);
     RUN(test_save_load);
+    RUN(test_zero_last_fixup);
     return FINISH();
 }

@@ -161,7 +161,7 @@ static void log_stderr(void *user, const char *line)
     { "act", "NAME", "relu", "identity sigmoid tanh relu leaky_relu elu selu gelu silu softplus hardtanh", NULL, 0 }, \
     { "norm", "none|batch|layer", "none (mlp), batch (resnet/plain)", "normalisation after each hidden layer", NULL, 0 }, \
     { "res-scale", "none|rezero", "none", "rezero: learned scalar per residual branch, initialised 0", NULL, 0 }, \
-    { "init", "NAME", "he_normal", "he_normal he_uniform glorot_uniform glorot_normal lecun_normal orthogonal torch", NULL, 0 }, \
+    { "init", "NAME", "he_normal", "he_normal he_uniform glorot_uniform glorot_normal lecun_normal orthogonal torch fixup", NULL, 0 }, \
     { "zero-last", NULL, NULL, "zero the last norm weight (or layer) of each residual branch", NULL, 0 }, \
     { "loss", "ce|mse", "ce", "softmax cross-entropy or MSE against one-hot targets", NULL, 0 }
 

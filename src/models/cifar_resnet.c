@@ -215,6 +215,12 @@ int gs_resnet_build(gs_model *m)
         snprintf(name, sizeof name, bn && !pre ? "blocks.%d.b2.weight" : "blocks.%d.c2.weight", j);
         gs_tensor_slot *t = gs_model_slot(m, name);
         if (t) t->branch_last = 1;
+        for (int l = 1; l <= 2; l++) {
+            snprintf(name, sizeof name, "blocks.%d.c%d.weight", j, l);
+            if ((t = gs_model_slot(m, name))) t->fixup = l;
+        }
     }
+    gs_tensor_slot *fc = gs_model_slot(m, "fc.weight");
+    if (fc && residual) fc->fixup = 3;
     return GS_OK;
 }

@@ -25,7 +25,7 @@ void gs_model_config_default(gs_model_config *cfg)
 
 static const char *const norm_names[] = { "none", "batch", "layer" };
 static const char *const init_names[] = { "he_normal", "he_uniform", "glorot_uniform", "glorot_normal",
-                                          "lecun_normal", "orthogonal", "torch" };
+                                          "lecun_normal", "orthogonal", "torch", "fixup" };
 
 static int lookup(const char *const *names, int n, const char *s)
 {
@@ -43,14 +43,14 @@ int gs_norm_from_name(const char *s, gs_norm *out)
 
 int gs_init_from_name(const char *s, gs_init *out)
 {
-    int i = lookup(init_names, 7, s);
+    int i = lookup(init_names, 8, s);
     if (i < 0) return -1;
     *out = (gs_init)i;
     return 0;
 }
 
 const char *gs_norm_name(gs_norm n) { return (unsigned)n < 3 ? norm_names[n] : "?"; }
-const char *gs_init_name(gs_init i) { return (unsigned)i < 7 ? init_names[i] : "?"; }
+const char *gs_init_name(gs_init i) { return (unsigned)i < 8 ? init_names[i] : "?"; }
 
 int gs_model_config_to_json(const gs_model_config *c, char *buf, size_t len)
 {

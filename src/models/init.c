@@ -2,7 +2,9 @@
  * lecun/orthogonal/torch for Linear weights, zero biases (torch: uniform
  * ±1/sqrt(fan_in) like nn.Linear), norms weight 1 bias 0, running mean 0
  * var 1, ReZero alphas 0; --zero-last zeroes the last norm weight (or last
- * layer) of each residual branch.  Tensors are drawn in state_dict order
+ * layer) of each residual branch; fixup (Zhang et al. 2019, without its
+ * scalar biases and multipliers) zeroes each branch's last layer and the
+ * classifier and scales the branches' other layers by L^(-1/(2m-2)).  Tensors are drawn in state_dict order
  * from one generator, so the same seed gives the same network. */
 #include <math.h>
 #include <stdlib.h>
@@ -51,6 +53,7 @@ static void init_weight(gs_rng *r, gs_init kind, float *w, const gs_tensor_slot 
     case GS_INIT_LECUN_NORMAL:   std = sqrt(1.0 / fi); break;
     case GS_INIT_TORCH:          bound = 1.0 / sqrt(fi); break;
     case GS_INIT_ORTHOGONAL:     std = 1.0; break;
+    case GS_INIT_FIXUP:          std = sqrt(2.0 / fi); break;   /* scaled or zeroed by gs_model_init */
     }
     for (size_t i = 0; i < n; i++)
         w[i] = (float)(std > 0 ? std * gs_rng_normal(r) : bound * (2.0 * gs_rng_uniform(r) - 1.0));
@@ -62,7 +65,10 @@ int gs_model_init(gs_model *m, uint64_t seed)
 {
     gs_rng r;
     gs_rng_seed(&r, seed);
-    const int residual = m->cfg.skip > 0;
+    const int residual = m->n_block_in > 1;
+    /* fixup: L residual branches of m layers each */
+    const int L = m->n_block_in - 1, per = strcmp(m->cfg.family, "mlp") == 0 ? m->cfg.skip : 2;
+    const double fixup_scale = residual && per > 1 ? pow((double)L, -1.0 / (2.0 * per - 2.0)) : 1.0;
     for (int i = 0; i < m->n_tensors; i++) {
         gs_tensor_slot *s = &m->tensors[i];
         float *d = s->info.data;
@@ -71,6 +77,10 @@ int gs_model_init(gs_model *m, uint64_t seed)
         case GS_ROLE_WEIGHT:
             init_weight(&r, m->cfg.init, d, s);
             if (m->cfg.zero_last && residual && s->branch_last) memset(d, 0, n * sizeof *d);
+            if (m->cfg.init == GS_INIT_FIXUP && residual) {
+                if (s->fixup >= 2) memset(d, 0, n * sizeof *d);
+                else if (s->fixup == 1) for (size_t k = 0; k < n; k++) d[k] *= (float)fixup_scale;
+            }
             break;
         case GS_ROLE_BIAS:
             for (size_t k = 0; k < n; k++)

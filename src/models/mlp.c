@@ -114,11 +114,20 @@ int gs_mlp_build(gs_model *m)
     if (!rc) rc = add_linear(m, "head", W, c->classes, &head);
     if (rc) { free(L); free(alpha); return rc; }
 
-    /* the last layer (or norm) of each residual branch, for --zero-last */
+    /* the last layer (or norm) of each residual branch, for --zero-last; the roles fixup needs */
     for (int i = T - 1; T && i < D; i += T) {
         snprintf(name, sizeof name, has_norm && c->block == GS_BLOCK_POST ? "norms.%d.weight" : "layers.%d.weight", i);
         gs_tensor_slot *s = gs_model_slot(m, name);
         if (s) s->branch_last = 1;
+    }
+    for (int i = 0; T && i < D; i++) {
+        snprintf(name, sizeof name, "layers.%d.weight", i);
+        gs_tensor_slot *s = gs_model_slot(m, name);
+        if (s) s->fixup = i % T == T - 1 ? 2 : 1;
+    }
+    {
+        gs_tensor_slot *s = gs_model_slot(m, "head.weight");
+        if (s) s->fixup = 3;
     }
 
     /* 2. nodes */

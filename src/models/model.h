@@ -20,6 +20,7 @@ typedef struct gs_tensor_slot {
     gs_role role;
     int fan_in, fan_out;     /* for weight initialisation */
     int branch_last;         /* last layer/norm of a residual branch (zero_last) */
+    int fixup;               /* 1 a layer inside a residual branch, 2 its last layer, 3 the classifier */
 } gs_tensor_slot;
 
 typedef struct gs_value {
