@@ -321,6 +321,15 @@ int gs_paths_compute(gs_model *m, const float *x, const int32_t *labels, int N, 
                      gs_paths_result *out);
 void gs_paths_result_free(gs_paths_result *r);
 
+/* ---- norm preservation (Zaeemzadeh et al. 2018) ---- */
+/* Residual blocks of m (0 for a plain net). */
+int gs_model_n_blocks(const gs_model *m);
+/* One forward and backward pass of (x, labels) in train mode (batch statistics, running averages
+ * left alone), then for each residual block b: ratio[b] = ||∂L/∂x_b|| / ||∂L/∂x_{b+1}|| and
+ * transition[b] = 1 where the block changes the shape (arrays of gs_model_n_blocks(m)).
+ * GS_EINVAL for a plain net. */
+int gs_block_norm_ratios(gs_model *m, const float *x, const int32_t *labels, int N, double *ratio, int *transition);
+
 /* ---- lesion study (DESIGN.md §3) ---- */
 /* Test error, eval mode, with residual blocks deleted (a post block's output
  * becomes act(S x_b), a pre block's S x_b) or reordered; for a plain net the

@@ -716,6 +716,18 @@ static void test_paths_lesion(void)
     EXPECT_IN(out, "one block deleted");
     EXPECT_EXIT(2, "lesion --weights %s --data teacher", ck);
     EXPECT_EXIT(2, "lesion --weights %s --data teacher --sets 0 --out %s", ck, js);
+    /* normratio: residual nets of two depths at initialisation; a transition block is marked */
+    EXPECT_EXIT(0, "normratio --model mlp --skip 2 --width 16 --depths 4,8 --data teacher --samples 20 --out %s "
+                "--threads 1", js);
+    slurp(js, buf, sizeof buf);
+    EXPECT_IN(buf, "{\"depth\": 8, \"blocks\": 4,");
+    EXPECT_IN(buf, "\"ratio\": [");
+    EXPECT_IN(buf, "\"transition\": [false, false, false, false], \"mean_ratio\": ");
+    EXPECT_EXIT(0, "normratio --model resnet --depths 8 --data fashion-mnist --samples 8 --out %s --threads 1", js);
+    slurp(js, buf, sizeof buf);
+    EXPECT_IN(buf, "\"transition\": [false, true, true]");
+    EXPECT_EXIT(2, "normratio --model plain --depths 8 --out %s", js);
+    EXPECT_EXIT(2, "normratio --model mlp --depths 8 --out %s", js);
 }
 
 int main(void)

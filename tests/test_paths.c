@@ -6,7 +6,9 @@
  *  - a network whose answer is known in closed form: pre blocks x + c x (identity activation, no
  *    norm, weights c I, no bias), where g^(k) = C(n, k) c^k ∂L/∂x_n and every set of k branches
  *    gives c^k ∂L/∂x_n, so Veit's estimate is exact too;
- *  - a plain network is refused.
+ *  - a plain network is refused;
+ *  - the norm ratio of blocks whose branch ends in a zero layer is exactly 1, and shape-changing
+ *    blocks are marked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +219,47 @@ static void test_plain_refused(void)
     gs_ctx_free(ctx);
 }
 
+/* Norm ratios: blocks whose branch ends in a zero layer pass the gradient on unchanged (ratio 1);
+ * the resnet's stride-2 blocks are marked as transitions. */
+static void test_norm_ratios(void)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model_config c;
+    mlp_config(&c, 6, 2, GS_BLOCK_PRE, GS_ACT_RELU, GS_NORM_NONE);
+    c.zero_last = 1;
+    gs_model *m = build(ctx, &c, 8);
+    float x[NB * 12];
+    int32_t y[NB] = { 0, 1, 2, 3, 4, 0 };
+    fill_input(x, NB * 12, 4);
+    double ratio[8];
+    int trans[8];
+    if (m) {
+        CHECK_EQ_INT(gs_model_n_blocks(m), 3);
+        CHECK(gs_block_norm_ratios(m, x, y, NB, ratio, trans) == GS_OK, "%s", gs_errmsg(ctx));
+        for (int b = 0; b < 3; b++) {
+            CHECK_NEAR(ratio[b], 1.0, 1e-6, 0);
+            CHECK_EQ_INT(trans[b], 0);
+        }
+    }
+    gs_model_free(m);
+    resnet_config(&c, 'A', GS_BLOCK_POST);
+    m = build(ctx, &c, 9);
+    float *xi = malloc((size_t)NB * (size_t)c.in_features * sizeof *xi);
+    fill_input(xi, (size_t)NB * (size_t)c.in_features, 5);
+    int32_t yi[NB] = { 0, 1, 2, 3, 0, 1 };
+    if (m) {
+        CHECK(gs_block_norm_ratios(m, xi, yi, NB, ratio, trans) == GS_OK, "%s", gs_errmsg(ctx));
+        const int want[6] = { 0, 0, 1, 0, 1, 0 };
+        for (int b = 0; b < 6; b++) {
+            CHECK_EQ_INT(trans[b], want[b]);
+            CHECK(isfinite(ratio[b]) && ratio[b] > 0, "ratio %d = %g", b, ratio[b]);
+        }
+    }
+    free(xi);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+}
+
 int main(void)
 {
     RUN(test_mlp_post_bn);
@@ -226,5 +269,6 @@ int main(void)
     RUN(test_resnet_b_pre);
     RUN(test_known_answer);
     RUN(test_plain_refused);
+    RUN(test_norm_ratios);
     return FINISH();
 }

@@ -777,6 +777,93 @@ done:
     return rc;
 }
 
+/* ---- normratio ---- */
+static int cmd_normratio(int argc, char **argv)
+{
+    opt opts[] = {
+        MODEL_OPTS,
+        { "depths", "LIST", "8,20,56,110,200,1004", "depths to build (resnet/plain: 6n+2; mlp: hidden layers, a multiple of --skip)", NULL, 0 },
+        { "data", "SPEC", "fashion-mnist", "dataset; the first --samples training samples are the batch", NULL, 0 },
+        { "samples", "N", "16", "samples in the batch", NULL, 0 },
+        { "seed", "N", "42", "initialisation seed", NULL, 0 },
+        { "out", "N.json", NULL, "where the numbers go (required)", NULL, 0 },
+        { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        OPT_END
+    };
+    parse_opts(argc, argv, opts, "normratio --model NAME [options] --depths LIST --out N.json",
+               "Norm preservation at initialisation (Zaeemzadeh et al. 2018): ||dL/dx_b|| / ||dL/dx_{b+1}|| of every\n"
+               "residual block after one train-mode step, for networks of each depth; shape-changing blocks marked.");
+    if (!get(opts, "out")) die_usage("--out is required");
+    int depths[16];
+    const int nd = parse_list("depths", get(opts, "depths"), depths, 16, 1, 100000);
+    const int want = (int)get_int(opts, "samples", 2, 1 << 16);
+    const uint64_t seed = (uint64_t)get_int(opts, "seed", 0, LLONG_MAX);
+    gs_model_config mc;
+    model_from_opts(opts, &mc);
+    if (!strcmp(mc.family, "mlp") && mc.skip < 1) die_usage("normratio: an mlp needs --skip T >= 1 (residual blocks)");
+    if (!strcmp(mc.family, "plain")) die_usage("normratio: a plain network has no residual blocks (use --model resnet)");
+    gs_ctx *ctx = ctx_from_opts(opts);
+    if (!ctx) return EXIT_NOMEM;
+    gs_dataset *d = NULL;
+    gs_model *m = NULL;
+    double *ratio = NULL;
+    int *trans = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int rc = f ? gs_dataset_load(ctx, get(opts, "data"), 0, seed, &d) : gs_error(ctx, GS_ENOMEM, "out of memory");
+    if (rc) goto done;
+    const int N = d->n < want ? (int)d->n : want;
+    mc.in_features = (int)d->features; mc.classes = d->classes;
+    mc.in_channels = d->channels; mc.in_height = d->height; mc.in_width = d->width;
+    fprintf(f, "{\n  \"model\": \"%s\",\n  \"samples\": %d,\n  \"runs\": [", mc.family, N);
+    printf("%6s %6s %12s %12s %12s\n", "depth", "blocks", "mean ratio", "min..max", "transition");
+    for (int i = 0; i < nd; i++) {
+        mc.depth = depths[i];
+        if ((rc = gs_model_create(ctx, &mc, N, &m))) goto done;
+        if ((rc = gs_model_init(m, seed))) goto done;
+        const int nb = gs_model_n_blocks(m);
+        ratio = malloc((size_t)nb * sizeof *ratio);
+        trans = malloc((size_t)nb * sizeof *trans);
+        if (!ratio || !trans) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+        fprintf(stderr, "normratio: depth %d (%d blocks)\n", depths[i], nb);
+        if ((rc = gs_block_norm_ratios(m, d->x, d->y, N, ratio, trans))) goto done;
+        double s = 0, st = 0, lo = INFINITY, hi = 0;
+        int n = 0, nt = 0;
+        for (int b = 0; b < nb; b++) {
+            if (trans[b]) { st += ratio[b]; nt++; continue; }
+            s += ratio[b]; n++;
+            lo = fmin(lo, ratio[b]); hi = fmax(hi, ratio[b]);
+        }
+        const double mean = n ? s / n : NAN, mean_t = nt ? st / nt : NAN;
+        fprintf(f, "%s\n    {\"depth\": %d, \"blocks\": %d, ", i ? "," : "", depths[i], nb);
+        json_array(f, "ratio", ratio, nb);
+        fputs(", \"transition\": [", f);
+        for (int b = 0; b < nb; b++) fprintf(f, "%s%s", b ? ", " : "", trans[b] ? "true" : "false");
+        fprintf(f, "], \"mean_ratio\": ");
+        if (isfinite(mean)) fprintf(f, "%.9g", mean); else fputs("null", f);
+        fprintf(f, ", \"mean_ratio_transition\": ");
+        if (isfinite(mean_t)) fprintf(f, "%.9g}", mean_t); else fputs("null}", f);
+        printf("%6d %6d %12.4f %5.3f..%-5.3f %12.4f\n", depths[i], nb, mean, lo, hi, mean_t);
+        free(ratio); free(trans); ratio = NULL; trans = NULL;
+        gs_model_free(m); m = NULL;
+    }
+    fputs("\n  ]\n}\n", f);
+    if (fclose(f) != 0) { f = NULL; rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    f = NULL;
+    gs_io_chunk chunk = { buf, len };
+    if ((rc = gs_io_write_atomic(ctx, get(opts, "out"), &chunk, 1))) goto done;
+    printf("wrote %s\n", get(opts, "out"));
+done:
+    if (rc) rc = fail(ctx, rc);
+    if (f) fclose(f);
+    free(buf); free(ratio); free(trans);
+    gs_dataset_free(d);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+    return rc;
+}
+
 /* ---- study ---- */
 static int cmd_study(int argc, char **argv)
 {
@@ -891,6 +978,7 @@ static void usage(FILE *f)
         "  grad      one forward/backward pass on a given batch; write every gradient\n"
         "  paths     the gradient of a residual net split by path length (exact and Veit et al.'s estimate)\n"
         "  lesion    test error with residual blocks (or plain layers) deleted or reordered\n"
+        "  normratio norm preservation of residual blocks at initialisation, across depths\n"
         "  study     the vanishing-gradient study and its report\n"
         "  version   print the version\n\n"
         "exit codes: 0 ok, 1 other error, 2 usage error, 3 invalid value, 4 I/O error,\n"
@@ -911,6 +999,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "grad")) return cmd_grad(argc - 2, argv + 2);
     if (!strcmp(cmd, "paths")) return cmd_paths(argc - 2, argv + 2);
     if (!strcmp(cmd, "lesion")) return cmd_lesion(argc - 2, argv + 2);
+    if (!strcmp(cmd, "normratio")) return cmd_normratio(argc - 2, argv + 2);
     if (!strcmp(cmd, "study")) return cmd_study(argc - 2, argv + 2);
     cmd_name = "";
     fprintf(stderr, "gradscope: unknown command '%s'\n", cmd);
