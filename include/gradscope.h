@@ -238,6 +238,8 @@ typedef struct gs_train_config {
     int skip_nonfinite;      /* skip the update of a step with NaN/Inf instead of stopping */
     int augment_pad;         /* image data: random crop after zero-padding this many pixels (0 = off) */
     int augment_flip;        /* image data: random horizontal flips */
+    int procrustes;          /* after each update, transition layers (a residual mlp's stem, a resnet's
+                                1x1 projections) become their scaled polar factor (Zaeemzadeh et al.) */
     int64_t eval_every;      /* steps between test evaluations during training (0 = only at the end) */
     int64_t eval_samples;    /* test samples those use (0 = all; the final evaluation always uses all) */
     void (*on_eval)(void *user, const struct gs_eval_point *p);  /* each of those, may be NULL */

@@ -728,6 +728,31 @@ static void test_paths_lesion(void)
     EXPECT_IN(buf, "\"transition\": [false, true, true]");
     EXPECT_EXIT(2, "normratio --model plain --depths 8 --out %s", js);
     EXPECT_EXIT(2, "normratio --model mlp --depths 8 --out %s", js);
+    /* --procrustes: the stem leaves training with equal singular values (its rows orthogonal, of one norm) */
+    EXPECT_EXIT(0, "train --depth 4 --skip 2 --width 16 --data teacher --steps 3 --batch 50 --threads 1 --procrustes "
+                "--save %s", ck);
+    gs_ctx *ctx = gs_ctx_create();
+    gs_tensor_list *t = NULL;
+    CHECK(gs_safetensors_load(ctx, ck, &t) == GS_OK, "%s", gs_errmsg(ctx));
+    const gs_tensor_entry *w = t ? gs_tensor_list_find(t, "stem.weight") : NULL;
+    CHECK(w && w->ndim == 2 && w->shape[0] == 16, "stem.weight missing");
+    if (w && w->ndim == 2) {
+        const int r = (int)w->shape[0], c = (int)w->shape[1];
+        const float *x = w->data;
+        double g00 = 0, worst = 0;
+        for (int l = 0; l < c; l++) g00 += (double)x[l] * x[l];
+        for (int i = 0; i < r; i++)
+            for (int j = 0; j < r; j++) {
+                double g = 0;
+                for (int l = 0; l < c; l++) g += (double)x[i * c + l] * x[j * c + l];
+                worst = fmax(worst, fabs(g / g00 - (i == j)));
+            }
+        CHECK(worst < 1e-3, "stem rows not orthogonal of one norm: %.3g", worst);
+    }
+    gs_tensor_list_free(t);
+    gs_ctx_free(ctx);
+    EXPECT_EXIT(3, "train --depth 4 --width 16 --data teacher --steps 1 --batch 50 --procrustes");
+    EXPECT_IN(err, "no transition layers");
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "train/procrustes.h"
 #include "models/model.h"
 
 #define IN 5
@@ -465,6 +466,44 @@ static void test_zero_last_fixup(void)
     gs_ctx_free(ctx);
 }
 
+/* The Procrustes step: every singular value becomes ||W||_F / sqrt(min(r, c)), and the result is
+ * the polar factor of W (W Qᵀ symmetric positive definite for a wide W, Qᵀ W for a tall one). */
+static void test_procrustes(void)
+{
+    const int shapes[3][2] = { { 6, 15 }, { 17, 5 }, { 9, 9 } };
+    for (int t = 0; t < 3; t++) {
+        const int r = shapes[t][0], c = shapes[t][1], k = r < c ? r : c;
+        float *W = malloc((size_t)r * c * sizeof *W), *Q = malloc((size_t)r * c * sizeof *Q);
+        float *work = malloc(gs_procrustes_work_floats(r, c) * sizeof *work);
+        double fro = 0;
+        for (int i = 0; i < r * c; i++) { W[i] = (float)sin(1.7 * i + t) + (i % 4 == 0 ? 0.8f : 0.0f); fro += (double)W[i] * W[i]; }
+        memcpy(Q, W, (size_t)r * c * sizeof *Q);
+        const int iters = gs_procrustes_project(gs_backend_cpu(), Q, r, c, work, 1);
+        CHECK(iters > 0 && iters < 80, "%dx%d: %d iterations", r, c, iters);
+        const double s2 = fro / k;
+        double worst = 0, asym = 0, fro2 = 0;
+        for (int i = 0; i < r * c; i++) fro2 += (double)Q[i] * Q[i];
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++) {
+                double g = 0, p = 0, pt = 0;   /* Gram of Q; W Qᵀ (or Qᵀ W) and its transpose */
+                if (r <= c) for (int l = 0; l < c; l++) {
+                    g += (double)Q[i * c + l] * Q[j * c + l];
+                    p += (double)W[i * c + l] * Q[j * c + l]; pt += (double)W[j * c + l] * Q[i * c + l];
+                } else for (int l = 0; l < r; l++) {
+                    g += (double)Q[l * c + i] * Q[l * c + j];
+                    p += (double)Q[l * c + i] * W[l * c + j]; pt += (double)Q[l * c + j] * W[l * c + i];
+                }
+                worst = fmax(worst, fabs(g / s2 - (i == j)));
+                asym = fmax(asym, fabs(p - pt));
+                if (i == j) CHECK(p > 0, "%dx%d: diagonal %d of the symmetric factor is %g", r, c, i, p);
+            }
+        CHECK(worst < 1e-4, "%dx%d: singular values not equal: %.3g", r, c, worst);
+        CHECK(asym < 1e-4 * fro, "%dx%d: not the polar factor (asymmetry %.3g)", r, c, asym);
+        CHECK_NEAR(fro2, fro, 0, 1e-4);
+        free(W); free(Q); free(work);
+    }
+}
+
 int main(void)
 {
     /* one test per gradient-check case, named after it */
@@ -479,5 +518,6 @@ int main(void)
     RUN(test_determinism);
     RUN(test_save_load);
     RUN(test_zero_last_fixup);
+    RUN(test_procrustes);
     return FINISH();
 }

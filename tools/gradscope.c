@@ -274,6 +274,7 @@ static int cmd_train(int argc, char **argv)
         { "probe", NULL, NULL, "instruments at every step: gradient, activation, saturation, dead-unit, norm-ratio statistics", NULL, 0 },
         { "probe-every", "N", "1", "steps between instrument readings (with --probe)", NULL, 0 },
         { "hist-every", "K", "100", "TensorBoard gradient histograms every K steps (0 = never; needs --log)", NULL, 0 },
+        { "procrustes", NULL, NULL, "after each update, project the transition layers (residual mlp stem, resnet 1x1 projections) to their scaled polar factor", NULL, 0 },
         { "eval-every", "K", "0", "test loss and accuracy every K steps too (test/ in the logs; 0 = at the end only)", NULL, 0 },
         { "eval-samples", "N", "0", "test samples for those (0 = all; the final one uses all)", NULL, 0 },
         { "dead-samples", "N", "10000", "training samples for the dead-unit count (with --probe)", NULL, 0 },
@@ -315,6 +316,7 @@ static int cmd_train(int argc, char **argv)
     tc.probe = flag(opts, "probe");
     tc.probe_every = (int)get_int(opts, "probe-every", 1, INT_MAX);
     tc.hist_every = (int)get_int(opts, "hist-every", 0, INT_MAX);
+    tc.procrustes = flag(opts, "procrustes");
     tc.eval_every = get_int(opts, "eval-every", 0, LLONG_MAX);
     tc.eval_samples = get_int(opts, "eval-samples", 0, LLONG_MAX);
     tc.dead_samples = get_int(opts, "dead-samples", 1, LLONG_MAX);

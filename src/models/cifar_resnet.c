@@ -219,6 +219,8 @@ int gs_resnet_build(gs_model *m)
             snprintf(name, sizeof name, "blocks.%d.c%d.weight", j, l);
             if ((t = gs_model_slot(m, name))) t->fixup = l;
         }
+        snprintf(name, sizeof name, "blocks.%d.proj.weight", j);
+        if ((t = gs_model_slot(m, name))) t->transition = 1;
     }
     gs_tensor_slot *fc = gs_model_slot(m, "fc.weight");
     if (fc && residual) fc->fixup = 3;

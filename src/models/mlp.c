@@ -128,6 +128,7 @@ int gs_mlp_build(gs_model *m)
     {
         gs_tensor_slot *s = gs_model_slot(m, "head.weight");
         if (s) s->fixup = 3;
+        if (T && (s = gs_model_slot(m, "stem.weight"))) s->transition = 1;
     }
 
     /* 2. nodes */

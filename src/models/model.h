@@ -21,6 +21,7 @@ typedef struct gs_tensor_slot {
     int fan_in, fan_out;     /* for weight initialisation */
     int branch_last;         /* last layer/norm of a residual branch (zero_last) */
     int fixup;               /* 1 a layer inside a residual branch, 2 its last layer, 3 the classifier */
+    int transition;          /* a width-changing dense or 1x1 conv weight of a residual net (Procrustes) */
 } gs_tensor_slot;
 
 typedef struct gs_value {

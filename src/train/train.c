@@ -21,6 +21,7 @@
 #include "probe/probe.h"
 #include "io/tfevents.h"
 #include "io/augment.h"
+#include "train/procrustes.h"
 
 void gs_train_config_default(gs_train_config *tc)
 {
@@ -218,9 +219,24 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
     int64_t *perm = malloc((size_t)train->n * sizeof *perm);
     float *xb = malloc((size_t)B * F * sizeof *xb);
     int32_t *yb = malloc((size_t)B * sizeof *yb);
+    float *pwork = NULL;
     float *aug = augment ? malloc(gs_augment_scratch_floats(train->channels, train->height, train->width,
                                                              tc->augment_pad) * sizeof *aug) : NULL;
     if (!perm || !xb || !yb || (augment && !aug)) { rc = gs_error(ctx, GS_ENOMEM, "train: out of memory"); goto done; }
+    if (tc->procrustes) {
+        size_t need = 0;
+        int n_trans = 0;
+        for (int i = 0; i < m->n_tensors; i++) {
+            const gs_tensor_slot *s = &m->tensors[i];
+            if (!s->transition) continue;
+            const size_t w = gs_procrustes_work_floats((int)s->info.shape[0], (int)(s->info.numel / (size_t)s->info.shape[0]));
+            need = w > need ? w : need;
+            n_trans++;
+        }
+        if (!n_trans) { rc = gs_error(ctx, GS_EINVAL, "train: --procrustes: the network has no transition layers "
+                                      "(a residual mlp's stem, a resnet's 1x1 projections with --shortcut B)"); goto done; }
+        if (!(pwork = malloc(need * sizeof *pwork))) { rc = gs_error(ctx, GS_ENOMEM, "train: out of memory"); goto done; }
+    }
 
     if (tc->resume_path) {
         gs_tensor_list *t = NULL;
@@ -302,6 +318,12 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
         rc = gs_optim_step_probe(opt, step, &gnorm, probing ? probe : NULL);
         if (rc == GS_ENONFINITE) { rc = diverged(ctx, m, step + 1, 1, "a gradient is not finite"); goto done; }
         if (rc) goto done;
+        for (int i = 0; pwork && i < m->n_tensors; i++) {
+            const gs_tensor_slot *s = &m->tensors[i];
+            if (s->transition)
+                gs_procrustes_project(m->be, s->info.data, (int)s->info.shape[0],
+                                      (int)(s->info.numel / (size_t)s->info.shape[0]), pwork, gs_ctx_threads(ctx));
+        }
         step++;
         win_loss += loss; win_n += B; win_steps++;
         const int end_of_epoch = step % spe == 0 || step == total;
@@ -397,6 +419,6 @@ done:
         if (rc == GS_OK) rc = rc2;
     }
     gs_probe_free(probe);
-    free(perm); free(xb); free(yb); free(aug);
+    free(perm); free(xb); free(yb); free(aug); free(pwork);
     return rc;
 }
