@@ -654,6 +654,7 @@ static void test_study_small(void)
                 "--conv-points 2 --out %s --threads 1", dir);
     EXPECT_IN(out, "report: ");
     EXPECT_IN(out, "resnet     14      4");
+    EXPECT_IN(out, "ensemble: residual mlp of 6 blocks");
     snprintf(path, sizeof path, "%s/report.json", dir);
     slurp(path, buf, sizeof buf);
     int families = 0;

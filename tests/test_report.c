@@ -34,6 +34,8 @@ typedef struct synth {
     gs_study s;
     gs_study_run runs[24];
     gs_study_conv_run conv[4];   /* plain-20, plain-56, resnet-20, resnet-56 */
+    gs_study_ensemble ens;       /* Veit et al.: 6 blocks against a plain net of 6 layers */
+    double exact[7], veit[7], cnt[7], single[6], psingle[6], km[3], ks[3], pkm[3], pks[3];
 } synth;
 
 static double *dup_zero(int n)
@@ -96,6 +98,50 @@ static void synth_conv(synth *y)
     y->s.n_conv_runs = 4;
     y->s.conv_runs = y->conv;
     y->s.conv_test_samples = 1000;
+}
+
+/* The ensemble part: the gradient from paths of 1-2 branches (typical 3), Veit's
+ * estimate peaking at k = 2; one deleted block costs 4 points on average, one
+ * deleted plain layer 72. */
+static void synth_ensemble(synth *y)
+{
+    static const double exact[7] = {0.05, 0.30, 0.35, 0.18, 0.08, 0.03, 0.01};
+    static const double veit[7] = {0.04, 0.25, 0.38, 0.20, 0.09, 0.03, NAN};
+    static const double single[6] = {0.30, 0.14, 0.13, 0.135, 0.125, 0.128};
+    static const double psingle[6] = {0.85, 0.80, 0.88, 0.90, 0.82, 0.75};
+    static const double km[3] = {0.16, 0.22, 0.30}, ks[3] = {0.02, 0.04, 0.06};
+    static const double pkm[3] = {0.86, 0.89, 0.90}, pks[3] = {0.02, 0.01, NAN};
+    gs_study_ensemble *e = &y->ens;
+    memcpy(y->exact, exact, sizeof exact);
+    memcpy(y->veit, veit, sizeof veit);
+    memcpy(y->single, single, sizeof single);
+    memcpy(y->psingle, psingle, sizeof psingle);
+    memcpy(y->km, km, sizeof km); memcpy(y->ks, ks, sizeof ks);
+    memcpy(y->pkm, pkm, sizeof pkm); memcpy(y->pks, pks, sizeof pks);
+    static const double binom[7] = {1, 6, 15, 20, 15, 6, 1};
+    for (int k = 0; k < 7; k++) y->cnt[k] = binom[k] / 64.0;
+    e->blocks = 6;
+    e->width = 64;
+    e->steps = 2000;
+    e->test_err = 0.118;
+    e->plain_depth = 6;
+    e->plain_test_err = 0.109;
+    e->path_samples = 256;
+    e->exact_norm = y->exact;
+    e->veit_total = y->veit;
+    e->count_fraction = y->cnt;
+    e->sum_check_rel_err = 3e-7;
+    e->half_lo = 1;
+    e->half_hi = 2;
+    e->lesion_samples = 2000;
+    e->base_err = 0.12;
+    e->plain_base_err = 0.11;
+    e->single_err = y->single;
+    e->plain_single_err = y->psingle;
+    e->n_k = 3;
+    e->k_mean = y->km; e->k_std = y->ks;
+    e->plain_k_mean = y->pkm; e->plain_k_std = y->pks;
+    y->s.ensemble = e;
 }
 
 static void synth_build(synth *y)
@@ -168,6 +214,7 @@ static void synth_build(synth *y)
                 }
     y->s.n_runs = k;
     synth_conv(y);
+    synth_ensemble(y);
 }
 
 static void synth_free(synth *y)
@@ -377,13 +424,27 @@ static void test_page_self_contained(void)
     if (!html) { synth_free(&y); return; }
     size_t n_svg = count(html, "<svg class=\"chart\"");
     /* grad by layer, heat x 2 depths, accuracy, loss, dead/saturated, norm ratio; conv error
-       curves and conv grad by layer */
-    CHECK_EQ_INT((long long)n_svg, 9);
+       curves and conv grad by layer; ensemble paths and lesion */
+    CHECK_EQ_INT((long long)n_svg, 11);
+    const char *ens = strstr(html, "<h2 id=\"ensemble\">7. Residual networks as ensembles (Veit et "
+                                   "al. 2016)</h2>");
+    CHECK(ens && ens > strstr(html, "<h2>6. Convolutional"), "ensemble section after the conv one");
+    CHECK(ens && strstr(ens, "id=\"fig-ensemble-paths\"") && strstr(ens, "id=\"fig-ensemble-lesion\"")
+          && strstr(ens, "<b>Figure 9.</b>") && strstr(ens, "<b>Figure 10.</b>"),
+          "ensemble figures, numbered after the conv ones");
+    CHECK(ens && strstr(ens, "class=\"band\"") && strstr(ens, "class=\"data eb\""),
+          "half-gradient band and error bars");
+    CHECK(ens && strstr(ens, "Half of the gradient at the first block's input of the trained "
+                             "6-block residual net") && strstr(ens, "from 11.0% to 83.3%"),
+          "the section's sentences");
+    CHECK(strstr(html, "data-topic=\"ensemble\"><span class=\"tag\">Veit et al.") != NULL,
+          "ensemble claim labelled");
     const char *conv = strstr(html, "<h2>6. Convolutional networks: depth 20 \xe2\x86\x92 56");
     CHECK(conv && conv > strstr(html, "All MLP runs"), "conv section after the mlp sections");
     CHECK(conv && strstr(conv, "id=\"fig-conv-error\"") && strstr(conv, "id=\"fig-conv-grad-by-layer\""),
           "conv figures in the conv section");
-    CHECK(count(html, "class=\"data thin\"") == 4 && count(html, "class=\"data bold\"") == 4,
+    /* 4 + 4 conv curves, and the ensemble's path-count (thin) and exact (bold) lines */
+    CHECK(count(html, "class=\"data thin\"") == 5 && count(html, "class=\"data bold\"") == 5,
           "thin training and bold test curves: %zu, %zu", count(html, "class=\"data thin\""),
           count(html, "class=\"data bold\""));
     CHECK(count(html, "<tr data-net=") == 4 && strstr(html, "resnet-56 (shortcut A)"), "conv table");
@@ -506,6 +567,7 @@ static void test_sparse_study(void)
     s.n_classes = 0;
     s.n_conv_runs = 0;
     s.conv_runs = NULL;
+    s.ensemble = NULL;
     CHECK_EQ_INT(n, 3);
     CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "sparse: %s", gs_errmsg(ctx));
     char path[256];
@@ -529,6 +591,8 @@ static void test_sparse_study(void)
     gs_json *root = load_json(tmpdir, &text);
     const gs_json *cr = gs_json_get(root, "conv_runs");
     CHECK(cr && cr->type == GS_JSON_ARRAY && cr->n == 0, "conv_runs always present, empty here");
+    CHECK(gs_json_get(root, "ensemble") && gs_json_get(root, "ensemble")->type == GS_JSON_NULL,
+          "ensemble: null without the part");
     gs_json_free(root);
     free(text);
     gs_report_text t;
@@ -573,16 +637,22 @@ static void test_errors(void)
     synth_free(&y);
 }
 
+/* The synthetic study built, written to tmpdir and its report.json parsed. */
+static gs_json *build_write_load(synth *y, char **text)
+{
+    synth_build(y);
+    int rc = gs_report_write(ctx, &y->s, tmpdir);
+    CHECK(rc == GS_OK, "gs_report_write: %d %s", rc, gs_errmsg(ctx));
+    return load_json(tmpdir, text);
+}
+
 /* ---- the convolutional part ---- */
 
 static void test_conv_json(void)
 {
     synth y;
-    synth_build(&y);
-    int rc = gs_report_write(ctx, &y.s, tmpdir);
-    CHECK(rc == GS_OK, "gs_report_write: %d %s", rc, gs_errmsg(ctx));
     char *text = NULL;
-    gs_json *root = load_json(tmpdir, &text);
+    gs_json *root = build_write_load(&y, &text);
     CHECK_EQ_INT((long long)gs_json_number(gs_json_get(root, "conv_test_samples"), -1), 1000);
     const gs_json *runs = gs_json_get(root, "conv_runs");
     CHECK(runs && runs->type == GS_JSON_ARRAY && runs->n == 4, "conv_runs: %d", runs ? runs->n : -1);
@@ -728,6 +798,7 @@ static void test_conv_only(void)
     gs_study s = y.s;
     s.n_runs = 0;
     s.runs = NULL;
+    s.ensemble = NULL;
     y.conv[1].grad_norm_init[0] = 0.0;   /* drawn on the zero band */
     CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "conv only: %s", gs_errmsg(ctx));
     char *html = load_page(tmpdir);
@@ -841,6 +912,173 @@ static void test_conv_claim_follows_numbers(void)
     synth_free(&y);
 }
 
+static void test_ensemble_json(void)
+{
+    synth y;
+    char *text = NULL;
+    gs_json *root = build_write_load(&y, &text);
+    const gs_json *e = gs_json_get(root, "ensemble");
+    CHECK(e && e->type == GS_JSON_OBJECT, "ensemble object");
+    static const char *const keys[] = {"blocks", "width", "steps", "test_error", "plain_depth",
+        "plain_test_error", "path_samples", "exact_norm_by_length", "veit_total_by_length",
+        "path_count_fraction", "sum_check_rel_err", "half_gradient_lengths", "lesion_samples",
+        "baseline_error", "plain_baseline_error", "single_block_error", "plain_single_layer_error",
+        "n_k", "k_deleted"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        CHECK(gs_json_get(e, keys[k]) != NULL, "ensemble lacks \"%s\"", keys[k]);
+    CHECK_EQ_INT((long long)gs_json_number(gs_json_get(e, "blocks"), -1), 6);
+    CHECK(fabs(gs_json_number(gs_json_get(e, "test_error"), -1) - 0.118) < 1e-12, "test_error");
+    CHECK(fabs(gs_json_number(gs_json_get(e, "sum_check_rel_err"), -1) - 3e-7) < 1e-15, "sum check");
+    const gs_json *h = gs_json_get(e, "half_gradient_lengths");
+    CHECK(h && h->type == GS_JSON_ARRAY && h->n == 2 &&
+          gs_json_number(gs_json_at(h, 0), -1) == 1 && gs_json_number(gs_json_at(h, 1), -1) == 2,
+          "half_gradient_lengths [1, 2]");
+    double worst = 0.0;
+    int nulls = 0, zeros = 0;
+    check_array(gs_json_get(e, "exact_norm_by_length"), y.exact, 7, -1, "exact", &worst, &nulls, &zeros);
+    check_array(gs_json_get(e, "veit_total_by_length"), y.veit, 7, -1, "veit", &worst, &nulls, &zeros);
+    check_array(gs_json_get(e, "path_count_fraction"), y.cnt, 7, -1, "count", &worst, &nulls, &zeros);
+    check_array(gs_json_get(e, "single_block_error"), y.single, 6, -1, "single", &worst, &nulls, &zeros);
+    check_array(gs_json_get(e, "plain_single_layer_error"), y.psingle, 6, -1, "psingle", &worst,
+                &nulls, &zeros);
+    CHECK(worst <= 1e-8 && nulls == 1, "worst %g, nulls %d (Veit's NaN at k = 6)", worst, nulls);
+    const gs_json *kd = gs_json_get(e, "k_deleted");
+    CHECK(kd && kd->type == GS_JSON_ARRAY && kd->n == 3, "k_deleted: 3 rows");
+    const gs_json *k2 = gs_json_at(kd, 2);
+    CHECK(k2 && gs_json_number(gs_json_get(k2, "k"), -1) == 3 &&
+          fabs(gs_json_number(gs_json_get(k2, "mean_error"), -1) - 0.30) < 1e-12 &&
+          fabs(gs_json_number(gs_json_get(k2, "std_error"), -1) - 0.06) < 1e-12 &&
+          fabs(gs_json_number(gs_json_get(k2, "plain_mean_error"), -1) - 0.90) < 1e-12 &&
+          gs_json_get(k2, "plain_std_error") &&
+          gs_json_get(k2, "plain_std_error")->type == GS_JSON_NULL, "k_deleted[2]");
+    gs_json_free(root);
+    free(text);
+    /* optional arrays absent: written as nulls of the right length */
+    y.ens.veit_total = NULL;
+    y.ens.plain_single_err = NULL;
+    y.ens.k_std = NULL;
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "absent arrays: %s", gs_errmsg(ctx));
+    root = load_json(tmpdir, &text);
+    e = gs_json_get(root, "ensemble");
+    const gs_json *v = gs_json_get(e, "veit_total_by_length");
+    CHECK(v && v->n == 7 && gs_json_at(v, 2)->type == GS_JSON_NULL, "veit absent: nulls");
+    v = gs_json_get(e, "plain_single_layer_error");
+    CHECK(v && v->n == 6 && gs_json_at(v, 0)->type == GS_JSON_NULL, "plain singles absent");
+    gs_json_free(root);
+    free(text);
+    char *html = load_page(tmpdir);
+    if (html) {
+        const char *ens = strstr(html, "id=\"ensemble\"");
+        CHECK(ens && !strstr(ens, "Veit et al.'s estimate C(n,k)") &&
+              strstr(ens, "Veit's estimate was not computed"), "no Veit series when absent");
+        CHECK_EQ_INT((long long)charts_with_data(html), (long long)count(html, "<svg class=\"chart\""));
+        free(html);
+    }
+    synth_free(&y);
+}
+
+static void test_ensemble_validation(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_study_ensemble *e = &y.ens;
+    e->blocks = 0;
+    expect_invalid(&y.s, "ensemble.blocks", NULL, __LINE__);
+    e->blocks = 6;
+    e->plain_depth = -1;
+    expect_invalid(&y.s, "ensemble.plain_depth", NULL, __LINE__);
+    e->plain_depth = 6;
+    e->n_k = -2;
+    expect_invalid(&y.s, "ensemble.n_k", NULL, __LINE__);
+    e->n_k = 3;
+    e->half_lo = 3;
+    expect_invalid(&y.s, "ensemble.half_hi", NULL, __LINE__);     /* half_lo > half_hi */
+    e->half_lo = -1;
+    expect_invalid(&y.s, "ensemble.half_lo", NULL, __LINE__);
+    e->half_lo = 1;
+    e->half_hi = 7;
+    expect_invalid(&y.s, "ensemble.half_hi", NULL, __LINE__);
+    e->half_hi = 6;
+    e->exact_norm = NULL;
+    expect_invalid(&y.s, "ensemble.exact_norm", NULL, __LINE__);
+    e->exact_norm = y.exact;
+    e->count_fraction = NULL;
+    expect_invalid(&y.s, "ensemble.count_fraction", NULL, __LINE__);
+    e->count_fraction = y.cnt;
+    e->single_err = NULL;
+    expect_invalid(&y.s, "ensemble.single_err", NULL, __LINE__);
+    e->single_err = y.single;
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "valid again: %s", gs_errmsg(ctx));
+    synth_free(&y);
+}
+
+static void test_ensemble_claim_follows_numbers(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_report_text *t = malloc(sizeof *t);
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    const char *c = claim_text(t, "ensemble");
+    CHECK(strstr(c, "Half of the gradient at the first block's input of the trained 6-block "
+                 "residual net comes from paths through 1\xe2\x80\x93" "2 branches (65%") &&
+          strstr(c, "while the typical path passes 3 (n/2); Veit's estimate peaks at k = 2. ") &&
+          strstr(c, "Deleting one block raises its error from 12.0% to 16.0% on average (worst "
+                 "30.0%, block 0), deleting one layer of the plain net raises it from 11.0% to "
+                 "83.3% (worst 90.0%).") &&
+          strstr(c, "degrades smoothly") && strstr(c, "shorter than the typical one"), "%s", c);
+    /* other numbers, other claim */
+    y.ens.half_lo = 2;
+    y.ens.half_hi = 4;
+    y.veit[4] = 0.9;
+    y.single[3] = 0.735;                       /* mean 26.0%, worst 73.5% at block 3 */
+    y.ens.plain_base_err = 0.6;                 /* the plain net loses only 23 points now */
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    c = claim_text(t, "ensemble");
+    CHECK(strstr(c, "through 2\xe2\x80\x93" "4 branches (61%") && strstr(c, "peaks at k = 4") &&
+          strstr(c, "from 12.0% to 26.0% on average (worst 73.5%, block 3)") &&
+          strstr(c, "from 60.0% to 83.3%") && !strstr(c, "degrades smoothly") &&
+          strstr(c, "not much more robust") && !strstr(c, "shorter than the typical one"), "%s", c);
+    /* without the part: no claim */
+    y.s.ensemble = NULL;
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    CHECK(claim_text(t, "ensemble")[0] == '\0', "no ensemble claim without the part");
+    free(t);
+    synth_free(&y);
+}
+
+/* conv nets and the ensemble part, no mlp runs: sections and figures renumbered */
+static void test_ensemble_with_conv_only(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_study s = y.s;
+    s.n_runs = 0;
+    s.runs = NULL;
+    CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "conv + ensemble: %s", gs_errmsg(ctx));
+    char *html = load_page(tmpdir);
+    if (html) {
+        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 4);
+        CHECK_EQ_INT((long long)charts_with_data(html), 4);
+        const char *ens = strstr(html, "<h2 id=\"ensemble\">2. Residual networks as ensembles");
+        CHECK(ens && strstr(ens, "<b>Figure 3.</b>") && strstr(ens, "<b>Figure 4.</b>"),
+              "section 2, figures 3 and 4");
+        free(html);
+    }
+    /* nothing finite to draw: no empty chart, a note instead */
+    for (int k = 0; k < 7; k++) y.exact[k] = y.veit[k] = y.cnt[k] = NAN;
+    for (int k = 0; k < 6; k++) y.single[k] = y.psingle[k] = NAN;
+    for (int k = 0; k < 3; k++) y.km[k] = y.pkm[k] = NAN;
+    y.ens.base_err = y.ens.plain_base_err = NAN;
+    CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "all NaN: %s", gs_errmsg(ctx));
+    html = load_page(tmpdir);
+    if (html) {
+        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 2);
+        CHECK(strstr(html, "No gradient by path length or lesion errors") != NULL, "note");
+        free(html);
+    }
+    synth_free(&y);
+}
+
 int main(int argc, char **argv)
 {
     ctx = gs_ctx_create();
@@ -856,6 +1094,10 @@ int main(int argc, char **argv)
     RUN(test_conv_validation);
     RUN(test_conv_only);
     RUN(test_conv_claim_follows_numbers);
+    RUN(test_ensemble_json);
+    RUN(test_ensemble_validation);
+    RUN(test_ensemble_claim_follows_numbers);
+    RUN(test_ensemble_with_conv_only);
     /* GS_REPORT_KEEP=DIR leaves a full synthetic report there (for the screenshot script) */
     const char *keep = getenv("GS_REPORT_KEEP");
     if (argc > 1) keep = argv[1];

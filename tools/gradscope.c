@@ -889,7 +889,10 @@ static int cmd_study(int argc, char **argv)
         { "conv-shortcut", "A|B", "A", "the resnets' shortcut where the shape changes", NULL, 0 },
         { "conv-points", "N", "10 (3 with --quick)", "points of the conv error curves", NULL, 0 },
         { "conv-eval-samples", "N", "500 (256 with --quick)", "test samples behind each point of those curves", NULL, 0 },
-        { "conv-only", NULL, NULL, "only the conv part (no mlp grid)", NULL, 0 },
+        { "conv-only", NULL, NULL, "only the conv part (no mlp grid, no ensemble part)", NULL, 0 },
+        { "ensemble-blocks", "N", "54 (6 with --quick)", "the ensemble part: residual mlp of N blocks (skip 2) and a plain mlp of N layers; 0 leaves it out", NULL, 0 },
+        { "ensemble-width", "W", "128 (32 with --quick)", "their width", NULL, 0 },
+        { "ensemble-steps", "N", "400 (20 with --quick)", "SGD steps each", NULL, 0 },
         OPT_END
     };
     parse_opts(argc, argv, opts, "study [--quick] [--out DIR] [--depths LIST] [--acts LIST] [--steps N] [--conv-steps N]",
@@ -931,9 +934,13 @@ static int cmd_study(int argc, char **argv)
         if (strcmp(sc, "A") && strcmp(sc, "B")) die_usage("--conv-shortcut '%s' must be A or B", sc);
         c.conv_shortcut = sc[0];
     }
+    if (given(opts, "ensemble-blocks")) c.ens_blocks = (int)get_int(opts, "ensemble-blocks", 0, 100000);
+    if (given(opts, "ensemble-width")) c.ens_width = (int)get_int(opts, "ensemble-width", 1, 1 << 16);
+    if (given(opts, "ensemble-steps")) c.ens_steps = get_int(opts, "ensemble-steps", 1, 100000000);
     if (flag(opts, "conv-only")) {
         if (!c.n_conv_depths) die_usage("--conv-only with --conv-depths none leaves nothing to train");
         c.mlp = 0;
+        c.ens_blocks = 0;
     }
     const char *out = get(opts, "out");
     gs_ctx *ctx = ctx_from_opts(opts);
@@ -961,6 +968,16 @@ static int cmd_study(int argc, char **argv)
     for (int i = 0; i < s.n_conv_runs; i++) {
         const gs_study_conv_run *r = &s.conv_runs[i];
         printf("%-7s %5d %6d %9.4f %9.4f %8.1f\n", r->family, r->depth, r->steps, r->train_err, r->test_err, r->seconds);
+    }
+    if (s.ensemble) {
+        const gs_study_ensemble *e = s.ensemble;
+        double ms = 0, mp = 0;
+        for (int j = 0; j < e->blocks; j++) ms += e->single_err[j] / e->blocks;
+        for (int j = 0; j < e->plain_depth; j++) mp += e->plain_single_err[j] / e->plain_depth;
+        printf("\nensemble: residual mlp of %d blocks, test error %.4f; half of the gradient in paths through %d-%d "
+               "branches; one block deleted: error %.4f -> %.4f; plain mlp of %d layers, test error %.4f; one layer "
+               "deleted: %.4f -> %.4f\n", e->blocks, e->test_err, e->half_lo, e->half_hi, e->base_err, ms,
+               e->plain_depth, e->plain_test_err, e->plain_base_err, mp);
     }
     if (rc == GS_OK) printf("report: %s/index.html (numbers: %s/report.json), %.0f s\n", out, out, s.seconds);
     else rc = fail(ctx, rc);

@@ -15,7 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "report.h"
+#include "page.h"
 
 #define VANISH_ORDERS 2.0    /* |log10(first/last)| above this: vanishes (or explodes) */
 #define HEALTHY_ORDERS 1.0   /* within this: "within one order of magnitude" */
@@ -687,6 +687,100 @@ static void claim_conv(const conv_facts *C, gs_report_text *out)
     }
 }
 
+/* ---- the ensemble part (Veit et al. 2016) ---- */
+
+static int argmax_finite(const double *x, int n)
+{
+    int at = -1;
+    for (int i = 0; x && i < n; i++)
+        if (isfinite(x[i]) && (at < 0 || x[i] > x[at])) at = i;
+    return at;
+}
+
+static void mean_worst(const double *x, int n, double *mean, double *worst, int *at)
+{
+    *mean = gs_report_mean_finite(x, n);
+    *at = argmax_finite(x, n);
+    *worst = *at >= 0 ? x[*at] : NAN;
+}
+
+void gs_ens_facts_get(const gs_study_ensemble *e, gs_ens_facts *F)
+{
+    memset(F, 0, sizeof *F);
+    F->half_share = NAN;
+    F->exact_peak = F->veit_peak = F->single_worst_at = F->plain_single_worst_at = -1;
+    F->single_mean = F->single_worst = F->plain_single_mean = F->plain_single_worst = NAN;
+    if (!e || e->blocks < 1 || !e->exact_norm || !e->count_fraction || !e->single_err ||
+        e->half_lo < 0 || e->half_lo > e->half_hi || e->half_hi > e->blocks || e->plain_depth < 0)
+        return;
+    F->valid = 1;
+    int n = e->blocks;
+    double tot = 0.0, in = 0.0;
+    for (int k = 0; k <= n; k++) {
+        double v = e->exact_norm[k];
+        if (!isfinite(v)) continue;
+        tot += v;
+        if (k >= e->half_lo && k <= e->half_hi) in += v;
+    }
+    if (tot > 0.0) F->half_share = in / tot;
+    F->exact_peak = argmax_finite(e->exact_norm, n + 1);
+    F->veit_peak = argmax_finite(e->veit_total, n + 1);
+    mean_worst(e->single_err, n, &F->single_mean, &F->single_worst, &F->single_worst_at);
+    mean_worst(e->plain_single_err, e->plain_depth, &F->plain_single_mean, &F->plain_single_worst,
+               &F->plain_single_worst_at);
+}
+
+void gs_ens_claim_text(const gs_study_ensemble *e, const gs_ens_facts *F, int interpret, char *b,
+                       size_t n)
+{
+    b[0] = '\0';
+    if (!F->valid) return;
+    char v[4][16];
+    cat(b, n, "Half of the gradient at the first block's input of the trained %d-block residual "
+              "net comes from paths through %d\xe2\x80\x93%d branches", e->blocks, e->half_lo,
+        e->half_hi);
+    if (!isnan(F->half_share))
+        cat(b, n, " (%.0f%% of \xce\xa3\xe2\x80\x96g\xe2\x81\xbd\xe1\xb5\x8f\xe2\x81\xbe"
+                  "\xe2\x80\x96)", 100.0 * F->half_share);
+    cat(b, n, ", while the typical path passes %g (n/2)", e->blocks / 2.0);
+    if (F->veit_peak >= 0) cat(b, n, "; Veit's estimate peaks at k = %d", F->veit_peak);
+    else cat(b, n, "; Veit's estimate was not computed");
+    cat(b, n, ". ");
+    if (!isnan(F->single_mean))
+        cat(b, n, "Deleting one block raises its error from %s to %s on average (worst %s, block "
+                  "%d)", pct(v[0], sizeof v[0], e->base_err), pct(v[1], sizeof v[1], F->single_mean),
+            pct(v[2], sizeof v[2], F->single_worst), F->single_worst_at);
+    else
+        cat(b, n, "The single-block lesion was not measured");
+    if (!isnan(F->plain_single_mean))
+        cat(b, n, ", deleting one layer of the plain net raises it from %s to %s (worst %s)",
+            pct(v[0], sizeof v[0], e->plain_base_err), pct(v[1], sizeof v[1], F->plain_single_mean),
+            pct(v[3], sizeof v[3], F->plain_single_worst));
+    cat(b, n, ".");
+    if (!interpret) return;
+    double dr = F->single_mean - e->base_err, dp = F->plain_single_mean - e->plain_base_err;
+    if (isfinite(dr) && isfinite(dp) && dp > 0.0) {
+        if (dr < 0.5 * dp)
+            cat(b, n, " The residual net degrades smoothly, as an ensemble of paths would "
+                      "(Veit et al. 2016), while the plain net breaks.");
+        else
+            cat(b, n, " The residual net is not much more robust to a deleted block than the plain "
+                      "net is to a deleted layer here.");
+    }
+    if (e->half_hi < e->blocks / 2.0)
+        cat(b, n, " The gradient comes from paths shorter than the typical one, as Veit et al. "
+                  "found.");
+}
+
+static void claim_ensemble(const gs_study *s, gs_report_text *out)
+{
+    gs_ens_facts F;
+    gs_ens_facts_get(s->ensemble, &F);
+    if (!F.valid) return;
+    gs_report_claim *c = claim(out, "ensemble");
+    if (c) gs_ens_claim_text(s->ensemble, &F, 1, c->text, sizeof c->text);
+}
+
 /* One sentence of the summary on the conv nets. */
 static void summary_conv(const conv_facts *C, char *b, size_t n)
 {
@@ -803,6 +897,7 @@ int gs_report_conclusion(gs_ctx *ctx, const gs_study *s, gs_report_text *out)
     if (F.d_plain_hi >= 0) claim_he(&F, out);
     claim_depth(&F, out);
     claim_conv(&C, out);
+    claim_ensemble(s, out);
     summary(&F, &C, out, out, vanish_mask);
     return GS_OK;
 }

@@ -52,6 +52,8 @@ static const char CSS[] =
     "svg path.data.thin{stroke-width:1.1}svg path.data.bold{stroke-width:2.8}\n"
     "svg path.zm{fill:#fff;stroke-width:1.3}\n"
     "svg .ref{stroke:#888;stroke-width:1;stroke-dasharray:4 3}\n"
+    "svg path.data.eb{stroke-width:1.2}\n"
+    ".pair{display:flex;flex-wrap:wrap;column-gap:24px}.pair figure{flex:1 1 520px;min-width:0}\n"
     "table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums;margin-top:8px}\n"
     "th,td{padding:3px 9px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}\n"
     "th{font-weight:600;border-bottom:1.5px solid #999;vertical-align:bottom}\n"
@@ -123,6 +125,24 @@ static int check_conv_run(gs_ctx *ctx, const gs_study_conv_run *r, int i)
     return GS_OK;
 }
 
+static int check_ensemble(gs_ctx *ctx, const gs_study_ensemble *e)
+{
+#define ENS_BAD(field, ...) gs_error(ctx, GS_EINVAL, "gs_report_write: ensemble." field ": " __VA_ARGS__)
+    if (e->blocks < 1) return ENS_BAD("blocks", "%d, expected >= 1", e->blocks);
+    if (e->plain_depth < 0) return ENS_BAD("plain_depth", "%d is negative", e->plain_depth);
+    if (e->n_k < 0) return ENS_BAD("n_k", "%d is negative", e->n_k);
+    if (e->half_lo < 0 || e->half_lo > e->blocks)
+        return ENS_BAD("half_lo", "%d, expected 0..blocks (%d)", e->half_lo, e->blocks);
+    if (e->half_hi < e->half_lo || e->half_hi > e->blocks)
+        return ENS_BAD("half_hi", "%d, expected half_lo (%d)..blocks (%d)", e->half_hi, e->half_lo,
+                       e->blocks);
+    if (!e->exact_norm) return ENS_BAD("exact_norm", "NULL");
+    if (!e->count_fraction) return ENS_BAD("count_fraction", "NULL");
+    if (!e->single_err) return ENS_BAD("single_err", "NULL");
+#undef ENS_BAD
+    return GS_OK;
+}
+
 static int check_study(gs_ctx *ctx, const gs_study *s, const char *dir)
 {
     if (!s || !dir || !*dir)
@@ -139,6 +159,7 @@ static int check_study(gs_ctx *ctx, const gs_study *s, const char *dir)
     int rc = GS_OK;
     for (int i = 0; i < s->n_runs && !rc; i++) rc = check_run(ctx, &s->runs[i], i);
     for (int i = 0; i < s->n_conv_runs && !rc; i++) rc = check_conv_run(ctx, &s->conv_runs[i], i);
+    if (!rc && s->ensemble) rc = check_ensemble(ctx, s->ensemble);
     return rc;
 }
 
@@ -239,7 +260,7 @@ static void conv_table(FILE *f, const gs_page *pg)
 }
 
 /* The convolutional part: He et al.'s degradation experiment. */
-static int conv_section(FILE *f, gs_page *pg)
+static int conv_section(FILE *f, gs_page *pg, int *next_fig)
 {
     const gs_study *s = pg->s;
     int lo = pg->conv_depths[0], hi = pg->conv_depths[pg->n_conv_depths - 1];
@@ -262,7 +283,24 @@ static int conv_section(FILE *f, gs_page *pg)
           "\xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82W\xe2\x80\x96 of the first convolution over "
           "that of the fully connected layer.</p>\n", f);
     conv_table(f, pg);
+    *next_fig = base + (pg->n_charts - before);
     return GS_OK;
+}
+
+/* The ensemble part: Veit et al.'s residual networks as ensembles of paths. */
+static int ensemble_section(FILE *f, gs_page *pg, int section, int fig_no)
+{
+    const gs_study_ensemble *e = pg->s->ensemble;
+    fprintf(f, "<h2 id=\"ensemble\">%d. Residual networks as ensembles (Veit et al. 2016)</h2>\n"
+               "<p class=\"lead\">Veit et al. (2016) unroll a residual net of n blocks into "
+               "2<sup>n</sup> paths, one per subset of residual branches, and find that the "
+               "gradient comes mostly from short paths and that deleting a single block barely "
+               "hurts, unlike deleting a layer of a plain net. The same here: a residual MLP of "
+               "%d blocks (%d hidden layers, width %d) and a plain MLP of %d layers, %d SGD steps "
+               "each; test error %.1f%% and %.1f%% on the whole test split.</p>\n", section,
+            e->blocks, 2 * e->blocks, e->width, e->plain_depth, e->steps, 100.0 * e->test_err,
+            100.0 * e->plain_test_err);
+    return gs_ensemble_section_figures(f, pg, fig_no);
 }
 
 /* ---- the page ---- */
@@ -274,6 +312,7 @@ static const char *topic_label(const char *topic)
         {"dead_units", "dead units"}, {"residual", "skip connections"},
         {"batch_norm", "batch norm"}, {"accuracy", "accuracy"}, {"degradation", "He et al."},
         {"depth", "depth"}, {"conv_degradation", "conv degradation"},
+        {"ensemble", "Veit et al."},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].topic, topic) == 0) return map[i].label;
@@ -365,7 +404,10 @@ static int write_page(FILE *f, const gs_study *s, const gs_report_text *t)
     fputs("</ul>\n", f);
 
     int rc = s->n_runs ? mlp_sections(f, &pg) : GS_OK;
-    if (!rc && s->n_conv_runs) rc = conv_section(f, &pg);
+    int next_fig = s->n_runs ? 7 : 1;     /* the mlp part has Figures 1-6 */
+    if (!rc && s->n_conv_runs) rc = conv_section(f, &pg, &next_fig);
+    if (!rc && s->ensemble)
+        rc = ensemble_section(f, &pg, (s->n_runs ? 5 : 0) + (s->n_conv_runs ? 1 : 0) + 1, next_fig);
     if (rc) return rc;
     fprintf(f, "<footer data-charts=\"%d\">Generated by gradscope from the measured numbers; "
                "every number on this page is in <code>report.json</code> next to it.", pg.n_charts);

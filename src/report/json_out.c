@@ -13,6 +13,14 @@
  * curve_steps train_error_curve test_error_curve layers (conv, blocks.k.c1,
  * blocks.k.c2, ..., fc) grad_norm_by_layer_init grad_norm_by_layer_end, and the
  * derived log10_first_last_init / _end; plus "conv_test_samples" at the top.
+ *
+ * "ensemble" (null without the part; Veit et al. 2016): blocks width steps
+ * test_error plain_depth plain_test_error path_samples exact_norm_by_length
+ * veit_total_by_length (nulls when absent) path_count_fraction (n + 1 each)
+ * sum_check_rel_err half_gradient_lengths [half_lo, half_hi] lesion_samples
+ * baseline_error plain_baseline_error single_block_error (n)
+ * plain_single_layer_error (plain_depth) n_k k_deleted [{k mean_error
+ * std_error plain_mean_error plain_std_error}] (k = 1..n_k).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -137,6 +145,43 @@ static void write_conv_run(FILE *f, const gs_study_conv_run *r)
     fputs("\n    }", f);
 }
 
+static double at(const double *x, int i)
+{
+    return x ? x[i] : NAN;
+}
+
+static void write_ensemble(FILE *f, const gs_study_ensemble *e)
+{
+    int n = e->blocks;
+    fprintf(f, "{\n    \"blocks\": %d", n);
+    fputs(",\n    \"width\": ", f); fprintf(f, "%d", e->width);
+    fputs(",\n    \"steps\": ", f); fprintf(f, "%d", e->steps);
+    fputs(",\n    \"test_error\": ", f); num(f, e->test_err);
+    fputs(",\n    \"plain_depth\": ", f); fprintf(f, "%d", e->plain_depth);
+    fputs(",\n    \"plain_test_error\": ", f); num(f, e->plain_test_err);
+    fputs(",\n    \"path_samples\": ", f); fprintf(f, "%d", e->path_samples);
+    fputs(",\n    \"exact_norm_by_length\": ", f); arr(f, e->exact_norm, n + 1);
+    fputs(",\n    \"veit_total_by_length\": ", f); arr(f, e->veit_total, n + 1);
+    fputs(",\n    \"path_count_fraction\": ", f); arr(f, e->count_fraction, n + 1);
+    fputs(",\n    \"sum_check_rel_err\": ", f); num(f, e->sum_check_rel_err);
+    fprintf(f, ",\n    \"half_gradient_lengths\": [%d,%d]", e->half_lo, e->half_hi);
+    fputs(",\n    \"lesion_samples\": ", f); fprintf(f, "%d", e->lesion_samples);
+    fputs(",\n    \"baseline_error\": ", f); num(f, e->base_err);
+    fputs(",\n    \"plain_baseline_error\": ", f); num(f, e->plain_base_err);
+    fputs(",\n    \"single_block_error\": ", f); arr(f, e->single_err, n);
+    fputs(",\n    \"plain_single_layer_error\": ", f); arr(f, e->plain_single_err, e->plain_depth);
+    fprintf(f, ",\n    \"n_k\": %d,\n    \"k_deleted\": [", e->n_k);
+    for (int k = 0; k < e->n_k; k++) {
+        fprintf(f, "%s\n      {\"k\": %d, \"mean_error\": ", k ? "," : "", k + 1);
+        num(f, at(e->k_mean, k));
+        fputs(", \"std_error\": ", f); num(f, at(e->k_std, k));
+        fputs(", \"plain_mean_error\": ", f); num(f, at(e->plain_k_mean, k));
+        fputs(", \"plain_std_error\": ", f); num(f, at(e->plain_k_std, k));
+        fputc('}', f);
+    }
+    fputs(e->n_k ? "\n    ]\n  }" : "]\n  }", f);
+}
+
 int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t, FILE *f)
 {
     (void)ctx;
@@ -171,6 +216,9 @@ int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t
         if (i) fputs(",\n", f);
         write_conv_run(f, &s->conv_runs[i]);
     }
-    fputs("\n  ]\n}\n", f);
+    fputs("\n  ],\n  \"ensemble\": ", f);
+    if (s->ensemble) write_ensemble(f, s->ensemble);
+    else fputs("null", f);
+    fputs("\n}\n", f);
     return GS_OK;
 }

@@ -78,6 +78,28 @@ int gs_fig_norm_ratio(FILE *f, gs_page *pg);
 int gs_fig_conv_error(FILE *f, gs_page *pg, int fig_no);
 int gs_fig_conv_grad_by_layer(FILE *f, gs_page *pg, int fig_no);
 
+/* The ensemble part (figures_ensemble.c, Veit et al. 2016), numbered from
+ * fig_no: gradient at x_0 by path length; test error against the number of
+ * blocks (layers) deleted.  Both figures side by side, then two sentences. */
+int gs_ensemble_section_figures(FILE *f, gs_page *pg, int fig_no);
+
+/* Numbers the ensemble figures, sentences and claim share (conclusion.c). */
+typedef struct gs_ens_facts {
+    int valid;                   /* the part is usable (blocks >= 1, required arrays set) */
+    double half_share;           /* exact ||g^(k)|| in [half_lo, half_hi] over the sum (NAN: none) */
+    int exact_peak, veit_peak;   /* argmax k (-1 when absent / no finite value) */
+    double single_mean, single_worst;     /* residual, one block deleted */
+    int single_worst_at;
+    double plain_single_mean, plain_single_worst;
+    int plain_single_worst_at;
+} gs_ens_facts;
+void gs_ens_facts_get(const gs_study_ensemble *e, gs_ens_facts *F);
+/* The claim's text (plain UTF-8) into b (n); "" when !F->valid.  interpret: add
+ * the sentences that read the numbers (the conclusion); 0: the two sentences
+ * with the numbers only (the section's text). */
+void gs_ens_claim_text(const gs_study_ensemble *e, const gs_ens_facts *F, int interpret, char *b,
+                       size_t n);
+
 /* report.json (json.c) */
 int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t, FILE *f);
 

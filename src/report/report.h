@@ -78,12 +78,40 @@ typedef struct gs_study_conv_run {
     double *grad_norm_end;       /* (n_layers) mean over the last tenth of training */
 } gs_study_conv_run;
 
+/* The study's ensemble part (Veit et al. 2016): one trained residual mlp of n
+ * blocks and a plain mlp with one layer per block, analysed in eval mode
+ * (DESIGN.md §3).  All arrays borrowed; NULL = absent. */
+typedef struct gs_study_ensemble {
+    int blocks;                  /* n residual blocks (skip 2: 2n hidden layers) */
+    int width;
+    int steps;                   /* SGD steps each net was trained */
+    double test_err;             /* residual net, whole test split used by the study */
+    int plain_depth;             /* hidden layers of the plain net (= blocks) */
+    double plain_test_err;
+    /* gradient by path length at x_0, on path_samples test images */
+    int path_samples;
+    double *exact_norm;          /* (n + 1) ||g^(k)|| */
+    double *veit_total;          /* (n + 1) Veit et al.'s estimate C(n,k) * mean, or NULL */
+    double *count_fraction;      /* (n + 1) C(n,k) / 2^n */
+    double sum_check_rel_err;
+    int half_lo, half_hi;        /* the run of k around the peak holding half of sum_k ||g^(k)|| */
+    /* lesion on lesion_samples test images */
+    int lesion_samples;
+    double base_err, plain_base_err;
+    double *single_err;          /* (n) residual net with one block deleted */
+    double *plain_single_err;    /* (plain_depth) plain net with one layer deleted */
+    int n_k;                     /* k = 1..n_k blocks (layers) deleted at random */
+    double *k_mean, *k_std;      /* (n_k) residual */
+    double *plain_k_mean, *plain_k_std;  /* (n_k) plain */
+} gs_study_ensemble;
+
 typedef struct gs_study {
     int n_runs;
     gs_study_run *runs;          /* (n_runs) borrowed */
     int n_conv_runs;             /* the convolutional part, may be 0 */
     gs_study_conv_run *conv_runs;/* (n_conv_runs) borrowed */
     int64_t conv_test_samples;   /* test samples behind test_err_curve (0 = unknown) */
+    gs_study_ensemble *ensemble; /* the ensemble part (borrowed), NULL = none */
     const char *dataset;         /* e.g. "fashion-mnist" (may be NULL) */
     int n_classes;               /* for the chance-level line; 0 = unknown */
     uint64_t seed;
@@ -101,7 +129,10 @@ typedef struct gs_study {
  * with a family other than plain/resnet, a shortcut other than 'A'/'B' (or 0;
  * plain nets: 0 only), a depth that is not 6n + 2, n_layers != depth, a
  * negative width, steps or n_points, n_points > 0 without curve_steps, or
- * curve_steps not increasing; GS_EIO naming the file when
+ * curve_steps not increasing; with an ensemble part ("ensemble.<field>"):
+ * blocks < 1, plain_depth or n_k negative, half_lo / half_hi not
+ * 0 <= half_lo <= half_hi <= blocks, or exact_norm / count_fraction /
+ * single_err NULL; GS_EIO naming the file when
  * it cannot be written; GS_ENOMEM.  Each file is written to DIR/.NAME.tmp and
  * renamed, so the final names only ever hold complete files; on failure the
  * temporary is removed (report.json may already be complete when index.html
@@ -118,7 +149,8 @@ typedef struct gs_report_claim {
     char topic[24];              /* "vanishing", "relu", "saturation", "dead_units",
                                     "residual", "batch_norm", "accuracy", "degradation"
                                     (mlp: plain + BN against residual), "depth",
-                                    "conv_degradation" (the conv nets, He et al. Fig. 1) */
+                                    "conv_degradation" (the conv nets, He et al. Fig. 1),
+                                    "ensemble" (Veit et al. 2016) */
     char text[900];
 } gs_report_claim;
 

@@ -332,6 +332,37 @@ void gs_plot_hline(FILE *f, const gs_plot *p, double v)
             p->x, y, p->x + p->w, y);
 }
 
+void gs_plot_xband(FILE *f, const gs_plot *p, double x0, double x1, const char *fill)
+{
+    if (isnan(x0) || isnan(x1)) return;
+    double a = map_x(p, x0), b = map_x(p, x1);
+    if (b < a) { double t = a; a = b; b = t; }
+    if (a < p->x) a = p->x;
+    if (b > p->x + p->w) b = p->x + p->w;
+    fprintf(f, "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+               "fill=\"%s\" fill-opacity=\"0.8\"/>\n", a, p->y, b - a > 1.0 ? b - a : 1.0, p->h, fill);
+}
+
+void gs_plot_points(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
+                    const double *err, const char *colour, double r)
+{
+    for (int i = 0; ys && i < n; i++) {
+        double y; int z;
+        if (!map_y(p, ys[i], &y, &z)) continue;
+        double x = map_x(p, xs ? xs[i] : i);
+        if (err && isfinite(err[i]) && err[i] > 0.0) {
+            double lo, hi; int z1, z2;
+            if (map_y(p, ys[i] - err[i], &lo, &z1) && map_y(p, ys[i] + err[i], &hi, &z2))
+                fprintf(f, "<path class=\"data eb\" stroke=\"%s\" fill=\"none\" "
+                           "d=\"M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8\"/>", colour, x, lo, hi,
+                        x - 4, lo, x - 4, hi);
+        }
+        fprintf(f, "<circle class=\"data\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>",
+                x, y, r, colour);
+    }
+    fputc('\n', f);
+}
+
 void gs_plot_note(FILE *f, const gs_plot *p, const char *text)
 {
     fprintf(f, "<text class=\"note\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",

@@ -76,6 +76,13 @@ void gs_plot_series_class(FILE *f, const gs_plot *p, int n, const double *xs, co
                           const char *colour, const char *dash, int markers, const char *cls);
 /* A horizontal reference line at data value y (its meaning goes in the legend). */
 void gs_plot_hline(FILE *f, const gs_plot *p, double y);
+/* A shaded vertical band over x in [x0, x1] (data coordinates), full plot
+ * height; drawn before the series so they stay on top.  Not data. */
+void gs_plot_xband(FILE *f, const gs_plot *p, double x0, double x1, const char *fill);
+/* Dots at (xs[i], ys[i]) of radius r (class "data"), with vertical error bars
+ * ys[i] +- err[i] when err is not NULL; NAN values are skipped. */
+void gs_plot_points(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
+                    const double *err, const char *colour, double r);
 /* A message in the middle of an empty panel. */
 void gs_plot_note(FILE *f, const gs_plot *p, const char *text);
 

@@ -37,6 +37,14 @@ void gs_study_config_default(gs_study_config *c, int quick)
     c->conv_lr = 0.1f; c->conv_weight_decay = 1e-4f;
     c->conv_points = quick ? 3 : 10;
     c->conv_eval_samples = quick ? 256 : 500;
+    c->ens_blocks = quick ? 6 : 54;
+    c->ens_width = quick ? 32 : 128;
+    c->ens_steps = quick ? 20 : 400;
+    c->ens_path_samples = quick ? 32 : 128;
+    c->ens_veit_sets = quick ? 5 : 10;
+    c->ens_lesion_samples = quick ? 500 : 2000;
+    c->ens_lesion_sets = quick ? 2 : 5;
+    c->ens_max_k = quick ? 3 : 10;
 }
 
 /* What the probe callback gathers for one run. */
@@ -122,12 +130,15 @@ static void run_free(gs_study_run *r)
 }
 
 static void conv_run_free(gs_study_conv_run *r);
+static void ensemble_free(gs_study_ensemble *e);
 
 void gs_study_free(gs_study *s)
 {
     if (!s) return;
     for (int i = 0; i < s->n_runs; i++) run_free(&s->runs[i]);
     for (int i = 0; i < s->n_conv_runs; i++) conv_run_free(&s->conv_runs[i]);
+    ensemble_free(s->ensemble);
+    s->ensemble = NULL;
     free(s->runs); free(s->conv_runs);
     s->runs = NULL; s->n_runs = 0;
     s->conv_runs = NULL; s->n_conv_runs = 0;
@@ -298,6 +309,121 @@ static int conv_part(gs_ctx *ctx, const gs_study_config *c, const gs_dataset *tr
     return GS_OK;
 }
 
+/* ---- the ensemble part ---- */
+
+static void ensemble_free(gs_study_ensemble *e)
+{
+    if (!e) return;
+    free(e->exact_norm); free(e->veit_total); free(e->count_fraction); free(e->single_err);
+    free(e->plain_single_err); free(e->k_mean); free(e->k_std); free(e->plain_k_mean); free(e->plain_k_std);
+    free(e);
+}
+
+/* Train one mlp (skip 0 or 2) and keep it; its eval-mode test error into *err. */
+static int ens_train(gs_ctx *ctx, const gs_study_config *c, int skip, const gs_dataset *train, const gs_dataset *test,
+                     gs_model **out, double *err)
+{
+    gs_model_config mc;
+    gs_model_config_default(&mc);
+    mc.in_features = (int)train->features; mc.classes = train->classes;
+    mc.width = c->ens_width; mc.skip = skip; mc.depth = skip ? 2 * c->ens_blocks : c->ens_blocks;
+    mc.act = GS_ACT_RELU; mc.norm = GS_NORM_BATCH; mc.init = c->init;
+    gs_optim_config oc;
+    gs_optim_config_default(&oc);
+    oc.lr = c->lr; oc.momentum = c->momentum; oc.total_steps = c->ens_steps;
+    oc.schedule = GS_SCHED_COSINE;
+    gs_train_config tc;
+    gs_train_config_default(&tc);
+    tc.steps = c->ens_steps; tc.batch = c->batch; tc.seed = c->seed;
+    tc.log_every = (int)(c->ens_steps > 4 ? c->ens_steps / 4 : 1);
+    tc.skip_nonfinite = 1;
+    tc.data_name = c->data;
+    gs_logf(ctx, "study ensemble: %s mlp, %d hidden layers, width %d, %lld steps", skip ? "residual" : "plain",
+            mc.depth, mc.width, (long long)c->ens_steps);
+    gs_model *m = NULL;
+    gs_optim *o = NULL;
+    gs_train_result res;
+    int rc = gs_model_create(ctx, &mc, c->batch > c->ens_path_samples ? c->batch : c->ens_path_samples, &m);
+    if (rc == GS_OK) rc = gs_model_init(m, c->seed);
+    if (rc == GS_OK) rc = gs_optim_create(ctx, m, &oc, &o);
+    if (rc == GS_OK) rc = gs_train(ctx, m, o, train, test, &tc, &res);
+    gs_optim_free(o);
+    if (rc) { gs_model_free(m); return rc; }
+    *err = 1.0 - res.test_acc;
+    *out = m;
+    return GS_OK;
+}
+
+static int ens_lesion(const gs_study_config *c, gs_model *m, const gs_dataset *test, double *base,
+                      double **single, double **kmean, double **kstd, int *n_k)
+{
+    gs_dataset sub = *test;
+    if (c->ens_lesion_samples > 0 && c->ens_lesion_samples < sub.n) sub.n = c->ens_lesion_samples;
+    gs_lesion_config lc;
+    gs_lesion_config_default(&lc);
+    lc.sets = c->ens_lesion_sets; lc.max_k = c->ens_max_k; lc.max_swaps = 1; lc.seed = c->seed;
+    gs_lesion_result r;
+    int rc = gs_lesion_compute(m, &sub, &lc, &r);
+    if (rc) return rc;
+    *base = r.baseline_error;
+    *single = r.single_error; r.single_error = NULL;
+    *kmean = r.k_mean; r.k_mean = NULL;
+    *kstd = r.k_std; r.k_std = NULL;
+    *n_k = r.n_k;
+    gs_lesion_result_free(&r);
+    return GS_OK;
+}
+
+static int ensemble_part(gs_ctx *ctx, const gs_study_config *c, const gs_dataset *train, const gs_dataset *test,
+                         gs_study_ensemble **out)
+{
+    gs_study_ensemble *e = calloc(1, sizeof *e);
+    if (!e) return gs_error(ctx, GS_ENOMEM, "study: out of memory");
+    gs_model *m = NULL;
+    gs_paths_result pr = { 0 };
+    int n_k_plain = 0;
+    e->blocks = c->ens_blocks; e->width = c->ens_width; e->steps = (int)c->ens_steps;
+    e->plain_depth = c->ens_blocks;
+    int rc = ens_train(ctx, c, 2, train, test, &m, &e->test_err);
+    if (rc) goto done;
+    const int N = (int)(c->ens_path_samples < test->n ? c->ens_path_samples : test->n);
+    e->path_samples = N;
+    gs_logf(ctx, "study ensemble: gradient by path length on %d test samples", N);
+    if ((rc = gs_paths_compute(m, test->x, test->y, N, c->ens_veit_sets, c->seed, &pr))) goto done;
+    e->exact_norm = pr.exact_norm; pr.exact_norm = NULL;
+    e->veit_total = pr.veit_total; pr.veit_total = NULL;
+    e->count_fraction = pr.count_fraction; pr.count_fraction = NULL;
+    e->sum_check_rel_err = pr.sum_check_rel_err;
+    {   /* the run of k around the peak that holds half of sum_k ||g^(k)|| */
+        const int n = e->blocks;
+        double tot = 0;
+        int peak = 0;
+        for (int k = 0; k <= n; k++) { tot += e->exact_norm[k]; if (e->exact_norm[k] > e->exact_norm[peak]) peak = k; }
+        int lo = peak, hi = peak;
+        double sum = e->exact_norm[peak];
+        while (sum < tot / 2 && (lo > 0 || hi < n)) {
+            const double a = lo > 0 ? e->exact_norm[lo - 1] : -1, b = hi < n ? e->exact_norm[hi + 1] : -1;
+            if (a >= b) sum += e->exact_norm[--lo];
+            else sum += e->exact_norm[++hi];
+        }
+        e->half_lo = lo; e->half_hi = hi;
+    }
+    e->lesion_samples = (int)(c->ens_lesion_samples < test->n ? c->ens_lesion_samples : test->n);
+    gs_logf(ctx, "study ensemble: lesions on %d test samples", e->lesion_samples);
+    if ((rc = ens_lesion(c, m, test, &e->base_err, &e->single_err, &e->k_mean, &e->k_std, &e->n_k))) goto done;
+    gs_model_free(m); m = NULL;
+    if ((rc = ens_train(ctx, c, 0, train, test, &m, &e->plain_test_err))) goto done;
+    if ((rc = ens_lesion(c, m, test, &e->plain_base_err, &e->plain_single_err, &e->plain_k_mean,
+                         &e->plain_k_std, &n_k_plain))) goto done;
+    if (n_k_plain < e->n_k) e->n_k = n_k_plain;
+done:
+    gs_paths_result_free(&pr);
+    gs_model_free(m);
+    if (rc) ensemble_free(e);
+    else *out = e;
+    return rc;
+}
+
 int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
 {
     gs_dataset *train = NULL, *test = NULL, test_view;
@@ -379,6 +505,11 @@ int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
         if (rc) goto fail;
     }
     if (c->n_conv_depths > 0 && (rc = conv_part(ctx, c, train, &test_view, &s))) goto fail;
+    if (c->ens_blocks > 0) {
+        gs_study_ensemble *e = NULL;
+        if ((rc = ensemble_part(ctx, c, train, &test_view, &e))) goto fail;
+        s.ensemble = e;
+    }
     s.dataset = c->data;
     s.n_classes = train->classes;
     s.seed = c->seed;

@@ -30,6 +30,15 @@ typedef struct gs_study_config {
     float conv_lr, conv_weight_decay;        /* SGD momentum 0.9, cosine, 2% linear warm-up */
     int conv_points;         /* points of the error curves */
     int64_t conv_eval_samples;               /* test samples at each point (the last uses all) */
+
+    /* the ensemble part (Veit et al.): a residual mlp of ens_blocks post blocks (skip 2, batch
+       norm, relu) and a plain mlp of ens_blocks layers, trained alike, then paths and lesions */
+    int ens_blocks;          /* 0 = no ensemble part */
+    int ens_width;
+    int64_t ens_steps;
+    int ens_path_samples, ens_veit_sets;
+    int64_t ens_lesion_samples;
+    int ens_lesion_sets, ens_max_k;
 } gs_study_config;
 
 void gs_study_config_default(gs_study_config *c, int quick);
