@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "gradscope.h"
 #include "io/io.h"
+#include "io/json.h"
 #include "train/checkpoint.h"
 #include "train/study.h"
 #include "io/augment.h"
@@ -596,10 +597,17 @@ static void json_array(FILE *f, const char *key, const double *x, int n)
     fprintf(f, "  \"%s\": [", key);
     for (int i = 0; i < n; i++) {
         if (i) fputs(", ", f);
-        if (isfinite(x[i])) fprintf(f, "%.9g", x[i]);
-        else fputs("null", f);
+        gs_json_write_number(f, x[i]);
     }
     fputs("]", f);
+}
+
+/* Close f, an open_memstream over *buf and *len, and write its text to path (temporary file + rename). */
+static int write_json_text(gs_ctx *ctx, FILE *f, char **buf, size_t *len, const char *path)
+{
+    if (fclose(f) != 0) return gs_error(ctx, GS_ENOMEM, "out of memory");
+    gs_io_chunk chunk = { *buf, *len };
+    return gs_io_write_atomic(ctx, path, &chunk, 1);
 }
 
 static int cmd_paths(int argc, char **argv)
@@ -681,9 +689,7 @@ static int cmd_paths(int argc, char **argv)
     fputs(",\n", f);
     json_array(f, "path_count_fraction", r.count_fraction, n1);
     fputs("\n}\n", f);
-    if (fclose(f) != 0) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
-    gs_io_chunk chunk = { buf, len };
-    if ((rc = gs_io_write_atomic(ctx, get(opts, "out"), &chunk, 1))) goto done;
+    if ((rc = write_json_text(ctx, f, &buf, &len, get(opts, "out")))) goto done;
     printf("%4s %14s %14s %12s\n", "k", "exact ||g_k||", "Veit total", "C(n,k)/2^n");
     for (int k = 0; k < n1; k++)
         printf("%4d %14.6g %14.6g %12.4g\n", k, r.exact_norm[k], veit ? r.veit_total[k] : NAN, r.count_fraction[k]);
@@ -762,9 +768,7 @@ static int cmd_lesion(int argc, char **argv)
         fprintf(f, "%s\n    {\"swaps\": %d, \"kendall_tau\": %.9g, \"error\": %.9g}", i ? "," : "", r.swaps[i], r.tau[i],
                 r.reorder_error[i]);
     fputs("\n  ]\n}\n", f);
-    if (fclose(f) != 0) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
-    gs_io_chunk chunk = { buf, len };
-    if ((rc = gs_io_write_atomic(ctx, get(opts, "out"), &chunk, 1))) goto done;
+    if ((rc = write_json_text(ctx, f, &buf, &len, get(opts, "out")))) goto done;
     printf("baseline error %.4f; one %s deleted: ", r.baseline_error, r.residual ? "block" : "layer");
     double worst = 0, mean = 0;
     for (int j = 0; j < r.units; j++) { mean += r.single_error[j] / r.units; worst = fmax(worst, r.single_error[j]); }
@@ -843,18 +847,18 @@ static int cmd_normratio(int argc, char **argv)
         fputs(", \"transition\": [", f);
         for (int b = 0; b < nb; b++) fprintf(f, "%s%s", b ? ", " : "", trans[b] ? "true" : "false");
         fprintf(f, "], \"mean_ratio\": ");
-        if (isfinite(mean)) fprintf(f, "%.9g", mean); else fputs("null", f);
+        gs_json_write_number(f, mean);
         fprintf(f, ", \"mean_ratio_transition\": ");
-        if (isfinite(mean_t)) fprintf(f, "%.9g}", mean_t); else fputs("null}", f);
+        gs_json_write_number(f, mean_t);
+        fputc('}', f);
         printf("%6d %6d %12.4f %5.3f..%-5.3f %12.4f\n", depths[i], nb, mean, lo, hi, mean_t);
         free(ratio); free(trans); ratio = NULL; trans = NULL;
         gs_model_free(m); m = NULL;
     }
     fputs("\n  ]\n}\n", f);
-    if (fclose(f) != 0) { f = NULL; rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    rc = write_json_text(ctx, f, &buf, &len, get(opts, "out"));
     f = NULL;
-    gs_io_chunk chunk = { buf, len };
-    if ((rc = gs_io_write_atomic(ctx, get(opts, "out"), &chunk, 1))) goto done;
+    if (rc) goto done;
     printf("wrote %s\n", get(opts, "out"));
 done:
     if (rc) rc = fail(ctx, rc);

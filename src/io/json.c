@@ -6,6 +6,7 @@
  * On any error the partial tree is freed and nothing escapes.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
@@ -330,6 +331,12 @@ int gs_json_int64(const gs_json *v, int64_t *out)
 const char *gs_json_string(const gs_json *v)
 {
     return v && v->type == GS_JSON_STRING ? v->string : NULL;
+}
+
+void gs_json_write_number(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.9g", v);
+    else fputs("null", f);
 }
 
 int gs_json_escape(FILE *f, const char *s)

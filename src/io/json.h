@@ -55,5 +55,7 @@ const char *gs_json_string(const gs_json *v);
 /* Write s as a JSON string literal, quotes included, escaping ", \ and control
  * characters (UTF-8 passes through).  Returns 0, or -1 on a write error. */
 int gs_json_escape(FILE *f, const char *s);
+/* Write v with 9 significant digits, or null when it is NaN or infinite (JSON has neither). */
+void gs_json_write_number(FILE *f, double v);
 
 #endif

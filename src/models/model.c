@@ -281,3 +281,15 @@ const float *gs_model_input_grad(const gs_model *m)
 {
     return m->input_grad ? m->values[0].grad : NULL;
 }
+
+int gs_count_correct(const float *logits, const int32_t *y, int N, int K)
+{
+    int c = 0;
+    for (int i = 0; i < N; i++) {
+        const float *z = logits + (size_t)i * K;
+        int best = 0;
+        for (int k = 1; k < K; k++) if (z[k] > z[best]) best = k;
+        c += best == y[i];
+    }
+    return c;
+}

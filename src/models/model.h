@@ -84,6 +84,9 @@ int gs_model_add_plain_boundary(gs_model *m, int v);
 int gs_model_finish(gs_model *m);
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);
 
+/* Samples among N whose largest logit (of K) is their label. */
+int gs_count_correct(const float *logits, const int32_t *y, int N, int K);
+
 /* Families */
 int gs_mlp_build(gs_model *m);
 int gs_resnet_build(gs_model *m);      /* "resnet" and "plain" */

@@ -23,14 +23,12 @@ typedef struct lesion_net {
     gs_exec e;
 } lesion_net;
 
-static const float *vdata(const gs_model *m, int v) { return v == 0 ? m->input : m->values[v].data; }
-
 static void run_node(lesion_net *L, int i, const float *x)
 {
     gs_model *m = L->m;
     gs_node *n = &m->nodes[i];
-    const float *a = x ? x : vdata(m, n->in[0]);
-    const float *b = n->in[1] < 0 ? NULL : vdata(m, n->in[1]);
+    const float *a = x ? x : gs_value_data(m, n->in[0]);
+    const float *b = n->in[1] < 0 ? NULL : gs_value_data(m, n->in[1]);
     n->ops->forward(&L->e, n, a, b, m->values[n->out].data);
 }
 
@@ -42,7 +40,7 @@ static void lesion_forward(lesion_net *L, const float *x, int N, const int *orde
     gs_model *m = L->m;
     m->input = x; m->N = N; L->e.N = N;
     for (int i = 0; i < L->first; i++) run_node(L, i, NULL);
-    const float *cur = vdata(m, L->in[0]);
+    const float *cur = gs_value_data(m, L->in[0]);
     for (int p = 0; p < L->n; p++) {
         const int j = order ? order[p] : p;
         float *xin = m->values[L->in[j]].data;
@@ -55,7 +53,7 @@ static void lesion_forward(lesion_net *L, const float *x, int N, const int *orde
         } else if (L->residual) {
             const gs_block_ops *o = &L->blocks[j];
             for (int k = 0; k < o->n_short; k++) run_node(L, o->shortcut[k], NULL);
-            const float *s = vdata(m, m->nodes[o->add].in[0]);
+            const float *s = gs_value_data(m, m->nodes[o->add].in[0]);
             for (int i = o->post0; i < o->post1; i++) run_node(L, i, i == o->post0 ? s : NULL);
             cur = o->post1 > o->post0 ? m->values[L->in[j + 1]].data : s;
         } else {
@@ -76,12 +74,7 @@ static double lesion_error(lesion_net *L, const gs_dataset *d, const int *order,
     for (int64_t s = 0; s < d->n; s += m->max_batch) {
         const int N = (int)(d->n - s < m->max_batch ? d->n - s : m->max_batch);
         lesion_forward(L, d->x + (size_t)s * (size_t)d->features, N, order, del);
-        const float *z = gs_model_logits(m);
-        for (int i = 0; i < N; i++) {
-            int best = 0;
-            for (int k = 1; k < K; k++) if (z[(size_t)i * K + k] > z[(size_t)i * K + best]) best = k;
-            wrong += best != d->y[s + i];
-        }
+        wrong += N - gs_count_correct(gs_model_logits(m), d->y + s, N, K);
     }
     return d->n ? (double)wrong / (double)d->n : NAN;
 }

@@ -5,13 +5,8 @@
 #include <math.h>
 #include <string.h>
 #include "models/model.h"
+#include "probe/probe.h"
 
-static double norm2(const float *x, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
-    return sqrt(s);
-}
 
 int gs_block_norm_ratios(gs_model *m, const float *x, const int32_t *labels, int N, double *ratio, int *transition)
 {
@@ -29,8 +24,8 @@ int gs_block_norm_ratios(gs_model *m, const float *x, const int32_t *labels, int
     if (rc) return rc;
     for (int b = 0; b < nb; b++) {
         const gs_value *u = &m->values[m->block_in[b]], *v = &m->values[m->block_in[b + 1]];
-        const double gu = norm2(u->grad, (size_t)N * (size_t)u->features);
-        const double gv = norm2(v->grad, (size_t)N * (size_t)v->features);
+        const double gu = gs_probe_norm2(u->grad, (size_t)N * (size_t)u->features);
+        const double gv = gs_probe_norm2(v->grad, (size_t)N * (size_t)v->features);
         ratio[b] = gv > 0 ? gu / gv : (gu > 0 ? INFINITY : NAN);
         transition[b] = u->features != v->features;
     }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "probe/paths.h"
+#include "probe/probe.h"
 
 struct gs_paths_work {
     gs_model *m;
@@ -24,19 +25,15 @@ struct gs_paths_work {
     gs_exec e;
 };
 
-int gs_model_producer(const gs_model *m, int v)
-{
-    for (int i = m->n_nodes - 1; i >= 0; i--)
-        if (m->nodes[i].out == v) return i;
-    return -1;
-}
-
+/* The node in [lo, hi) whose output is value v, or -1. */
 static int producer(const gs_model *m, int v, int lo, int hi)
 {
     for (int i = hi - 1; i >= lo; i--)
         if (m->nodes[i].out == v) return i;
     return -1;
 }
+
+int gs_model_producer(const gs_model *m, int v) { return producer(m, v, 0, m->n_nodes); }
 
 /* Nodes from value `from` back to value `to`, forward order, into *out (malloc'd). */
 static int chain(const gs_model *m, int from, int to, int lo, int hi, int **out, int *n)
@@ -92,8 +89,6 @@ void gs_blocks_free(gs_block_ops *blocks, int n)
     free(blocks);
 }
 
-static const float *vdata(const gs_model *m, int v) { return v == 0 ? m->input : m->values[v].data; }
-
 /* dx = (node i)ᵀ dy; which = 0: its (only or first) input, 1: its second. */
 static void node_vjp(gs_paths_work *w, int i, int which, const float *dy, float *dx)
 {
@@ -101,8 +96,8 @@ static void node_vjp(gs_paths_work *w, int i, int which, const float *dy, float 
     gs_node *n = &m->nodes[i];
     const int acc0 = n->acc[0], acc1 = n->acc[1];
     n->acc[0] = n->acc[1] = 0;
-    const float *b = n->in[1] >= 0 ? vdata(m, n->in[1]) : NULL;
-    n->ops->backward(&w->e, n, vdata(m, n->in[0]), b, m->values[n->out].data, dy,
+    const float *b = n->in[1] >= 0 ? gs_value_data(m, n->in[1]) : NULL;
+    n->ops->backward(&w->e, n, gs_value_data(m, n->in[0]), b, m->values[n->out].data, dy,
                      which == 0 ? dx : NULL, which == 1 ? dx : NULL);
     n->acc[0] = acc0; n->acc[1] = acc1;
 }
@@ -231,12 +226,6 @@ void gs_paths_subset(gs_paths_work *w, const unsigned char *branch, float *out)
     memcpy(out, w->v, gs_paths_x0_len(w) * sizeof *out);
 }
 
-static double norm2(const float *x, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
-    return sqrt(s);
-}
 
 void gs_paths_result_free(gs_paths_result *r)
 {
@@ -273,15 +262,15 @@ int gs_paths_compute(gs_model *m, const float *x, const int32_t *labels, int N, 
     float *const *g;
     gs_paths_exact(w, &g);
     for (int k = 0; k <= n; k++) {
-        out->exact_norm[k] = norm2(g[k], len);
+        out->exact_norm[k] = gs_probe_norm2(g[k], len);
         for (size_t i = 0; i < len; i++) sum[i] += g[k][i];
         /* C(n, k) / 2^n through logarithms: exact enough and safe for any n */
         out->count_fraction[k] = exp(lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0) - n * log(2.0));
     }
     const float *true_g = gs_paths_x0_grad(w);
-    out->input_grad_norm = norm2(true_g, len);
+    out->input_grad_norm = gs_probe_norm2(true_g, len);
     for (size_t i = 0; i < len; i++) sum[i] -= true_g[i];
-    out->sum_check_rel_err = out->input_grad_norm > 0 ? norm2(sum, len) / out->input_grad_norm : norm2(sum, len);
+    out->sum_check_rel_err = out->input_grad_norm > 0 ? gs_probe_norm2(sum, len) / out->input_grad_norm : gs_probe_norm2(sum, len);
     if (veit_sets > 0) {
         gs_rng r;
         gs_rng_seed(&r, seed);
@@ -297,7 +286,7 @@ int gs_paths_compute(gs_model *m, const float *x, const int32_t *labels, int N, 
                     sel[idx[b]] = 1;
                 }
                 gs_paths_subset(w, sel, v);
-                acc += norm2(v, len);
+                acc += gs_probe_norm2(v, len);
             }
             out->veit_mean[k] = acc / sets;
             out->veit_total[k] = out->veit_mean[k] * exp(lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0));

@@ -110,7 +110,7 @@ oom:
 
 float *gs_probe_param_slots(gs_probe *p) { return p ? p->values + p->param_base : NULL; }
 
-static double norm2(const float *x, size_t n)
+double gs_probe_norm2(const float *x, size_t n)
 {
     double q;
     gs_reduce_sums(x, n, NULL, &q);
@@ -134,7 +134,7 @@ int gs_probe_collect(gs_probe *p)
         gs_reduce_sums(h->data, n, &s, &sq);
         const double mean = s / (double)n, var = sq / (double)n - mean * mean;
         float *v = p->values + p->point_base + P_COUNT * i;
-        v[P_GRAD] = (float)norm2(h->grad, n);
+        v[P_GRAD] = (float)gs_probe_norm2(h->grad, n);
         v[P_MEAN] = (float)mean;
         v[P_STD] = (float)sqrt(var > 0 ? var : 0);
         v[P_SAT] = pt->act == GS_ACT_IDENTITY ? 0.0f
@@ -147,7 +147,7 @@ int gs_probe_collect(gs_probe *p)
             const int pi = p->ratio_point[b + k];
             const gs_value *x = &m->values[m->block_in[b + k]];
             g[k] = pi >= 0 ? p->values[p->point_base + P_COUNT * pi + P_GRAD]
-                           : norm2(x->grad, (size_t)m->N * (size_t)x->features);
+                           : gs_probe_norm2(x->grad, (size_t)m->N * (size_t)x->features);
         }
         p->values[p->ratio_base + b] = (float)(g[1] > 0 ? g[0] / g[1] : (g[0] > 0 ? INFINITY : NAN));
     }

@@ -4,6 +4,9 @@
 #define GS_PROBE_H
 #include "models/model.h"
 
+/* ||x||_2 of n floats, accumulated in double. */
+double gs_probe_norm2(const float *x, size_t n);
+
 /* (n_trainable x 3) floats: grad_norm, param_norm, update_ratio per
  * trainable tensor in model order; NULL-safe (returns NULL). */
 float *gs_probe_param_slots(gs_probe *p);

@@ -27,18 +27,13 @@
 #include "io/json.h"
 #include "page.h"
 
-static void num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.9g", v);
-    else fputs("null", f);
-}
 
 static void arr(FILE *f, const double *x, int n)
 {
     fputc('[', f);
     for (int i = 0; i < n; i++) {
         if (i) fputc(',', f);
-        num(f, x ? x[i] : NAN);
+        gs_json_write_number(f, x ? x[i] : NAN);
     }
     fputc(']', f);
 }
@@ -77,9 +72,9 @@ static void write_run(FILE *f, const gs_study_run *r)
     key(f, "depth"); fprintf(f, "%d", r->depth);
     key(f, "width"); fprintf(f, "%d", r->width);
     key(f, "steps"); fprintf(f, "%d", r->steps);
-    key(f, "train_acc"); num(f, r->train_acc);
-    key(f, "test_acc"); num(f, r->test_acc);
-    key(f, "final_loss"); num(f, r->final_loss);
+    key(f, "train_acc"); gs_json_write_number(f, r->train_acc);
+    key(f, "test_acc"); gs_json_write_number(f, r->test_acc);
+    key(f, "final_loss"); gs_json_write_number(f, r->final_loss);
     key(f, "n_layers"); fprintf(f, "%d", r->n_layers);
     key(f, "layer_names"); layer_names(f, r);
     key(f, "grad_norm_by_layer_init"); arr(f, r->grad_norm_init, r->n_layers);
@@ -91,18 +86,18 @@ static void write_run(FILE *f, const gs_study_run *r)
     /* derived: what the table and the conclusion show */
     double li = gs_report_log10_ratio(r->grad_norm_init, r->n_layers);
     double le = gs_report_log10_ratio(r->grad_norm_end, r->n_layers);
-    key(f, "log10_first_last_init"); num(f, li);
-    key(f, "log10_first_last_end"); num(f, le);
+    key(f, "log10_first_last_init"); gs_json_write_number(f, li);
+    key(f, "log10_first_last_end"); gs_json_write_number(f, le);
     key(f, "first_is_zero_init"); fputs(isinf(li) ? "true" : "false", f);
     key(f, "first_is_zero_end"); fputs(isinf(le) ? "true" : "false", f);
     key(f, "zero_grad_layers_init");
     fprintf(f, "%d", gs_report_count_zero(r->grad_norm_init, r->n_layers));
     key(f, "zero_grad_layers_end");
     fprintf(f, "%d", gs_report_count_zero(r->grad_norm_end, r->n_layers));
-    key(f, "dead_fraction_mean"); num(f, gs_report_mean_finite(r->dead_fraction, r->n_layers));
+    key(f, "dead_fraction_mean"); gs_json_write_number(f, gs_report_mean_finite(r->dead_fraction, r->n_layers));
     key(f, "saturated_fraction_mean");
-    num(f, gs_report_mean_finite(r->saturated_fraction, r->n_layers));
-    key(f, "norm_ratio_mean"); num(f, gs_report_mean_finite(r->norm_ratio, r->n_blocks));
+    gs_json_write_number(f, gs_report_mean_finite(r->saturated_fraction, r->n_layers));
+    key(f, "norm_ratio_mean"); gs_json_write_number(f, gs_report_mean_finite(r->norm_ratio, r->n_blocks));
     /* the series behind the loss curves and heat maps */
     key(f, "logged_steps"); arr_i64(f, r->logged_steps, r->n_logged);
     key(f, "train_loss_curve"); arr(f, r->train_loss_curve, r->n_logged);
@@ -124,9 +119,9 @@ static void write_conv_run(FILE *f, const gs_study_conv_run *r)
     key(f, "depth"); fprintf(f, "%d", r->depth);
     key(f, "width"); fprintf(f, "%d", r->width);
     key(f, "steps"); fprintf(f, "%d", r->steps);
-    key(f, "seconds"); num(f, r->seconds);
-    key(f, "train_error"); num(f, r->train_err);
-    key(f, "test_error"); num(f, r->test_err);
+    key(f, "seconds"); gs_json_write_number(f, r->seconds);
+    key(f, "train_error"); gs_json_write_number(f, r->train_err);
+    key(f, "test_error"); gs_json_write_number(f, r->test_err);
     key(f, "curve_steps"); arr_i64(f, r->curve_steps, r->n_points);
     key(f, "train_error_curve"); arr(f, r->train_err_curve, r->n_points);
     key(f, "test_error_curve"); arr(f, r->test_err_curve, r->n_points);
@@ -140,8 +135,8 @@ static void write_conv_run(FILE *f, const gs_study_conv_run *r)
     fputc(']', f);
     key(f, "grad_norm_by_layer_init"); arr(f, r->grad_norm_init, r->n_layers);
     key(f, "grad_norm_by_layer_end"); arr(f, r->grad_norm_end, r->n_layers);
-    key(f, "log10_first_last_init"); num(f, gs_report_log10_ratio(r->grad_norm_init, r->n_layers));
-    key(f, "log10_first_last_end"); num(f, gs_report_log10_ratio(r->grad_norm_end, r->n_layers));
+    key(f, "log10_first_last_init"); gs_json_write_number(f, gs_report_log10_ratio(r->grad_norm_init, r->n_layers));
+    key(f, "log10_first_last_end"); gs_json_write_number(f, gs_report_log10_ratio(r->grad_norm_end, r->n_layers));
     fputs("\n    }", f);
 }
 
@@ -156,27 +151,27 @@ static void write_ensemble(FILE *f, const gs_study_ensemble *e)
     fprintf(f, "{\n    \"blocks\": %d", n);
     fputs(",\n    \"width\": ", f); fprintf(f, "%d", e->width);
     fputs(",\n    \"steps\": ", f); fprintf(f, "%d", e->steps);
-    fputs(",\n    \"test_error\": ", f); num(f, e->test_err);
+    fputs(",\n    \"test_error\": ", f); gs_json_write_number(f, e->test_err);
     fputs(",\n    \"plain_depth\": ", f); fprintf(f, "%d", e->plain_depth);
-    fputs(",\n    \"plain_test_error\": ", f); num(f, e->plain_test_err);
+    fputs(",\n    \"plain_test_error\": ", f); gs_json_write_number(f, e->plain_test_err);
     fputs(",\n    \"path_samples\": ", f); fprintf(f, "%d", e->path_samples);
     fputs(",\n    \"exact_norm_by_length\": ", f); arr(f, e->exact_norm, n + 1);
     fputs(",\n    \"veit_total_by_length\": ", f); arr(f, e->veit_total, n + 1);
     fputs(",\n    \"path_count_fraction\": ", f); arr(f, e->count_fraction, n + 1);
-    fputs(",\n    \"sum_check_rel_err\": ", f); num(f, e->sum_check_rel_err);
+    fputs(",\n    \"sum_check_rel_err\": ", f); gs_json_write_number(f, e->sum_check_rel_err);
     fprintf(f, ",\n    \"half_gradient_lengths\": [%d,%d]", e->half_lo, e->half_hi);
     fputs(",\n    \"lesion_samples\": ", f); fprintf(f, "%d", e->lesion_samples);
-    fputs(",\n    \"baseline_error\": ", f); num(f, e->base_err);
-    fputs(",\n    \"plain_baseline_error\": ", f); num(f, e->plain_base_err);
+    fputs(",\n    \"baseline_error\": ", f); gs_json_write_number(f, e->base_err);
+    fputs(",\n    \"plain_baseline_error\": ", f); gs_json_write_number(f, e->plain_base_err);
     fputs(",\n    \"single_block_error\": ", f); arr(f, e->single_err, n);
     fputs(",\n    \"plain_single_layer_error\": ", f); arr(f, e->plain_single_err, e->plain_depth);
     fprintf(f, ",\n    \"n_k\": %d,\n    \"k_deleted\": [", e->n_k);
     for (int k = 0; k < e->n_k; k++) {
         fprintf(f, "%s\n      {\"k\": %d, \"mean_error\": ", k ? "," : "", k + 1);
-        num(f, at(e->k_mean, k));
-        fputs(", \"std_error\": ", f); num(f, at(e->k_std, k));
-        fputs(", \"plain_mean_error\": ", f); num(f, at(e->plain_k_mean, k));
-        fputs(", \"plain_std_error\": ", f); num(f, at(e->plain_k_std, k));
+        gs_json_write_number(f, at(e->k_mean, k));
+        fputs(", \"std_error\": ", f); gs_json_write_number(f, at(e->k_std, k));
+        fputs(", \"plain_mean_error\": ", f); gs_json_write_number(f, at(e->plain_k_mean, k));
+        fputs(", \"plain_std_error\": ", f); gs_json_write_number(f, at(e->plain_k_std, k));
         fputc('}', f);
     }
     fputs(e->n_k ? "\n    ]\n  }" : "]\n  }", f);
@@ -189,7 +184,7 @@ int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t
     gs_json_escape(f, s->dataset ? s->dataset : "");
     fprintf(f, ",\n  \"n_classes\": %d,\n  \"seed\": %" PRIu64 ",\n  \"seconds\": ",
             s->n_classes, s->seed);
-    num(f, s->seconds);
+    gs_json_write_number(f, s->seconds);
     fputs(",\n  \"notes\": ", f);
     gs_json_escape(f, s->notes);
     fputs(",\n  \"layer_convention\": \"by layer = every Linear weight from the input side: "

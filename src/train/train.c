@@ -82,18 +82,6 @@ static void epoch_order(int64_t *perm, int64_t n, uint64_t seed, int64_t epoch)
     }
 }
 
-static int count_correct(const float *logits, const int32_t *y, int N, int K)
-{
-    int c = 0;
-    for (int i = 0; i < N; i++) {
-        const float *z = logits + (size_t)i * K;
-        int best = 0;
-        for (int k = 1; k < K; k++) if (z[k] > z[best]) best = k;
-        c += best == y[i];
-    }
-    return c;
-}
-
 int gs_evaluate(gs_ctx *ctx, gs_model *m, const gs_dataset *d, int batch, float *loss, float *acc)
 {
     if (batch > m->max_batch) batch = m->max_batch;
@@ -109,7 +97,7 @@ int gs_evaluate(gs_ctx *ctx, gs_model *m, const gs_dataset *d, int batch, float 
         if (rc == GS_OK) rc = gs_model_loss(m, d->y + i, &l);
         if (rc == GS_OK) {
             total += (double)l * N;
-            correct += count_correct(gs_model_logits(m), d->y + i, N, m->cfg.classes);
+            correct += gs_count_correct(gs_model_logits(m), d->y + i, N, m->cfg.classes);
         }
     }
     gs_model_set_training(m, training);
@@ -302,7 +290,7 @@ int gs_train(gs_ctx *ctx, gs_model *m, gs_optim *opt, const gs_dataset *train, c
             skip = 1;
         }
         if (!skip) {
-            const int64_t correct = count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
+            const int64_t correct = gs_count_correct(gs_model_logits(m), yb, B, m->cfg.classes);
             win_correct += correct;
             ev_correct += correct; ev_loss += loss; ev_n += B; ev_steps++;
             if ((rc = gs_model_backward(m))) goto done;
