@@ -332,6 +332,44 @@ int gs_model_n_blocks(const gs_model *m);
  * GS_EINVAL for a plain net. */
 int gs_block_norm_ratios(gs_model *m, const float *x, const int32_t *labels, int N, double *ratio, int *transition);
 
+/* ---- Jacobian spectrum (dynamical isometry, DESIGN.md §2) ---- */
+/* J = ∂h_L/∂h_0 of one sample, eval mode: h_0, h_L the input of the first and
+ * the output of the last residual block, or of a plain net's first and last
+ * same-shape unit.  Its largest singular values from Golub–Kahan–Lanczos
+ * bidiagonalisation (one Jacobian-vector and one vector-Jacobian product a
+ * step, full reorthogonalisation), its mean squared singular value
+ * Σσ²/min(in, out) from Hutchinson's estimator (E‖Jz‖² = Σσ² over random
+ * signs z; the part of the converged Ritz directions is taken exactly, the
+ * rest sampled), and optionally J itself, formed column by column, with its
+ * whole spectrum from a dense SVD. */
+#define GS_JACOBIAN_FULL_MAX 1024
+typedef struct gs_jacobian_config {
+    int top;                 /* singular values wanted (default 5) */
+    int steps;               /* Lanczos steps (default 0: 4 top + 20), capped at min(in, out) */
+    int probes;              /* Hutchinson's random sign vectors (default 32) */
+    int full;                /* also the dense SVD; needs min(in, out) <= GS_JACOBIAN_FULL_MAX */
+    uint64_t seed;
+} gs_jacobian_config;
+typedef struct gs_jacobian_result {
+    int samples, top, steps, probes, residual;
+    int64_t in_features, out_features;
+    double *top_sv;          /* (samples, top) largest singular values, descending */
+    double *top_residual;    /* (samples, top) ‖Jᵀu - σv‖ of each Ritz pair in the recurrence's arithmetic:
+                                a singular value lies within it (float products add ~1e-7 σ_1) */
+    double *mean_sq;         /* (samples) Hutchinson's estimate of Σσ² / min(in, out) */
+    double *mean_sq_stderr;  /* (samples) its standard error */
+    int n_full;              /* min(in, out) with full, else 0 */
+    double *full_sv;         /* (samples, n_full) every singular value, descending, or NULL */
+    double *full_mean_sq;    /* (samples) exact Σσ² / n_full, or NULL */
+} gs_jacobian_result;
+void gs_jacobian_config_default(gs_jacobian_config *c);
+/* On N samples of x (N <= the model's max batch); the model's activations are
+ * those of this eval-mode pass afterwards, its gradients are left alone.
+ * GS_EINVAL for a net with neither residual blocks nor plain units, bad
+ * settings, or full with min(in, out) too large (naming both). */
+int gs_jacobian_compute(gs_model *m, const float *x, int N, const gs_jacobian_config *c, gs_jacobian_result *out);
+void gs_jacobian_result_free(gs_jacobian_result *r);
+
 /* ---- lesion study (DESIGN.md §3) ---- */
 /* Test error, eval mode, with residual blocks deleted (a post block's output
  * becomes act(S x_b), a pre block's S x_b) or reordered; for a plain net the

@@ -756,6 +756,46 @@ static void test_paths_lesion(void)
     EXPECT_IN(err, "no transition layers");
 }
 
+/* jacobian: the spectrum of dh_L/dh_0 on the residual (width 16, left by --procrustes) and plain
+ * checkpoints of test_paths_lesion and the resnet of test_grad_resnet_images (images from a .npy file) */
+static void test_jacobian_cli(void)
+{
+    char ck[128], js[128];
+    static char buf[1 << 16];
+    snprintf(ck, sizeof ck, "%s/paths.safetensors", tmp);
+    snprintf(js, sizeof js, "%s/jac.json", tmp);
+    EXPECT_EXIT(0, "jacobian --weights %s --data teacher --samples 3 --full --probes 16 --out %s --threads 1", ck, js);
+    slurp(js, buf, sizeof buf);
+    const char *keys[] = { "\"residual\": true", "\"samples\": 3", "\"in_features\": 16", "\"out_features\": 16",
+                           "\"lanczos_steps\": 16", "\"top_singular_values\": [", "\"top_residual\": [",
+                           "\"top_singular_values_mean\": [", "\"mean_sq_singular_value\": [",
+                           "\"mean_sq_singular_value_stderr\": [", "\"full_singular_values\": [",
+                           "\"full_mean_sq_singular_value\": [" };
+    for (int i = 0; i < 12; i++) EXPECT_IN(buf, keys[i]);
+    const char *p = strstr(buf, "\"full_top_max_rel_err\": ");
+    CHECK(p && atof(p + 24) < 1e-4, "Lanczos against the dense SVD: %.60s", p ? p : "missing");
+    EXPECT_IN(out, "Lanczos against the dense SVD");
+    EXPECT_IN(out, "sigma_1");
+    snprintf(ck, sizeof ck, "%s/plain.safetensors", tmp);
+    EXPECT_EXIT(0, "jacobian --weights %s --data teacher --samples 2 --top 3 --out %s --threads 1", ck, js);
+    slurp(js, buf, sizeof buf);
+    EXPECT_IN(buf, "\"residual\": false");
+    EXPECT_IN(buf, "\"full_singular_values\": null");
+    /* a resnet on (N, C, H, W) images: J is (64·3·3) x (16·10·9) */
+    EXPECT_EXIT(0, "jacobian --weights %s/rw.safetensors --input %s/rx.npy --top 2 --steps 8 --probes 4 --out %s "
+                "--threads 1", tmp, tmp, js);
+    slurp(js, buf, sizeof buf);
+    EXPECT_IN(buf, "\"in_features\": 1440");
+    EXPECT_IN(buf, "\"out_features\": 576");
+    EXPECT_IN(buf, "\"lanczos_steps\": 8");
+    /* usage and bad values */
+    EXPECT_EXIT(2, "jacobian --weights %s --data teacher", ck);
+    EXPECT_EXIT(2, "jacobian --weights %s --data teacher --input %s/rx.npy --out %s", ck, tmp, js);
+    EXPECT_EXIT(2, "jacobian --weights %s --data teacher --top 0 --out %s", ck, js);
+    EXPECT_EXIT(6, "jacobian --weights %s --input %s/rx.npy --out %s", ck, tmp, js);
+    EXPECT_IN(err, "features");
+}
+
 int main(void)
 {
     const char *b = getenv("GS_BUILD");
@@ -787,6 +827,7 @@ int main(void)
     RUN(test_grad_resnet_images);
     RUN(test_study_small);
     RUN(test_paths_lesion);
+    RUN(test_jacobian_cli);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmp);

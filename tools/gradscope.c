@@ -459,7 +459,7 @@ static int cmd_inspect(int argc, char **argv)
 }
 
 /* X (float32 (N, features), or (N, C, H, W) for the conv families, whose shape it sets in *mc) and
- * labels (int64/int32 (N,) in [0, mc->classes)) from .npy files. */
+ * labels (int64/int32 (N,) in [0, mc->classes)) from .npy files; ypath NULL: no labels (all 0). */
 static int read_batch(gs_ctx *ctx, const char *xpath, const char *ypath, gs_model_config *mc, gs_tensor_entry *X,
                       int32_t **labels_out, int64_t *n_out)
 {
@@ -467,7 +467,7 @@ static int read_batch(gs_ctx *ctx, const char *xpath, const char *ypath, gs_mode
     int32_t *labels = NULL;
     int rc = gs_npy_load(ctx, xpath, X);
     if (rc) goto done;
-    if ((rc = gs_npy_load(ctx, ypath, &Y))) goto done;
+    if (ypath && (rc = gs_npy_load(ctx, ypath, &Y))) goto done;
     if (X->dtype != GS_DT_F32 || X->ndim < 2) {
         rc = gs_error(ctx, GS_EFORMAT, "%s: expected float32 (N, features), got %s with %d dimensions",
                       xpath, gs_dtype_name(X->dtype), X->ndim);
@@ -475,7 +475,7 @@ static int read_batch(gs_ctx *ctx, const char *xpath, const char *ypath, gs_mode
     }
     int64_t N = X->shape[0], F = 1;
     for (int d = 1; d < X->ndim; d++) F *= X->shape[d];
-    if (Y.ndim != 1 || Y.shape[0] != N || (Y.dtype != GS_DT_I64 && Y.dtype != GS_DT_I32)) {
+    if (ypath && (Y.ndim != 1 || Y.shape[0] != N || (Y.dtype != GS_DT_I64 && Y.dtype != GS_DT_I32))) {
         rc = gs_error(ctx, GS_ESHAPE, "%s: expected int64 or int32 labels of shape (%lld,)", ypath, (long long)N);
         goto done;
     }
@@ -485,7 +485,8 @@ static int read_batch(gs_ctx *ctx, const char *xpath, const char *ypath, gs_mode
     }
     labels = malloc((size_t)N * sizeof *labels);
     if (!labels) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
-    for (int64_t i = 0; i < N; i++) {
+    for (int64_t i = 0; !ypath && i < N; i++) labels[i] = 0;
+    for (int64_t i = 0; ypath && i < N; i++) {
         int64_t v = Y.dtype == GS_DT_I64 ? ((int64_t *)Y.data)[i] : ((int32_t *)Y.data)[i];
         if (v < 0 || v >= mc->classes) {
             rc = gs_error(ctx, GS_EINVAL, "%s: label %lld of sample %lld is outside [0, %d) (see --classes)",
@@ -610,6 +611,51 @@ static int write_json_text(gs_ctx *ctx, FILE *f, char **buf, size_t *len, const 
     return gs_io_write_atomic(ctx, path, &chunk, 1);
 }
 
+/* The samples a probe command runs on: --input X.npy (and --labels Y.npy where the command has that
+ * option) or the first `want` test
+ * samples of --data; then the net (open_net) for that many, its input size checked against them. */
+typedef struct sample_batch {
+    gs_tensor_entry X;
+    int32_t *labels;
+    gs_dataset *d;
+    int64_t N;
+    const float *x;
+    const int32_t *y;
+} sample_batch;
+
+static int open_batch(gs_ctx *ctx, opt *opts, gs_model_config *mc, int64_t want, const char *cmd, sample_batch *b,
+                      gs_model **m)
+{
+    const int from_files = get(opts, "input") != NULL;
+    int rc;
+    if (from_files) {
+        rc = read_batch(ctx, get(opts, "input"), find_opt(opts, "labels") ? get(opts, "labels") : NULL, mc, &b->X,
+                        &b->labels, &b->N);
+        b->x = b->X.data; b->y = b->labels;
+    } else {
+        rc = gs_dataset_load(ctx, get(opts, "data"), 1, 42, &b->d);
+        if (rc == GS_OK) {
+            b->N = b->d->n < want ? b->d->n : want;
+            b->x = b->d->x; b->y = b->d->y;
+        }
+    }
+    if (rc) return rc;
+    if ((rc = open_net(ctx, opts, mc, from_files ? NULL : b->d, (int)b->N, m))) return rc;
+    const int64_t F = from_files ? (int64_t)(b->X.nbytes / sizeof(float) / (size_t)b->N) : b->d->features;
+    if (F != gs_model_get_config(*m)->in_features)
+        return gs_error(ctx, GS_ESHAPE, "%s: the data has %lld features per sample, the network takes %d", cmd,
+                        (long long)F, gs_model_get_config(*m)->in_features);
+    return GS_OK;
+}
+
+static void sample_batch_clear(sample_batch *b)
+{
+    gs_tensor_entry_clear(&b->X);
+    free(b->labels);
+    gs_dataset_free(b->d);
+    memset(b, 0, sizeof *b);
+}
+
 static int cmd_paths(int argc, char **argv)
 {
     opt opts[] = {
@@ -642,37 +688,16 @@ static int cmd_paths(int argc, char **argv)
     mc.classes = (int)get_int(opts, "classes", 1, 1 << 20);
     gs_ctx *ctx = ctx_from_opts(opts);
     if (!ctx) return EXIT_NOMEM;
-    gs_tensor_entry X = { 0 };
-    int32_t *labels = NULL;
-    gs_dataset *d = NULL;
+    sample_batch sb = { 0 };
     gs_model *m = NULL;
     gs_paths_result r = { 0 };
     char *buf = NULL;
     size_t len = 0;
-    int64_t N = 0;
-    const float *x;
-    const int32_t *y;
-    int rc;
-    if (from_files) {
-        rc = read_batch(ctx, get(opts, "input"), get(opts, "labels"), &mc, &X, &labels, &N);
-        x = X.data; y = labels;
-    } else {
-        rc = gs_dataset_load(ctx, get(opts, "data"), 1, 42, &d);
-        if (rc == GS_OK) {
-            N = d->n < want ? d->n : want;
-            x = d->x; y = d->y;
-        }
-    }
+    int rc = open_batch(ctx, opts, &mc, want, "paths", &sb, &m);
     if (rc) goto done;
-    if ((rc = open_net(ctx, opts, &mc, from_files ? NULL : d, (int)N, &m))) goto done;
-    const int64_t F = from_files ? (int64_t)(X.nbytes / sizeof(float) / (size_t)N) : d->features;
-    if (F != gs_model_get_config(m)->in_features) {
-        rc = gs_error(ctx, GS_ESHAPE, "paths: the data has %lld features per sample, the network takes %d",
-                      (long long)F, gs_model_get_config(m)->in_features);
-        goto done;
-    }
+    const int64_t N = sb.N;
     fprintf(stderr, "gradscope paths: %lld samples, Veit's estimator with %d sets per length\n", (long long)N, veit);
-    if ((rc = gs_paths_compute(m, x, y, (int)N, veit, (uint64_t)get_int(opts, "seed", 0, LLONG_MAX), &r))) goto done;
+    if ((rc = gs_paths_compute(m, sb.x, sb.y, (int)N, veit, (uint64_t)get_int(opts, "seed", 0, LLONG_MAX), &r))) goto done;
     FILE *f = open_memstream(&buf, &len);
     if (!f) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
     const int n1 = r.blocks + 1;
@@ -699,9 +724,147 @@ done:
     if (rc) rc = fail(ctx, rc);
     free(buf);
     gs_paths_result_free(&r);
-    gs_tensor_entry_clear(&X);
-    free(labels);
-    gs_dataset_free(d);
+    sample_batch_clear(&sb);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+    return rc;
+}
+
+/* ---- jacobian ---- */
+static void json_rows(FILE *f, const char *key, const double *x, int rows, int cols)
+{
+    fprintf(f, "  \"%s\": [", key);
+    for (int r = 0; r < rows; r++) {
+        fputs(r ? ",\n    [" : "\n    [", f);
+        for (int c = 0; c < cols; c++) {
+            if (c) fputs(", ", f);
+            gs_json_write_number(f, x[(size_t)r * cols + c]);
+        }
+        fputs("]", f);
+    }
+    fputs("]", f);
+}
+
+static int cmd_jacobian(int argc, char **argv)
+{
+    opt opts[] = {
+        MODEL_OPTS,
+        { "weights", "W", NULL, "a gradscope checkpoint (its config builds the net), or with --model a PyTorch "
+                                "state_dict as safetensors (required)", NULL, 0 },
+        { "input", "X.npy", NULL, "float32 inputs (N, features) or (N, C, H, W)", NULL, 0 },
+        { "data", "SPEC", NULL, "or: the first --samples test samples of a dataset", NULL, 0 },
+        { "samples", "N", "4", "samples from --data (each has its own Jacobian)", NULL, 0 },
+        { "top", "K", "5", "largest singular values wanted", NULL, 0 },
+        { "steps", "M", "0", "Lanczos steps (0 = 4 K + 20; at most min(in, out))", NULL, 0 },
+        { "probes", "P", "32", "random sign vectors for the mean squared singular value (0 = skip)", NULL, 0 },
+        { "full", NULL, NULL, "also form J and take its dense SVD (min(in, out) <= 1024), to check the rest", NULL, 0 },
+        { "seed", "N", "42", "seed of the start vector and the probes", NULL, 0 },
+        { "classes", "K", "10", "outputs of the head (with --model)", NULL, 0 },
+        { "out", "J.json", NULL, "where the numbers go (required)", NULL, 0 },
+        { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        OPT_END
+    };
+    parse_opts(argc, argv, opts, "jacobian --weights W (--input X.npy | --data D [--samples N]) --out J.json",
+               "The spectrum of J = dh_L/dh_0 of each sample (eval mode): h_0, h_L the input of the first and the\n"
+               "output of the last residual block (a plain net: of its first and last same-shape layer or block).\n"
+               "Largest singular values by Golub-Kahan-Lanczos from Jacobian-vector products, the mean squared\n"
+               "singular value sum(s^2)/min(in, out) by Hutchinson's estimator; --full checks both against J's\n"
+               "dense SVD.");
+    if (!get(opts, "weights")) die_usage("--weights is required");
+    if (!get(opts, "out")) die_usage("--out is required");
+    const int from_file = get(opts, "input") != NULL;
+    if (from_file == (get(opts, "data") != NULL)) die_usage("give either --input or --data");
+    gs_jacobian_config jc;
+    gs_jacobian_config_default(&jc);
+    jc.top = (int)get_int(opts, "top", 1, 100000);
+    jc.steps = (int)get_int(opts, "steps", 0, 100000);
+    jc.probes = (int)get_int(opts, "probes", 0, 1000000);
+    jc.full = given(opts, "full");
+    jc.seed = (uint64_t)get_int(opts, "seed", 0, LLONG_MAX);
+    const int64_t want = get_int(opts, "samples", 1, 1 << 16);
+    gs_model_config mc;
+    model_from_opts(opts, &mc);
+    mc.classes = (int)get_int(opts, "classes", 1, 1 << 20);
+    gs_ctx *ctx = ctx_from_opts(opts);
+    if (!ctx) return EXIT_NOMEM;
+    sample_batch sb = { 0 };
+    gs_model *m = NULL;
+    gs_jacobian_result r = { 0 };
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = open_batch(ctx, opts, &mc, want, "jacobian", &sb, &m);
+    if (rc) goto done;
+    const gs_model_config *net = gs_model_get_config(m);
+    const int64_t N = sb.N;
+    fprintf(stderr, "gradscope jacobian: %s, %lld samples, top %d, %d probes%s\n", net->family, (long long)N, jc.top,
+            jc.probes, jc.full ? ", dense SVD" : "");
+    if ((rc = gs_jacobian_compute(m, sb.x, (int)N, &jc, &r))) goto done;
+    const int S = r.samples, K = r.top;
+    double *mean_top = calloc((size_t)K, sizeof *mean_top);
+    if (!mean_top) { rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    double mean_sq = 0, full_err = 0;
+    for (int s = 0; s < S; s++) {
+        for (int i = 0; i < K; i++) mean_top[i] += r.top_sv[(size_t)s * K + i] / S;
+        mean_sq += r.mean_sq[s] / S;
+        for (int i = 0; r.full_sv && i < K && i < r.n_full; i++) {
+            const double *fs = r.full_sv + (size_t)s * r.n_full;
+            const double e = fabs(r.top_sv[(size_t)s * K + i] - fs[i]) / (fs[0] > 0 ? fs[0] : 1);
+            if (e > full_err) full_err = e;
+        }
+    }
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) { free(mean_top); rc = gs_error(ctx, GS_ENOMEM, "out of memory"); goto done; }
+    fprintf(f, "{\n  \"family\": \"%s\",\n  \"depth\": %d,\n  \"residual\": %s,\n  \"samples\": %d,\n"
+               "  \"in_features\": %lld,\n  \"out_features\": %lld,\n  \"lanczos_steps\": %d,\n  \"probes\": %d,\n",
+            net->family, net->depth, r.residual ? "true" : "false", S, (long long)r.in_features,
+            (long long)r.out_features, r.steps, r.probes);
+    json_rows(f, "top_singular_values", r.top_sv, S, K);
+    fputs(",\n", f);
+    json_rows(f, "top_residual", r.top_residual, S, K);
+    fputs(",\n", f);
+    json_array(f, "top_singular_values_mean", mean_top, K);
+    fputs(",\n", f);
+    json_array(f, "mean_sq_singular_value", r.mean_sq, S);
+    fputs(",\n", f);
+    json_array(f, "mean_sq_singular_value_stderr", r.mean_sq_stderr, S);
+    fputs(",\n  \"mean_sq_singular_value_mean\": ", f);
+    gs_json_write_number(f, mean_sq);
+    if (r.full_sv) {
+        fputs(",\n", f);
+        json_rows(f, "full_singular_values", r.full_sv, S, r.n_full);
+        fputs(",\n", f);
+        json_array(f, "full_mean_sq_singular_value", r.full_mean_sq, S);
+        fputs(",\n  \"full_top_max_rel_err\": ", f);
+        gs_json_write_number(f, full_err);
+    } else {
+        fputs(",\n  \"full_singular_values\": null,\n  \"full_mean_sq_singular_value\": null,\n"
+              "  \"full_top_max_rel_err\": null", f);
+    }
+    fputs("\n}\n", f);
+    rc = write_json_text(ctx, f, &buf, &len, get(opts, "out"));
+    if (rc == GS_OK) {
+        printf("J = dh_L/dh_0: %lld x %lld per sample (%s), %d Lanczos steps\n", (long long)r.out_features,
+               (long long)r.in_features, r.residual ? "x_n from x_0 of the residual blocks" : "a plain net's units",
+               r.steps);
+        printf("%6s", "sample");
+        for (int i = 0; i < K && i < 6; i++) printf("  %11s%d", "sigma_", i + 1);
+        printf("  %14s%s\n", "mean sigma^2", r.full_sv ? "  (dense SVD)" : "");
+        for (int s = 0; s < S; s++) {
+            printf("%6d", s);
+            for (int i = 0; i < K && i < 6; i++) printf("  %12.6g", r.top_sv[(size_t)s * K + i]);
+            printf("  %14.6g", r.mean_sq[s]);
+            if (r.full_sv) printf("  (%.6g)", r.full_mean_sq[s]);
+            printf("\n");
+        }
+        if (r.full_sv) printf("Lanczos against the dense SVD: largest difference %.2g of sigma_1\n", full_err);
+        printf("wrote %s\n", get(opts, "out"));
+    }
+    free(mean_top);
+done:
+    if (rc) rc = fail(ctx, rc);
+    free(buf);
+    gs_jacobian_result_free(&r);
+    sample_batch_clear(&sb);
     gs_model_free(m);
     gs_ctx_free(ctx);
     return rc;
@@ -893,7 +1056,7 @@ static int cmd_study(int argc, char **argv)
         { "conv-shortcut", "A|B", "A", "the resnets' shortcut where the shape changes", NULL, 0 },
         { "conv-points", "N", "10 (3 with --quick)", "points of the conv error curves", NULL, 0 },
         { "conv-eval-samples", "N", "500 (256 with --quick)", "test samples behind each point of those curves", NULL, 0 },
-        { "conv-only", NULL, NULL, "only the conv part (no mlp grid, no ensemble part)", NULL, 0 },
+        { "conv-only", NULL, NULL, "only the conv part (no mlp grid, no ensemble or norm-ratio part)", NULL, 0 },
         { "ensemble-blocks", "N", "54 (6 with --quick)", "the ensemble part: residual mlp of N blocks (skip 2) and a plain mlp of N layers; 0 leaves it out", NULL, 0 },
         { "ensemble-width", "W", "128 (32 with --quick)", "their width", NULL, 0 },
         { "ensemble-steps", "N", "400 (20 with --quick)", "SGD steps each", NULL, 0 },
@@ -901,7 +1064,8 @@ static int cmd_study(int argc, char **argv)
     };
     parse_opts(argc, argv, opts, "study [--quick] [--out DIR] [--depths LIST] [--acts LIST] [--steps N] [--conv-steps N]",
                "The vanishing-gradient study: {acts} x {plain, residual skip 2} x {no norm, batch norm} x {depths},\n"
-               "trained with the instruments on, then He et al.'s plain and residual conv nets at two depths;\n"
+               "trained with the instruments on, then He et al.'s plain and residual conv nets at two depths,\n"
+               "Veit et al.'s ensemble part and the norm ratio against depth at initialisation;\n"
                "writes DIR/index.html and DIR/report.json.");
     gs_study_config c;
     gs_study_config_default(&c, flag(opts, "quick"));
@@ -995,13 +1159,14 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: gradscope COMMAND [options]   (gradscope COMMAND --help for its options)\n\n"
         "commands:\n"
-        "  train     train a network (mlp family) on a dataset\n"
+        "  train     train a network (mlp, resnet, plain) on a dataset\n"
         "  eval      evaluate a checkpoint on a dataset\n"
         "  inspect   list a model's parameters and buffers with their shapes\n"
         "  grad      one forward/backward pass on a given batch; write every gradient\n"
         "  paths     the gradient of a residual net split by path length (exact and Veit et al.'s estimate)\n"
         "  lesion    test error with residual blocks (or plain layers) deleted or reordered\n"
         "  normratio norm preservation of residual blocks at initialisation, across depths\n"
+        "  jacobian  singular values of dh_L/dh_0 (dynamical isometry) from Jacobian-vector products\n"
         "  study     the vanishing-gradient study and its report\n"
         "  version   print the version\n\n"
         "exit codes: 0 ok, 1 other error, 2 usage error, 3 invalid value, 4 I/O error,\n"
@@ -1023,6 +1188,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "paths")) return cmd_paths(argc - 2, argv + 2);
     if (!strcmp(cmd, "lesion")) return cmd_lesion(argc - 2, argv + 2);
     if (!strcmp(cmd, "normratio")) return cmd_normratio(argc - 2, argv + 2);
+    if (!strcmp(cmd, "jacobian")) return cmd_jacobian(argc - 2, argv + 2);
     if (!strcmp(cmd, "study")) return cmd_study(argc - 2, argv + 2);
     cmd_name = "";
     fprintf(stderr, "gradscope: unknown command '%s'\n", cmd);

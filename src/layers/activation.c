@@ -24,7 +24,17 @@ static void act_backward(const gs_exec *e, gs_node *n, const float *x, const flo
                        e->be->act_backward(s->act, x + lo, y + lo, dy + lo, dx + lo, hi - lo, n->acc[0]));
 }
 
-static const gs_layer_ops act_ops = { "activation", act_forward, act_backward, free };
+/* ty = act'(x) tx: the Jacobian is diagonal, so backward's product is this one */
+static void act_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                    const float *tx, const float *tx2, float *ty)
+{
+    act_state *s = n->state;
+    (void)x2; (void)tx2;
+    GS_PARALLEL_RANGES(e, (size_t)e->N * (size_t)n->in_features,
+                       e->be->act_backward(s->act, x + lo, y + lo, tx + lo, ty + lo, hi - lo, 0));
+}
+
+static const gs_layer_ops act_ops = { "activation", act_forward, act_backward, free, act_jvp };
 
 int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F)
 {

@@ -193,7 +193,23 @@ static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const floa
     BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, lo, hi));
 }
 
-static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free };
+/* Eval mode: ty = γ rstd tx per channel, rstd of the running variance. */
+static void bn_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                   const float *tx, const float *tx2, float *ty)
+{
+    bn_state *s = n->state;
+    const int C = s->C, S = s->S;
+    const float *gamma = e->params + s->w_off, *rvar = e->buffers + s->var_off;
+    (void)x; (void)x2; (void)y; (void)tx2;
+    for (int i = 0; i < e->N; i++)
+        for (int c = 0; c < C; c++) {
+            const float a = (float)(1.0 / sqrt((double)rvar[c] + s->eps)) * gamma[c];
+            const size_t off = ((size_t)i * C + c) * S;
+            for (int k = 0; k < S; k++) ty[off + k] = a * tx[off + k];
+        }
+}
+
+static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free, bn_jvp };
 
 int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size_t w_off,
                       size_t b_off, size_t mean_off, size_t var_off)

@@ -82,12 +82,12 @@ static const float *columns(const conv_state *s, const float *x, int n0, int g, 
 /* y of samples [n0, n0 + g) = W col + b, the GEMM on tg threads, work area t (the implicit path,
  * which never forms col, on one). */
 static void forward_group(const gs_exec *e, const conv_state *s, const float *x, float *y, int n0, int g,
-                          int t, int tg)
+                          int t, int tg, int bias)
 {
     const int O = s->O, P = s->pixels, ld = g * P;
     const size_t out = (size_t)O * P, in = (size_t)s->C * s->H * s->W;
     const float *w = e->params + s->w_off;
-    const float *b = s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL;
+    const float *b = bias && s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL;
     float *dst = g == 1 ? y + (size_t)n0 * out : slot_tmp(s, t);    /* (O, g P) */
     if (!(s->implicit && e->be->conv_gemm &&
           e->be->conv_gemm(0, O, w, s->rows, s->C, s->H, s->W, s->kh, s->kw, s->pad, g, x + (size_t)n0 * in, 0.0f,
@@ -133,15 +133,14 @@ static int outer_threads(const gs_exec *e, const conv_state *s, int groups)
 #endif
 }
 
-static void conv_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
+/* y = W * x (+ b when bias) */
+static void conv_apply(const gs_exec *e, conv_state *s, const float *x, float *y, int bias)
 {
-    conv_state *s = n->state;
     const int N = e->N, G = s->group, groups = (N + G - 1) / G;
     const int T = outer_threads(e, s, groups);
-    (void)x2;
     if (T <= 1) {
         for (int q = 0; q < groups; q++)
-            forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, 0, e->threads);
+            forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, 0, e->threads, bias);
         return;
     }
     CONV_PARALLEL
@@ -150,8 +149,22 @@ static void conv_forward(const gs_exec *e, gs_node *n, const float *x, const flo
         int q0, q1;
         share(groups, t, nt, &q0, &q1);
         for (int q = q0; q < q1; q++)
-            forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, t, 1);
+            forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, t, 1, bias);
     }
+}
+
+static void conv_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
+{
+    (void)x2;
+    conv_apply(e, n->state, x, y, 1);
+}
+
+/* linear in x: ty = W * tx */
+static void conv_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                     const float *tx, const float *tx2, float *ty)
+{
+    (void)x; (void)x2; (void)y; (void)tx2;
+    conv_apply(e, n->state, tx, ty, 0);
 }
 
 /* One group's share of backward, work area t, GEMMs on tg threads:
@@ -267,7 +280,7 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
         }
 }
 
-static const gs_layer_ops conv_ops = { "conv2d", conv_forward, conv_backward, conv_free };
+static const gs_layer_ops conv_ops = { "conv2d", conv_forward, conv_backward, conv_free, conv_jvp };
 
 /* n rounded up to a whole number of 64-byte lines of floats */
 static size_t lines(size_t n) { return (n + 15) & ~(size_t)15; }

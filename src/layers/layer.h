@@ -42,6 +42,11 @@ typedef struct gs_layer_ops {
     void (*backward)(const gs_exec *e, gs_node *n, const float *x, const float *x2,
                      const float *y, const float *dy, float *dx, float *dx2);
     void (*free_state)(void *state);
+    /* Forward-mode product (eval mode, at the point x of the last forward):
+     * ty = (∂y/∂x) tx + (∂y/∂x2) tx2, tx2 NULL meaning zero.  NULL where the
+     * kind has none (max pool); never touches parameter gradients. */
+    void (*jvp)(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                const float *tx, const float *tx2, float *ty);
 } gs_layer_ops;
 
 struct gs_node {

@@ -71,7 +71,26 @@ static void ln_backward(const gs_exec *e, gs_node *n, const float *x, const floa
     }
 }
 
-static const gs_layer_ops ln_ops = { "layernorm", ln_forward, ln_backward, ln_free };
+/* tx̂ = rstd (tx - mean(tx) - x̂ mean(x̂ tx));  ty = γ tx̂ (statistics of the last forward) */
+static void ln_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                   const float *tx, const float *tx2, float *ty)
+{
+    ln_state *s = n->state;
+    const int F = s->F;
+    const float *gamma = e->params + s->w_off;
+    (void)x2; (void)y; (void)tx2;
+    for (int i = 0; i < e->N; i++) {
+        const float *xr = x + (size_t)i * F, *tr = tx + (size_t)i * F;
+        const float m = s->mean[i], r = s->rstd[i];
+        double st = 0, stx = 0;
+        for (int f = 0; f < F; f++) { st += tr[f]; stx += (double)tr[f] * ((xr[f] - m) * r); }
+        const float k1 = (float)(st / F), k2 = (float)(stx / F);
+        float *o = ty + (size_t)i * F;
+        for (int f = 0; f < F; f++) o[f] = gamma[f] * r * (tr[f] - k1 - (xr[f] - m) * r * k2);
+    }
+}
+
+static const gs_layer_ops ln_ops = { "layernorm", ln_forward, ln_backward, ln_free, ln_jvp };
 
 int gs_layernorm_node(gs_ctx *ctx, gs_node *n, int F, int max_batch, size_t w_off, size_t b_off)
 {

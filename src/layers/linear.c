@@ -45,7 +45,17 @@ static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const 
     if (dx) e->be->sgemm(0, 0, N, I, O, 1.0f, dy, O, w, I, n->acc[0] ? 1.0f : 0.0f, dx, I, e->threads);
 }
 
-static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free };
+/* ty = tx W^T (the bias is constant) */
+static void linear_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                       const float *tx, const float *tx2, float *ty)
+{
+    linear_state *s = n->state;
+    const int I = s->in_features, O = s->out_features;
+    (void)x; (void)x2; (void)y; (void)tx2;
+    e->be->sgemm(0, 1, e->N, O, I, 1.0f, tx, I, e->params + s->w_off, I, 0.0f, ty, O, e->threads);
+}
+
+static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free, linear_jvp };
 
 int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off)
 {

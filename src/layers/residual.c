@@ -41,7 +41,17 @@ static void add_backward(const gs_exec *e, gs_node *n, const float *a, const flo
     });
 }
 
-static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free };
+/* ty = ta + alpha tb */
+static void add_jvp(const gs_exec *e, gs_node *n, const float *a, const float *b, const float *y,
+                    const float *ta, const float *tb, float *ty)
+{
+    (void)a; (void)b; (void)y;
+    if (tb) { add_forward(e, n, ta, tb, ty); return; }
+    const size_t len = (size_t)e->N * (size_t)n->in_features;
+    if (ty != ta) memcpy(ty, ta, len * sizeof *ty);
+}
+
+static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free, add_jvp };
 
 int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off)
 {
