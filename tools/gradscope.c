@@ -589,6 +589,8 @@ static int open_net(gs_ctx *ctx, opt *opts, gs_model_config *mc, const gs_datase
         mc->in_channels = d->channels; mc->in_height = d->height; mc->in_width = d->width;
     }
     int rc = gs_model_create(ctx, mc, max_batch, m);
+    if (rc == GS_OK && !get(opts, "weights"))   /* --model alone: at initialisation (--init, --seed) */
+        return gs_model_init(*m, (uint64_t)get_int(opts, "seed", 0, LLONG_MAX));
     if (rc == GS_OK) rc = gs_model_load_weights(ctx, *m, get(opts, "weights"));
     return rc;
 }
@@ -750,7 +752,7 @@ static int cmd_jacobian(int argc, char **argv)
     opt opts[] = {
         MODEL_OPTS,
         { "weights", "W", NULL, "a gradscope checkpoint (its config builds the net), or with --model a PyTorch "
-                                "state_dict as safetensors (required)", NULL, 0 },
+                                "state_dict as safetensors; --model without it: the net at initialisation", NULL, 0 },
         { "input", "X.npy", NULL, "float32 inputs (N, features) or (N, C, H, W)", NULL, 0 },
         { "data", "SPEC", NULL, "or: the first --samples test samples of a dataset", NULL, 0 },
         { "samples", "N", "4", "samples from --data (each has its own Jacobian)", NULL, 0 },
@@ -758,19 +760,19 @@ static int cmd_jacobian(int argc, char **argv)
         { "steps", "M", "0", "Lanczos steps (0 = 4 K + 20; at most min(in, out))", NULL, 0 },
         { "probes", "P", "32", "random sign vectors for the mean squared singular value (0 = skip)", NULL, 0 },
         { "full", NULL, NULL, "also form J and take its dense SVD (min(in, out) <= 1024), to check the rest", NULL, 0 },
-        { "seed", "N", "42", "seed of the start vector and the probes", NULL, 0 },
+        { "seed", "N", "42", "seed of the start vector, the probes and (without --weights) the initialisation", NULL, 0 },
         { "classes", "K", "10", "outputs of the head (with --model)", NULL, 0 },
         { "out", "J.json", NULL, "where the numbers go (required)", NULL, 0 },
         { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
         OPT_END
     };
-    parse_opts(argc, argv, opts, "jacobian --weights W (--input X.npy | --data D [--samples N]) --out J.json",
+    parse_opts(argc, argv, opts, "jacobian (--weights W | --model ...) (--input X.npy | --data D [--samples N]) --out J.json",
                "The spectrum of J = dh_L/dh_0 of each sample (eval mode): h_0, h_L the input of the first and the\n"
                "output of the last residual block (a plain net: of its first and last same-shape layer or block).\n"
                "Largest singular values by Golub-Kahan-Lanczos from Jacobian-vector products, the mean squared\n"
                "singular value sum(s^2)/min(in, out) by Hutchinson's estimator; --full checks both against J's\n"
                "dense SVD.");
-    if (!get(opts, "weights")) die_usage("--weights is required");
+    if (!get(opts, "weights") && !given(opts, "model")) die_usage("give --weights, or --model for a net at initialisation");
     if (!get(opts, "out")) die_usage("--out is required");
     const int from_file = get(opts, "input") != NULL;
     if (from_file == (get(opts, "data") != NULL)) die_usage("give either --input or --data");
@@ -798,6 +800,9 @@ static int cmd_jacobian(int argc, char **argv)
     const int64_t N = sb.N;
     fprintf(stderr, "gradscope jacobian: %s, %lld samples, top %d, %d probes%s\n", net->family, (long long)N, jc.top,
             jc.probes, jc.full ? ", dense SVD" : "");
+    if (!get(opts, "weights") && net->norm == GS_NORM_BATCH)
+        fprintf(stderr, "gradscope jacobian: note: at initialisation the running statistics are 0 and 1, so batch norm "
+                "is the identity in eval mode\n");
     if ((rc = gs_jacobian_compute(m, sb.x, (int)N, &jc, &r))) goto done;
     const int S = r.samples, K = r.top;
     double *mean_top = calloc((size_t)K, sizeof *mean_top);
