@@ -504,6 +504,64 @@ static void test_procrustes(void)
     }
 }
 
+/* Gradient buffers: most of a resnet's inner values share them, the kept ones (input, block boundaries, logits) do not, and a step gives the same
+ * parameter gradients before and after the instruments ask to keep the activation points' too. */
+static void test_grad_sharing(void)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_model_config c;
+    gs_model_config_default(&c);
+    snprintf(c.family, sizeof c.family, "resnet");
+    c.in_channels = 1; c.in_height = 8; c.in_width = 8; c.in_features = 64;
+    c.classes = 3; c.width = 16; c.depth = 14; c.norm = GS_NORM_BATCH;
+    gs_model *m = NULL;
+    int rc = gs_model_create(ctx, &c, NB, &m);
+    if (rc == GS_OK) rc = gs_model_init(m, 5);
+    CHECK(rc == GS_OK, "%s", gs_errmsg(ctx));
+    if (rc) { gs_model_free(m); gs_ctx_free(ctx); return; }
+    size_t shared = 0;
+    for (int v = 0; v < m->n_values; v++) shared += m->values[v].grad_shared;
+    for (int b = 0; b < m->n_block_in; b++) CHECK(!m->values[m->block_in[b]].grad_shared, "x_%d shared", b);
+    CHECK(!m->values[0].grad_shared && !m->values[m->n_values - 1].grad_shared, "input or logits shared");
+    CHECK(shared * 2 > (size_t)m->n_values, "only %zu of %d gradients shared", shared, m->n_values);
+    /* no two values whose gradients are live at once share a buffer */
+    for (int u = 0; u < m->n_values; u++)
+        for (int v = u + 1; v < m->n_values; v++) {
+            if (m->values[u].grad != m->values[v].grad) continue;
+            CHECK(m->values[u].grad_shared && m->values[v].grad_shared, "%d and %d share a kept buffer", u, v);
+            int pu = -1, pv = -1, lu = -1, lv = -1;
+            for (int i = 0; i < m->n_nodes; i++) {
+                const gs_node *n = &m->nodes[i];
+                if (n->out == u) pu = i;
+                if (n->out == v) pv = i;
+                for (int k = 0; k < 2; k++) { if (n->in[k] == u) lu = i; if (n->in[k] == v) lv = i; }
+            }
+            CHECK(lu < pv || lv < pu, "values %d [%d, %d] and %d [%d, %d] overlap", u, pu, lu, v, pv, lv);
+        }
+    float x[NB * 64];
+    int32_t y[NB] = { 0, 1, 2, 1 };
+    for (int i = 0; i < NB * 64; i++) x[i] = (float)sin(0.3 * i);
+    float *g1 = malloc(m->n_params * sizeof *g1);
+    gs_model_zero_grad(m);
+    rc = gs_model_forward(m, x, NB);
+    if (rc == GS_OK) rc = gs_model_loss(m, y, NULL);
+    if (rc == GS_OK) rc = gs_model_backward(m);
+    memcpy(g1, m->grads, m->n_params * sizeof *g1);
+    gs_probe *p = NULL;
+    CHECK(gs_probe_create(ctx, m, &p) == GS_OK, "%s", gs_errmsg(ctx));
+    for (int i = 0; i < m->n_points; i++) CHECK(!m->values[m->points[i].out].grad_shared, "point %d shared", i);
+    gs_model_zero_grad(m);
+    if (rc == GS_OK) rc = gs_model_forward(m, x, NB);
+    if (rc == GS_OK) rc = gs_model_loss(m, y, NULL);
+    if (rc == GS_OK) rc = gs_model_backward(m);
+    CHECK(rc == GS_OK, "%s", gs_errmsg(ctx));
+    CHECK(memcmp(g1, m->grads, m->n_params * sizeof *g1) == 0, "parameter gradients changed with the layout");
+    free(g1);
+    gs_probe_free(p);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+}
+
 int main(void)
 {
     /* one test per gradient-check case, named after it */
@@ -519,5 +577,6 @@ int main(void)
     RUN(test_save_load);
     RUN(test_zero_last_fixup);
     RUN(test_procrustes);
+    RUN(test_grad_sharing);
     return FINISH();
 }

@@ -1,8 +1,9 @@
 /* model.c - runs a built model: forward, loss, backward, parameter tables.
  *
  * Memory is sized once in gs_model_finish: the parameter, gradient and
- * buffer blocks and one arena holding every activation and its gradient for
- * max_batch samples.  A step allocates nothing.
+ * buffer blocks, one arena holding every activation for max_batch samples
+ * and a smaller one for the activations' gradients, most of which share
+ * buffers (gs_model_plan_grads).  A step allocates nothing.
  */
 #include <math.h>
 #include <stdio.h>
@@ -125,17 +126,18 @@ int gs_model_finish(gs_model *m)
     m->grads = alloc_floats(m->n_params);
     m->buffers = alloc_floats(m->n_buffers);
     size_t arena = 0;
-    for (int v = 0; v < m->n_values; v++) arena += 2 * round_up((size_t)m->max_batch * (size_t)m->values[v].features);
+    for (int v = 0; v < m->n_values; v++) arena += round_up((size_t)m->max_batch * (size_t)m->values[v].features);
     m->arena = alloc_floats(arena);
     if (!m->params || !m->grads || !m->buffers || !m->arena)
         return gs_error(m->ctx, GS_ENOMEM, "model: out of memory for %zu parameters and %zu activation floats",
                         m->n_params, arena);
     float *p = m->arena;
     for (int v = 0; v < m->n_values; v++) {
-        size_t len = round_up((size_t)m->max_batch * (size_t)m->values[v].features);
-        m->values[v].data = p; p += len;
-        m->values[v].grad = p; p += len;
+        m->values[v].data = p;
+        p += round_up((size_t)m->max_batch * (size_t)m->values[v].features);
     }
+    int rc = gs_model_plan_grads(m);
+    if (rc) return rc;
     for (int i = 0; i < m->n_tensors; i++) {
         gs_tensor_slot *s = &m->tensors[i];
         s->info.data = (s->info.trainable ? m->params : m->buffers) + s->offset;
@@ -156,6 +158,70 @@ int gs_model_finish(gs_model *m)
     return GS_OK;
 }
 
+int gs_model_plan_grads(gs_model *m)
+{
+    const int nv = m->n_values;
+    int *first = malloc((size_t)nv * sizeof *first), *last = malloc((size_t)nv * sizeof *last);
+    int *buf = malloc((size_t)nv * sizeof *buf), *busy = malloc((size_t)nv * sizeof *busy);
+    size_t *cap = malloc((size_t)nv * sizeof *cap);
+    char *kept = calloc((size_t)nv, 1);
+    if (!first || !last || !buf || !busy || !cap || !kept) {
+        free(first); free(last); free(buf); free(busy); free(cap); free(kept);
+        return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    }
+    /* a value's gradient is live from its last consumer (written first in backward) down to its producer */
+    for (int v = 0; v < nv; v++) { first[v] = -1; last[v] = -1; }
+    for (int i = 0; i < m->n_nodes; i++) {
+        const gs_node *n = &m->nodes[i];
+        first[n->out] = i;
+        for (int k = 0; k < 2; k++) if (n->in[k] >= 0) last[n->in[k]] = i;
+    }
+    kept[0] = 1;
+    kept[nv - 1] = 1;                            /* the logits: the loss writes their gradient */
+    for (int b = 0; b < m->n_block_in; b++) kept[m->block_in[b]] = 1;
+    for (int b = 0; b < m->n_plain_in; b++) kept[m->plain_in[b]] = 1;
+    for (int i = 0; m->keep_point_grads && i < m->n_points; i++) kept[m->points[i].out] = 1;
+    /* values in order of their producer: reuse the smallest free buffer that is large enough, else
+       grow the largest free one, else open a new one */
+    int nbuf = 0;
+    size_t total = 0;
+    for (int v = 0; v < nv; v++) {
+        const size_t len = round_up((size_t)m->max_batch * (size_t)m->values[v].features);
+        if (kept[v]) { total += len; buf[v] = -1; continue; }
+        const int end = last[v] > first[v] ? last[v] : first[v];
+        int best = -1, big = -1;
+        for (int j = 0; j < nbuf; j++) {
+            if (busy[j] >= first[v]) continue;
+            if (cap[j] >= len && (best < 0 || cap[j] < cap[best])) best = j;
+            if (big < 0 || cap[j] > cap[big]) big = j;
+        }
+        if (best < 0 && big >= 0) { best = big; cap[best] = len; }
+        if (best < 0) { best = nbuf++; cap[best] = len; }
+        busy[best] = end;
+        buf[v] = best;
+    }
+    for (int j = 0; j < nbuf; j++) total += cap[j];
+    free(m->grad_arena);
+    m->grad_arena = alloc_floats(total);
+    int rc = GS_OK;
+    if (!m->grad_arena) rc = gs_error(m->ctx, GS_ENOMEM, "model: out of memory for %zu gradient floats", total);
+    else {
+        float *p = m->grad_arena;
+        for (int v = 0; v < nv; v++)
+            if (kept[v]) {
+                m->values[v].grad = p; m->values[v].grad_shared = 0;
+                p += round_up((size_t)m->max_batch * (size_t)m->values[v].features);
+            }
+        for (int j = 0; j < nbuf; j++) {
+            for (int v = 0; v < nv; v++)
+                if (!kept[v] && buf[v] == j) { m->values[v].grad = p; m->values[v].grad_shared = 1; }
+            p += cap[j];
+        }
+    }
+    free(first); free(last); free(buf); free(busy); free(cap); free(kept);
+    return rc;
+}
+
 void gs_model_free(gs_model *m)
 {
     if (!m) return;
@@ -163,7 +229,7 @@ void gs_model_free(gs_model *m)
         if (m->nodes[i].ops && m->nodes[i].ops->free_state) m->nodes[i].ops->free_state(m->nodes[i].state);
     for (int i = 0; i < m->n_tensors; i++) free((char *)m->tensors[i].info.name);
     free(m->tensors); free(m->nodes); free(m->values); free(m->points); free(m->block_in); free(m->plain_in);
-    free(m->params); free(m->grads); free(m->buffers); free(m->arena);
+    free(m->params); free(m->grads); free(m->buffers); free(m->arena); free(m->grad_arena);
     free(m);
 }
 

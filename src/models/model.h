@@ -26,7 +26,9 @@ typedef struct gs_tensor_slot {
 
 typedef struct gs_value {
     int64_t features;        /* per sample */
-    float *data, *grad;      /* (max_batch, features) in the arena */
+    float *data, *grad;      /* (max_batch, features): data in the arena, grad in the gradient arena */
+    int grad_shared;         /* grad is a buffer other values' gradients reuse: valid only during backward,
+                                from the value's last consumer down to its producer (gs_model_plan_grads) */
 } gs_value;
 
 /* An activation the instruments watch: "layers.3" names the hidden layer
@@ -52,7 +54,9 @@ struct gs_model {
 
     gs_node *nodes; int n_nodes, cap_nodes;
     gs_value *values; int n_values, cap_values;
-    float *arena;
+    float *arena;            /* every value's data */
+    float *grad_arena;       /* the values' gradients (gs_model_plan_grads) */
+    int keep_point_grads;    /* the instruments read the activation points' gradients after backward */
 
     gs_act_point *points; int n_points, cap_points;
     int *block_in; int n_block_in, cap_block_in;  /* x_0 .. x_n of the residual blocks */
@@ -82,6 +86,11 @@ int gs_model_add_block_boundary(gs_model *m, int v);
 int gs_model_add_plain_boundary(gs_model *m, int v);
 /* Allocate the blocks and the arena, set accumulate flags. */
 int gs_model_finish(gs_model *m);
+/* (Re)lay out the values' gradients: the input's, the residual blocks' and plain units' boundaries
+ * (and the activation points' with keep_point_grads) get their own buffer and stay readable after
+ * backward; every other value's gradient lives only between its last consumer's backward and its
+ * producer's, so values whose lives do not overlap share a buffer.  Gradient contents are lost. */
+int gs_model_plan_grads(gs_model *m);
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);
 
 /* Samples among N whose largest logit (of K) is their label. */

@@ -58,6 +58,11 @@ int gs_probe_create(gs_ctx *ctx, gs_model *m, gs_probe **out)
     gs_probe *p = calloc(1, sizeof *p);
     if (!p) return gs_error(ctx, GS_ENOMEM, "probe: out of memory");
     p->ctx = ctx; p->m = m;
+    if (!m->keep_point_grads) {                  /* the points' gradients must outlive backward */
+        m->keep_point_grads = 1;
+        int rc = gs_model_plan_grads(m);
+        if (rc) { free(p); return rc; }
+    }
     for (int i = 0; i < m->n_tensors; i++) p->n_train += m->tensors[i].info.trainable;
     const int n_blocks = m->n_block_in > 0 ? m->n_block_in - 1 : 0;
     int n_dead = 0;
@@ -236,6 +241,7 @@ int gs_model_find_nonfinite(const gs_model *m, int backward, char *buf, size_t l
     }
     for (int i = m->n_nodes - 1; i >= 0; i--) {
         const gs_node *n = &m->nodes[i];
+        if (m->values[n->out].grad_shared) continue;   /* reused by now: only the kept gradients tell */
         if (!finite_all(m->values[n->out].grad, N * (size_t)n->out_features)) {
             snprintf(buf, len, "layer %s (%s), tensor gradient of its output, backward", node_layer(m, i), n->ops->kind);
             return 1;
