@@ -658,12 +658,24 @@ static void test_study_small(void)
     snprintf(path, sizeof path, "%s/report.json", dir);
     slurp(path, buf, sizeof buf);
     int families = 0;
-    for (const char *p = buf; (p = strstr(p, "\"family\":")) != NULL; p++) families++;
+    const char *conv_end = strstr(buf, "\"ensemble\":");   /* the norm-ratio series have a family too */
+    for (const char *p = buf; (p = strstr(p, "\"family\":")) != NULL && (!conv_end || p < conv_end); p++) families++;
     CHECK(families == 4, "report.json has %d conv runs, expected 4", families);
     EXPECT_IN(buf, "\"curve_steps\": [2,4]");
+    /* the norm-ratio part at its quick depths: resnet 8 and 14 (3 and 6 blocks), mlp 4 and 8 */
+    const char *nr = strstr(buf, "\"normratio\": {");
+    CHECK(nr != NULL, "report.json has no normratio part: %.300s", buf);
+    if (nr) {
+        EXPECT_IN(nr, "{\"family\": \"resnet\", \"shortcut\": \"A\", \"width\": 16, \"samples\": 8,");
+        EXPECT_IN(nr, "\"depths\": [8,14], \"blocks\": [3,6]");
+        EXPECT_IN(nr, "{\"family\": \"mlp\", \"shortcut\": null, \"width\": 256, \"samples\": 16,");
+        EXPECT_IN(nr, "\"depths\": [4,8], \"blocks\": [2,4]");
+        EXPECT_IN(nr, "[false,true,true]");       /* resnet-8: both later stages start with a transition */
+    }
     snprintf(path, sizeof path, "%s/index.html", dir);
     slurp(path, buf, sizeof buf);
     EXPECT_IN(buf, "He et al.");
+    EXPECT_IN(buf, "<h2 id=\"normratio\">8. Norm preservation against depth");
     /* only the conv part */
     EXPECT_EXIT(0, "study --quick --conv-only --conv-depths 8 --conv-steps 2 --conv-points 1 --out %s --threads 1", dir);
     EXPECT_IN(out, "plain       8      2");
@@ -673,6 +685,20 @@ static void test_study_small(void)
     EXPECT_EXIT(3, "study --quick --data spirals --depths 2 --steps 2 --conv-steps 2 --out %s", dir);
     EXPECT_IN(err, "--conv-depths none");
     EXPECT_EXIT(0, "study --quick --data spirals --acts relu --depths 2 --steps 2 --conv-depths none --out %s", dir);
+    EXPECT_IN(err, "not images; the resnet series is left out");
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    slurp(path, buf, sizeof buf);
+    CHECK(strstr(buf, "\"family\": \"mlp\"") && !strstr(buf, "\"family\": \"resnet\""),
+          "spirals: the mlp norm-ratio series only");
+    EXPECT_EXIT(2, "study --normratio-conv-depths 9 --out %s", dir);
+    EXPECT_IN(err, "6n+2");
+    EXPECT_EXIT(2, "study --normratio-mlp-depths 7 --out %s", dir);
+    EXPECT_IN(err, "odd");
+    /* the norm-ratio part off, the ensemble too: report.json says null */
+    EXPECT_EXIT(0, "study --quick --data spirals --acts relu --depths 2 --steps 2 --conv-depths none --ensemble-blocks 0 "
+                "--normratio-conv-depths none --normratio-mlp-depths none --out %s", dir);
+    slurp(path, buf, sizeof buf);
+    EXPECT_IN(buf, "\"normratio\": null");
 }
 
 /* ---- paths and lesion: from checkpoints and a dataset; their errors ---- */

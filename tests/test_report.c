@@ -36,6 +36,9 @@ typedef struct synth {
     gs_study_conv_run conv[4];   /* plain-20, plain-56, resnet-20, resnet-56 */
     gs_study_ensemble ens;       /* Veit et al.: 6 blocks against a plain net of 6 layers */
     double exact[7], veit[7], cnt[7], single[6], psingle[6], km[3], ks[3], pkm[3], pks[3];
+    gs_study_normratio nr;       /* Zaeemzadeh et al.: resnet 8/20/56, residual mlp 8/32 */
+    double nr_res[3][27], nr_mlp[2][16];
+    int nr_trans[3][27];
 } synth;
 
 static double *dup_zero(int n)
@@ -144,6 +147,49 @@ static void synth_ensemble(synth *y)
     y->s.ensemble = e;
 }
 
+/* The norm-ratio part: resnet depths 8, 20, 56 (3, 9, 27 blocks; the first block
+ * of stages 2 and 3 a transition) with identity blocks at 2.40, 1.44, 1.05 and
+ * transition blocks 0.84/0.90, 0.86/0.90, 0.80/0.90; a residual mlp of 8 and 32
+ * hidden layers (4, 16 blocks, no transition) at 2.20 and 1.40, one block NaN. */
+static const double NR_RES_ID[3] = {2.40, 1.44, 1.05}, NR_RES_TR[3][2] = {{0.84, 0.90}, {0.86, 0.90}, {0.80, 0.90}};
+static const double NR_MLP_ID[2] = {2.20, 1.40};
+
+static void synth_normratio(synth *y)
+{
+    gs_study_normratio *nr = &y->nr;
+    gs_study_nr_series *R = &nr->series[0], *M = &nr->series[1];
+    static const int rd[3] = {8, 20, 56}, md[2] = {8, 32};
+    snprintf(R->family, sizeof R->family, "resnet");
+    R->shortcut = 'A';
+    R->width = 16;
+    R->samples = 8;
+    R->n_depths = 3;
+    for (int d = 0; d < 3; d++) {
+        int nb = (rd[d] - 2) / 2, stage = nb / 3;
+        R->depths[d] = rd[d];
+        R->blocks[d] = nb;
+        for (int b = 0; b < nb; b++) {
+            y->nr_trans[d][b] = b == stage || b == 2 * stage;
+            y->nr_res[d][b] = b == stage ? NR_RES_TR[d][0] : b == 2 * stage ? NR_RES_TR[d][1] : NR_RES_ID[d];
+        }
+        R->ratio[d] = y->nr_res[d];
+        R->transition[d] = y->nr_trans[d];
+    }
+    snprintf(M->family, sizeof M->family, "mlp");
+    M->width = 256;
+    M->samples = 16;
+    M->n_depths = 2;
+    for (int d = 0; d < 2; d++) {
+        M->depths[d] = md[d];
+        M->blocks[d] = md[d] / 2;
+        for (int b = 0; b < md[d] / 2; b++) y->nr_mlp[d][b] = NR_MLP_ID[d];
+        M->ratio[d] = y->nr_mlp[d];
+    }
+    y->nr_mlp[1][5] = NAN;
+    nr->n_series = 2;
+    y->s.normratio = nr;
+}
+
 static void synth_build(synth *y)
 {
     memset(y, 0, sizeof *y);
@@ -215,6 +261,7 @@ static void synth_build(synth *y)
     y->s.n_runs = k;
     synth_conv(y);
     synth_ensemble(y);
+    synth_normratio(y);
 }
 
 static void synth_free(synth *y)
@@ -424,8 +471,9 @@ static void test_page_self_contained(void)
     if (!html) { synth_free(&y); return; }
     size_t n_svg = count(html, "<svg class=\"chart\"");
     /* grad by layer, heat x 2 depths, accuracy, loss, dead/saturated, norm ratio; conv error
-       curves and conv grad by layer; ensemble paths and lesion */
-    CHECK_EQ_INT((long long)n_svg, 11);
+       curves and conv grad by layer; ensemble paths and lesion; norm ratio against depth and
+       block by block */
+    CHECK_EQ_INT((long long)n_svg, 13);
     const char *ens = strstr(html, "<h2 id=\"ensemble\">7. Residual networks as ensembles (Veit et "
                                    "al. 2016)</h2>");
     CHECK(ens && ens > strstr(html, "<h2>6. Convolutional"), "ensemble section after the conv one");
@@ -568,6 +616,7 @@ static void test_sparse_study(void)
     s.n_conv_runs = 0;
     s.conv_runs = NULL;
     s.ensemble = NULL;
+    s.normratio = NULL;
     CHECK_EQ_INT(n, 3);
     CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "sparse: %s", gs_errmsg(ctx));
     char path[256];
@@ -593,6 +642,8 @@ static void test_sparse_study(void)
     CHECK(cr && cr->type == GS_JSON_ARRAY && cr->n == 0, "conv_runs always present, empty here");
     CHECK(gs_json_get(root, "ensemble") && gs_json_get(root, "ensemble")->type == GS_JSON_NULL,
           "ensemble: null without the part");
+    CHECK(gs_json_get(root, "normratio") && gs_json_get(root, "normratio")->type == GS_JSON_NULL,
+          "normratio: null without the part");
     gs_json_free(root);
     free(text);
     gs_report_text t;
@@ -799,6 +850,7 @@ static void test_conv_only(void)
     s.n_runs = 0;
     s.runs = NULL;
     s.ensemble = NULL;
+    s.normratio = NULL;
     y.conv[1].grad_norm_init[0] = 0.0;   /* drawn on the zero band */
     CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "conv only: %s", gs_errmsg(ctx));
     char *html = load_page(tmpdir);
@@ -1057,11 +1109,15 @@ static void test_ensemble_with_conv_only(void)
     CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "conv + ensemble: %s", gs_errmsg(ctx));
     char *html = load_page(tmpdir);
     if (html) {
-        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 4);
-        CHECK_EQ_INT((long long)charts_with_data(html), 4);
+        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 6);
+        CHECK_EQ_INT((long long)charts_with_data(html), 6);
         const char *ens = strstr(html, "<h2 id=\"ensemble\">2. Residual networks as ensembles");
         CHECK(ens && strstr(ens, "<b>Figure 3.</b>") && strstr(ens, "<b>Figure 4.</b>"),
               "section 2, figures 3 and 4");
+        const char *nr = strstr(html, "<h2 id=\"normratio\">3. Norm preservation against depth");
+        CHECK(nr && nr > ens && strstr(nr, "<b>Figure 5.</b>") && strstr(nr, "<b>Figure 6.</b>"),
+              "norm-ratio section 3, figures 5 and 6");
+        CHECK(nr && !strstr(nr, "in Figure 6 (section 5)"), "no pointer to the mlp figure without mlp runs");
         free(html);
     }
     /* nothing finite to draw: no empty chart, a note instead */
@@ -1072,8 +1128,209 @@ static void test_ensemble_with_conv_only(void)
     CHECK(gs_report_write(ctx, &s, tmpdir) == GS_OK, "all NaN: %s", gs_errmsg(ctx));
     html = load_page(tmpdir);
     if (html) {
-        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 2);
+        CHECK_EQ_INT((long long)count(html, "<svg class=\"chart\""), 4);   /* conv 2, norm ratio 2 */
         CHECK(strstr(html, "No gradient by path length or lesion errors") != NULL, "note");
+        free(html);
+    }
+    synth_free(&y);
+}
+
+/* ---- the norm-preservation part ---- */
+
+static void test_normratio_json(void)
+{
+    synth y;
+    char *text = NULL;
+    gs_json *root = build_write_load(&y, &text);
+    const gs_json *nr = gs_json_get(root, "normratio");
+    CHECK(nr && nr->type == GS_JSON_OBJECT, "normratio object");
+    const gs_json *series = gs_json_get(nr, "series");
+    CHECK(series && series->type == GS_JSON_ARRAY && series->n == 2, "two series: %d",
+          series ? series->n : -1);
+    static const char *const keys[] = {"family", "shortcut", "width", "samples", "depths", "blocks",
+        "mean_identity_ratio", "mean_transition_ratio", "ratios", "transition"};
+    for (int i = 0; series && i < series->n; i++)
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            CHECK(gs_json_get(gs_json_at(series, i), keys[k]) != NULL, "series %d lacks \"%s\"", i, keys[k]);
+    const gs_json *R = gs_json_at(series, 0), *M = gs_json_at(series, 1);
+    CHECK(R && M, "both series");
+    if (!R || !M) { gs_json_free(root); free(text); synth_free(&y); return; }
+    CHECK(strcmp(gs_json_string(gs_json_get(R, "family")) ? gs_json_string(gs_json_get(R, "family")) : "",
+                 "resnet") == 0 && strcmp(gs_json_string(gs_json_get(R, "shortcut")) ?
+                 gs_json_string(gs_json_get(R, "shortcut")) : "", "A") == 0, "resnet, shortcut A");
+    CHECK(gs_json_get(M, "shortcut")->type == GS_JSON_NULL, "mlp: shortcut null");
+    CHECK_EQ_INT((long long)gs_json_number(gs_json_get(R, "samples"), -1), 8);
+    CHECK_EQ_INT((long long)gs_json_number(gs_json_get(M, "samples"), -1), 16);
+    CHECK_EQ_INT((long long)gs_json_number(gs_json_get(M, "width"), -1), 256);
+    const gs_json *dp = gs_json_get(R, "depths"), *bl = gs_json_get(R, "blocks");
+    CHECK(dp && dp->n == 3 && gs_json_number(gs_json_at(dp, 2), -1) == 56 && bl && bl->n == 3 &&
+          gs_json_number(gs_json_at(bl, 1), -1) == 9, "resnet depths and blocks");
+    double worst = 0.0;
+    int nulls = 0, zeros = 0;
+    const double tr[3] = {0.87, 0.88, 0.85}, none[2] = {NAN, NAN};
+    check_array(gs_json_get(R, "mean_identity_ratio"), NR_RES_ID, 3, -1, "identity", &worst, &nulls, &zeros);
+    check_array(gs_json_get(R, "mean_transition_ratio"), tr, 3, -1, "transition", &worst, &nulls, &zeros);
+    check_array(gs_json_get(M, "mean_identity_ratio"), NR_MLP_ID, 2, -1, "mlp identity", &worst, &nulls, &zeros);
+    CHECK(worst <= 1e-8 && nulls == 0, "means: worst %g, nulls %d", worst, nulls);
+    check_array(gs_json_get(M, "mean_transition_ratio"), none, 2, -1, "mlp transition", &worst, &nulls, &zeros);
+    const gs_json *ra = gs_json_get(R, "ratios"), *ma = gs_json_get(M, "ratios");
+    CHECK(ra && ra->n == 3 && ma && ma->n == 2, "ratios: one array per depth");
+    for (int d = 0; ra && d < ra->n && d < 3; d++)
+        check_array(gs_json_at(ra, d), y.nr_res[d], y.nr.series[0].blocks[d], d, "ratios", &worst,
+                    &nulls, &zeros);
+    for (int d = 0; ma && d < ma->n && d < 2; d++)
+        check_array(gs_json_at(ma, d), y.nr_mlp[d], y.nr.series[1].blocks[d], d, "mlp ratios", &worst,
+                    &nulls, &zeros);
+    CHECK(worst <= 1e-8 && nulls == 3, "ratios: worst %g, nulls %d (the two absent transition "
+          "means and the mlp's NaN block)", worst, nulls);
+    const gs_json *tf = gs_json_at(gs_json_get(R, "transition"), 2);
+    int n_true = 0;
+    for (int b = 0; tf && b < tf->n; b++)
+        n_true += gs_json_at(tf, b)->type == GS_JSON_BOOL && gs_json_at(tf, b)->boolean;
+    CHECK(tf && tf->n == 27 && n_true == 2 && gs_json_at(tf, 9)->boolean && gs_json_at(tf, 18)->boolean,
+          "resnet-56 transition flags at blocks 9 and 18");
+    tf = gs_json_at(gs_json_get(M, "transition"), 1);
+    CHECK(tf && tf->n == 16 && gs_json_at(tf, 0)->type == GS_JSON_BOOL && !gs_json_at(tf, 0)->boolean,
+          "mlp: no transition block (NULL flags written as false)");
+    gs_json_free(root);
+    free(text);
+    synth_free(&y);
+}
+
+static void test_normratio_validation(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_study_normratio *nr = &y.nr;
+    gs_study_nr_series *R = &nr->series[0];
+    nr->n_series = 0;
+    expect_invalid(&y.s, "normratio.n_series", NULL, __LINE__);
+    nr->n_series = 3;
+    expect_invalid(&y.s, "normratio.n_series", NULL, __LINE__);
+    nr->n_series = 2;
+    snprintf(R->family, sizeof R->family, "plain");
+    expect_invalid(&y.s, "normratio.family", "series 0", __LINE__);
+    snprintf(R->family, sizeof R->family, "resnet");
+    R->samples = 0;
+    expect_invalid(&y.s, "normratio.samples", NULL, __LINE__);
+    R->samples = 8;
+    R->n_depths = 0;
+    expect_invalid(&y.s, "normratio.n_depths", NULL, __LINE__);
+    R->n_depths = GS_NR_MAX_DEPTHS + 1;
+    expect_invalid(&y.s, "normratio.n_depths", NULL, __LINE__);
+    R->n_depths = 3;
+    R->depths[2] = 20;
+    expect_invalid(&y.s, "normratio.depths", "not positive and increasing", __LINE__);
+    R->depths[2] = 56;
+    y.nr.series[1].blocks[1] = 0;
+    expect_invalid(&y.s, "normratio.blocks", "series 1 (mlp), depth 32", __LINE__);
+    y.nr.series[1].blocks[1] = 16;
+    R->ratio[1] = NULL;
+    expect_invalid(&y.s, "normratio.ratio", "depth 20", __LINE__);
+    R->ratio[1] = y.nr_res[1];
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "valid again: %s", gs_errmsg(ctx));
+    synth_free(&y);
+}
+
+static void test_normratio_claim_follows_numbers(void)
+{
+    synth y;
+    synth_build(&y);
+    gs_report_text *t = malloc(sizeof *t);
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    const char *c = claim_text(t, "norm_preservation");
+    CHECK(strstr(c, "ResNet (shortcut A, width 16, 8 images): the identity blocks' mean ratio is "
+                 "2.40 at depth 8 and 1.05 at depth 56; the 6 transition blocks average 0.87 "
+                 "(0.85\xe2\x80\x93" "0.88 by depth). The ratio approaches 1 with depth, as "
+                 "Zaeemzadeh et al. (2018) found. At depth 56 the transition blocks (0.85) stay "
+                 "further from 1 than the identity blocks (1.05): changing the shape breaks norm "
+                 "preservation.") &&
+          strstr(c, "Residual MLP (batch norm, skip 2, width 256, 16 samples): the identity blocks' "
+                 "mean ratio is 2.20 at depth 8 and 1.40 at depth 32. The ratio approaches 1 with "
+                 "depth") && !strstr(c, "not at every depth") && !strstr(c, "within 5% of norm preservation"),
+          "%s", c);
+    /* the deepest resnet further from 1 than the shallowest: the claim turns */
+    for (int b = 0; b < 27; b++) if (!y.nr_trans[2][b]) y.nr_res[2][b] = 2.60;
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    c = claim_text(t, "norm_preservation");
+    CHECK(strstr(c, "2.40 at depth 8 and 2.60 at depth 56") &&
+          strstr(c, "The ratio is not closer to 1 at depth 56 than at depth 8: no approach to norm "
+                 "preservation with depth here.") && strstr(c, "Residual MLP") &&
+          count(c, "approaches 1 with depth") == 1, "%s", c);
+    /* closer at the deepest, but not at every depth; the deepest preserves the norm, and the
+       transition blocks there sit as close to 1 */
+    for (int b = 0; b < 27; b++) y.nr_res[2][b] = y.nr_trans[2][b] ? 1.01 : 0.98;
+    for (int b = 0; b < 9; b++) if (!y.nr_trans[1][b]) y.nr_res[1][b] = 2.90;
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    c = claim_text(t, "norm_preservation");
+    CHECK(strstr(c, "0.98 at depth 56") && strstr(c, "approaches 1 with depth (though not at every "
+                 "depth): on average the deepest net's identity blocks are within 5% of norm "
+                 "preservation") &&
+          strstr(c, "At depth 56 the transition blocks (1.01) are no further from 1 than the "
+                 "identity blocks (0.98).") && !strstr(c, "stay further"), "%s", c);
+    CHECK(strlen(c) + 1 < sizeof t->claims[0].text && strstr(c, "Residual MLP") &&
+          c[strlen(c) - 1] == '.', "the longest claim fits (%zu bytes)", strlen(c));
+    /* one depth only: no trend read */
+    y.nr.series[1].n_depths = 1;
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    c = claim_text(t, "norm_preservation");
+    CHECK(strstr(c, "mean ratio is 2.20 at depth 8. A single depth: no trend with depth can be read."),
+          "%s", c);
+    /* without the part: no claim */
+    y.s.normratio = NULL;
+    CHECK(gs_report_conclusion(ctx, &y.s, t) == GS_OK, "conclusion: %s", gs_errmsg(ctx));
+    CHECK(claim_text(t, "norm_preservation")[0] == '\0', "no norm-ratio claim without the part");
+    free(t);
+    synth_free(&y);
+}
+
+static void test_normratio_page(void)
+{
+    synth y;
+    synth_build(&y);
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "write: %s", gs_errmsg(ctx));
+    char *html = load_page(tmpdir);
+    if (html) {
+        const char *nr = strstr(html, "<h2 id=\"normratio\">8. Norm preservation against depth "
+                                      "(Zaeemzadeh et al. 2018)</h2>");
+        CHECK(nr && nr > strstr(html, "<h2 id=\"ensemble\">7."), "section 8, after the ensemble");
+        CHECK(nr && strstr(nr, "id=\"fig-normratio-depth\"") && strstr(nr, "id=\"fig-normratio-profile\"")
+              && strstr(nr, "<b>Figure 11.</b>") && strstr(nr, "<b>Figure 12.</b>"), "figures 11 and 12");
+        /* transition blocks: 3 depth means in A, 2 + 2 + 2 blocks in B, and the two legend squares */
+        CHECK(nr && count(nr, "class=\"data sq\"") == 9 && count(nr, "<rect class=\"sq\"") == 2,
+              "open squares: %zu on the charts, %zu in legends", nr ? count(nr, "class=\"data sq\"") : 0,
+              nr ? count(nr, "<rect class=\"sq\"") : 0);
+        CHECK(nr && strstr(nr, ">transition block</text>") && strstr(nr, ">ratio 1: norm preserved</text>")
+              && strstr(nr, "class=\"ref\""), "legends and the reference line at 1");
+        CHECK(nr && strstr(nr, "1.0 means the block passes the gradient back with its norm preserved"),
+              "the ratio explained");
+        CHECK(nr && strstr(nr, "2.40 at depth 8 and 1.05 at depth 56") &&
+              !strstr(nr, "approaches 1 with depth"), "the section's numbers, without the reading");
+        CHECK(nr && strstr(nr, "in Figure 6 (section 5)"), "points to the training-time figure");
+        CHECK(strstr(html, "data-topic=\"norm_preservation\"><span class=\"tag\">norm preservation")
+              != NULL, "claim labelled");
+        free(html);
+    }
+    /* without the ensemble part: section 7, figures 9 and 10 */
+    y.s.ensemble = NULL;
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "write: %s", gs_errmsg(ctx));
+    html = load_page(tmpdir);
+    if (html) {
+        const char *nr = strstr(html, "<h2 id=\"normratio\">7. Norm preservation");
+        CHECK(nr && strstr(nr, "<b>Figure 9.</b>") && strstr(nr, "<b>Figure 10.</b>"), "renumbered");
+        free(html);
+    }
+    /* only the mlp series, and nothing finite: no empty chart, a note */
+    y.nr.series[0] = y.nr.series[1];
+    y.nr.n_series = 1;
+    for (int d = 0; d < 2; d++) for (int b = 0; b < 16; b++) y.nr_mlp[d][b] = NAN;
+    CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "write: %s", gs_errmsg(ctx));
+    html = load_page(tmpdir);
+    if (html) {
+        const char *nr = strstr(html, "id=\"normratio\"");
+        CHECK(nr && !strstr(nr, "<svg") && strstr(nr, "No finite norm ratio was measured"), "note");
+        CHECK(nr && strstr(nr, "no identity block has a finite ratio"), "the sentence says so");
+        CHECK_EQ_INT((long long)charts_with_data(html), (long long)count(html, "<svg class=\"chart\""));
         free(html);
     }
     synth_free(&y);
@@ -1098,6 +1355,10 @@ int main(int argc, char **argv)
     RUN(test_ensemble_validation);
     RUN(test_ensemble_claim_follows_numbers);
     RUN(test_ensemble_with_conv_only);
+    RUN(test_normratio_json);
+    RUN(test_normratio_validation);
+    RUN(test_normratio_claim_follows_numbers);
+    RUN(test_normratio_page);
     /* GS_REPORT_KEEP=DIR leaves a full synthetic report there (for the screenshot script) */
     const char *keep = getenv("GS_REPORT_KEEP");
     if (argc > 1) keep = argv[1];

@@ -1065,6 +1065,9 @@ static int cmd_study(int argc, char **argv)
         { "ensemble-blocks", "N", "54 (6 with --quick)", "the ensemble part: residual mlp of N blocks (skip 2) and a plain mlp of N layers; 0 leaves it out", NULL, 0 },
         { "ensemble-width", "W", "128 (32 with --quick)", "their width", NULL, 0 },
         { "ensemble-steps", "N", "400 (20 with --quick)", "SGD steps each", NULL, 0 },
+        { "normratio-conv-depths", "LIST", "8,20,56,110,1004 (8,14 with --quick)", "the norm-ratio part (at initialisation, Zaeemzadeh et al.): resnet depths (6n+2); 'none' leaves them out", NULL, 0 },
+        { "normratio-mlp-depths", "LIST", "8,32,128,512,1024 (4,8 with --quick)", "its residual mlp (skip 2, batch norm): hidden layers (even); 'none' leaves them out", NULL, 0 },
+        { "normratio-samples", "N", "8 (resnet), 16 (mlp)", "training samples in the batch of every norm-ratio net", NULL, 0 },
         OPT_END
     };
     parse_opts(argc, argv, opts, "study [--quick] [--out DIR] [--depths LIST] [--acts LIST] [--steps N] [--conv-steps N]",
@@ -1110,10 +1113,24 @@ static int cmd_study(int argc, char **argv)
     if (given(opts, "ensemble-blocks")) c.ens_blocks = (int)get_int(opts, "ensemble-blocks", 0, 100000);
     if (given(opts, "ensemble-width")) c.ens_width = (int)get_int(opts, "ensemble-width", 1, 1 << 16);
     if (given(opts, "ensemble-steps")) c.ens_steps = get_int(opts, "ensemble-steps", 1, 100000000);
+    if (given(opts, "normratio-conv-depths")) {
+        if (!strcmp(get(opts, "normratio-conv-depths"), "none")) c.n_nr_conv_depths = 0;
+        else c.n_nr_conv_depths = parse_list("normratio-conv-depths", get(opts, "normratio-conv-depths"), c.nr_conv_depths, 8, 8, 100000);
+        for (int i = 0; i < c.n_nr_conv_depths; i++)
+            if ((c.nr_conv_depths[i] - 2) % 6) die_usage("--normratio-conv-depths: %d is not 6n+2 (8, 20, 56, 110, 1004 ...)", c.nr_conv_depths[i]);
+    }
+    if (given(opts, "normratio-mlp-depths")) {
+        if (!strcmp(get(opts, "normratio-mlp-depths"), "none")) c.n_nr_mlp_depths = 0;
+        else c.n_nr_mlp_depths = parse_list("normratio-mlp-depths", get(opts, "normratio-mlp-depths"), c.nr_mlp_depths, 8, 2, 100000);
+        for (int i = 0; i < c.n_nr_mlp_depths; i++)
+            if (c.nr_mlp_depths[i] % 2) die_usage("--normratio-mlp-depths: %d is odd (blocks of 2 layers)", c.nr_mlp_depths[i]);
+    }
+    if (given(opts, "normratio-samples")) c.nr_conv_samples = c.nr_mlp_samples = (int)get_int(opts, "normratio-samples", 1, 1 << 16);
     if (flag(opts, "conv-only")) {
         if (!c.n_conv_depths) die_usage("--conv-only with --conv-depths none leaves nothing to train");
         c.mlp = 0;
         c.ens_blocks = 0;
+        c.n_nr_conv_depths = c.n_nr_mlp_depths = 0;
     }
     const char *out = get(opts, "out");
     gs_ctx *ctx = ctx_from_opts(opts);

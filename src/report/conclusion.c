@@ -781,6 +781,114 @@ static void claim_ensemble(const gs_study *s, gs_report_text *out)
     if (c) gs_ens_claim_text(s->ensemble, &F, 1, c->text, sizeof c->text);
 }
 
+/* ---- the norm-preservation part (Zaeemzadeh et al. 2018) ---- */
+
+#define NR_NEAR 0.05         /* |ratio - 1| under this: the norm is preserved */
+
+double gs_nr_mean(const gs_study_nr_series *S, int d, int transition)
+{
+    double sum = 0.0;
+    int n = 0;
+    if (!S || d < 0 || d >= S->n_depths || !S->ratio[d]) return NAN;
+    for (int b = 0; b < S->blocks[d]; b++) {
+        int t = S->transition[d] ? S->transition[d][b] != 0 : 0;
+        if (t != transition || !isfinite(S->ratio[d][b])) continue;
+        sum += S->ratio[d][b];
+        n++;
+    }
+    return n ? sum / n : NAN;
+}
+
+/* Mean ratio of the transition blocks over every depth of S (NAN: none), their count. */
+static double nr_transition_mean(const gs_study_nr_series *S, int *count)
+{
+    double sum = 0.0;
+    int n = 0;
+    for (int d = 0; d < S->n_depths; d++)
+        for (int b = 0; S->ratio[d] && S->transition[d] && b < S->blocks[d]; b++)
+            if (S->transition[d][b] && isfinite(S->ratio[d][b])) { sum += S->ratio[d][b]; n++; }
+    *count = n;
+    return n ? sum / n : NAN;
+}
+
+static void nr_series_text(const gs_study_nr_series *S, int interpret, char *b, size_t n)
+{
+    int lo = -1, hi = -1;            /* shallowest and deepest depth with an identity-block mean */
+    for (int d = 0; d < S->n_depths; d++)
+        if (!isnan(gs_nr_mean(S, d, 0))) { if (lo < 0) lo = d; hi = d; }
+    int resnet = strcmp(S->family, "resnet") == 0, n_tr = 0;
+    if (resnet) cat(b, n, "ResNet (shortcut %c, width %d, %d images): ", S->shortcut ? S->shortcut : 'A',
+                    S->width, S->samples);
+    else cat(b, n, "Residual MLP (batch norm, skip 2, width %d, %d samples): ", S->width, S->samples);
+    if (lo < 0) { cat(b, n, "no identity block has a finite ratio"); }
+    else {
+        double mlo = gs_nr_mean(S, lo, 0), mhi = gs_nr_mean(S, hi, 0);
+        cat(b, n, "the identity blocks' mean ratio is %.2f at depth %d", mlo, S->depths[lo]);
+        if (hi != lo) cat(b, n, " and %.2f at depth %d", mhi, S->depths[hi]);
+    }
+    double tr = nr_transition_mean(S, &n_tr), tlo = INFINITY, thi = -INFINITY;
+    for (int d = 0; d < S->n_depths; d++) {
+        double m = gs_nr_mean(S, d, 1);
+        if (!isfinite(m)) continue;
+        if (m < tlo) tlo = m;
+        if (m > thi) thi = m;
+    }
+    if (n_tr) {
+        cat(b, n, "; the %d transition block%s average %.2f", n_tr, n_tr == 1 ? "" : "s", tr);
+        if (thi > tlo) cat(b, n, " (%.2f\xe2\x80\x93%.2f by depth)", tlo, thi);
+    }
+    cat(b, n, ".");
+    if (!interpret || lo < 0) return;
+    double mhi = gs_nr_mean(S, hi, 0), dlo = fabs(gs_nr_mean(S, lo, 0) - 1.0), dhi = fabs(mhi - 1.0);
+    if (hi == lo) {
+        cat(b, n, " A single depth: no trend with depth can be read.");
+    } else if (dhi < dlo) {
+        int monotone = 1;
+        double prev = dlo;
+        for (int d = lo + 1; d <= hi; d++) {
+            double m = gs_nr_mean(S, d, 0);
+            if (isnan(m)) continue;
+            if (fabs(m - 1.0) > prev) monotone = 0;
+            prev = fabs(m - 1.0);
+        }
+        cat(b, n, " The ratio approaches 1 with depth%s%s, as Zaeemzadeh et al. (2018) found.",
+            monotone ? "" : " (though not at every depth)",
+            dhi < NR_NEAR ? ": on average the deepest net's identity blocks are within 5% of norm "
+                            "preservation" : "");
+    } else {
+        cat(b, n, " The ratio is not closer to 1 at depth %d than at depth %d: no approach to norm "
+                  "preservation with depth here.", S->depths[hi], S->depths[lo]);
+    }
+    double thd = gs_nr_mean(S, hi, 1);
+    if (isfinite(thd)) {
+        if (fabs(thd - 1.0) > dhi)
+            cat(b, n, " At depth %d the transition blocks (%.2f) stay further from 1 than the "
+                      "identity blocks (%.2f): changing the shape breaks norm preservation.",
+                S->depths[hi], thd, mhi);
+        else
+            cat(b, n, " At depth %d the transition blocks (%.2f) are no further from 1 than the "
+                      "identity blocks (%.2f).", S->depths[hi], thd, mhi);
+    }
+}
+
+void gs_nr_claim_text(const gs_study_normratio *nr, int interpret, char *b, size_t n)
+{
+    b[0] = '\0';
+    if (!nr) return;
+    for (int i = 0; i < nr->n_series && i < 2; i++) {
+        if (i) cat(b, n, " ");
+        nr_series_text(&nr->series[i], interpret, b, n);
+    }
+}
+
+static void claim_normratio(const gs_study *s, gs_report_text *out)
+{
+    const gs_study_normratio *nr = s->normratio;
+    if (!nr || nr->n_series < 1) return;
+    gs_report_claim *c = claim(out, "norm_preservation");
+    if (c) gs_nr_claim_text(nr, 1, c->text, sizeof c->text);
+}
+
 /* One sentence of the summary on the conv nets. */
 static void summary_conv(const conv_facts *C, char *b, size_t n)
 {
@@ -898,6 +1006,7 @@ int gs_report_conclusion(gs_ctx *ctx, const gs_study *s, gs_report_text *out)
     claim_depth(&F, out);
     claim_conv(&C, out);
     claim_ensemble(s, out);
+    claim_normratio(s, out);
     summary(&F, &C, out, out, vanish_mask);
     return GS_OK;
 }

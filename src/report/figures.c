@@ -94,13 +94,18 @@ const gs_study_conv_run *gs_page_conv(const gs_page *pg, const char *family, int
     return i < 0 ? NULL : &pg->s->conv_runs[i];
 }
 
-const char *gs_page_depth_colour(const gs_page *pg, int depth)
+const char *gs_page_ramp_colour(int rank)
 {
     /* shallow light, deep dark, none of them an activation's colour */
     static const char *const ramp[] = {"#E69F00", "#B2182B", "#5E3C99", "#1B7837", "#2166AC",
-                                       "#636363"};
+                                       "#636363", "#8C510A", "#35978F"};
+    return rank < 0 ? "#333333" : ramp[rank % (int)(sizeof ramp / sizeof ramp[0])];
+}
+
+const char *gs_page_depth_colour(const gs_page *pg, int depth)
+{
     for (int d = 0; d < pg->n_conv_depths; d++)
-        if (pg->conv_depths[d] == depth) return ramp[d % (int)(sizeof ramp / sizeof ramp[0])];
+        if (pg->conv_depths[d] == depth) return gs_page_ramp_colour(d);
     return "#333333";
 }
 

@@ -4,8 +4,10 @@
  *
  * The page: title, a one-paragraph summary, the generated findings, then one
  * section per question with its figures (figures.c), and a table of every run;
- * then the convolutional part (figures_conv.c) with its own table.  Either
- * part may be absent: its sections are then left out.
+ * then the convolutional part (figures_conv.c) with its own table, the
+ * ensemble part (figures_ensemble.c) and the norm-preservation part
+ * (figures_normratio.c).  Any part may be absent: its sections are then left
+ * out (the mlp or the conv part must be there).
  * Every number on the page is in report.json (json_out.c).
  */
 #include <errno.h>
@@ -51,6 +53,7 @@ static const char CSS[] =
     "svg path.data{stroke-width:1.7;stroke-linejoin:round;stroke-linecap:round}\n"
     "svg path.data.thin{stroke-width:1.1}svg path.data.bold{stroke-width:2.8}\n"
     "svg path.zm{fill:#fff;stroke-width:1.3}\n"
+    "svg rect.sq{fill:#fff;stroke-width:1.5}\n"
     "svg .ref{stroke:#888;stroke-width:1;stroke-dasharray:4 3}\n"
     "svg path.data.eb{stroke-width:1.2}\n"
     ".pair{display:flex;flex-wrap:wrap;column-gap:24px}.pair figure{flex:1 1 520px;min-width:0}\n"
@@ -143,6 +146,34 @@ static int check_ensemble(gs_ctx *ctx, const gs_study_ensemble *e)
     return GS_OK;
 }
 
+static int check_normratio(gs_ctx *ctx, const gs_study_normratio *nr)
+{
+#define NR_BAD(field, ...) gs_error(ctx, GS_EINVAL, "gs_report_write: normratio." field ": " __VA_ARGS__)
+    if (nr->n_series < 1 || nr->n_series > 2) return NR_BAD("n_series", "%d, expected 1 or 2", nr->n_series);
+    for (int i = 0; i < nr->n_series; i++) {
+        const gs_study_nr_series *S = &nr->series[i];
+        if (!memchr(S->family, '\0', sizeof S->family) ||
+            (strcmp(S->family, "resnet") && strcmp(S->family, "mlp")))
+            return NR_BAD("family", "series %d: must be resnet or mlp", i);
+        if (S->samples < 1) return NR_BAD("samples", "series %d (%s): %d, expected >= 1", i, S->family, S->samples);
+        if (S->n_depths < 1 || S->n_depths > GS_NR_MAX_DEPTHS)
+            return NR_BAD("n_depths", "series %d (%s): %d, expected 1..%d", i, S->family, S->n_depths,
+                          GS_NR_MAX_DEPTHS);
+        for (int d = 0; d < S->n_depths; d++) {
+            if (S->depths[d] < 1 || (d && S->depths[d] <= S->depths[d - 1]))
+                return NR_BAD("depths", "series %d (%s): depth %d at %d is not positive and increasing",
+                              i, S->family, S->depths[d], d);
+            if (S->blocks[d] < 1)
+                return NR_BAD("blocks", "series %d (%s), depth %d: %d, expected >= 1", i, S->family,
+                              S->depths[d], S->blocks[d]);
+            if (!S->ratio[d])
+                return NR_BAD("ratio", "series %d (%s), depth %d: NULL", i, S->family, S->depths[d]);
+        }
+    }
+#undef NR_BAD
+    return GS_OK;
+}
+
 static int check_study(gs_ctx *ctx, const gs_study *s, const char *dir)
 {
     if (!s || !dir || !*dir)
@@ -160,6 +191,7 @@ static int check_study(gs_ctx *ctx, const gs_study *s, const char *dir)
     for (int i = 0; i < s->n_runs && !rc; i++) rc = check_run(ctx, &s->runs[i], i);
     for (int i = 0; i < s->n_conv_runs && !rc; i++) rc = check_conv_run(ctx, &s->conv_runs[i], i);
     if (!rc && s->ensemble) rc = check_ensemble(ctx, s->ensemble);
+    if (!rc && s->normratio) rc = check_normratio(ctx, s->normratio);
     return rc;
 }
 
@@ -303,6 +335,36 @@ static int ensemble_section(FILE *f, gs_page *pg, int section, int fig_no)
     return gs_ensemble_section_figures(f, pg, fig_no);
 }
 
+/* The norm-preservation part: Zaeemzadeh et al.'s ratio at initialisation against depth. */
+static int normratio_section(FILE *f, gs_page *pg, int section, int fig_no)
+{
+    const gs_study *s = pg->s;
+    fprintf(f, "<h2 id=\"normratio\">%d. Norm preservation against depth (Zaeemzadeh et al. "
+               "2018)</h2>\n<p class=\"lead\">The norm-preservation ratio of a residual block b is "
+               "\xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82x<sub>b</sub>\xe2\x80\x96 / "
+               "\xe2\x80\x96\xe2\x88\x82L/\xe2\x88\x82x<sub>b+1</sub>\xe2\x80\x96, the "
+               "gradient's norm at the block's input over that at its output: 1.0 means the block "
+               "passes the gradient back with its norm preserved, above 1 it amplifies it, below 1 it "
+               "shrinks it. Zaeemzadeh et al. (2018) show that identity shortcuts bring the ratio "
+               "closer to 1 the deeper the net, while the transition blocks, which change the shape, "
+               "do not. Measured here at initialisation (no training): each net is built, "
+               "initialised and given one train-mode forward and backward pass on the first "
+               "training samples, batch-norm running statistics left untouched.</p>\n", section);
+    int rc = gs_normratio_section_figures(f, pg, fig_no);
+    if (rc) return rc;
+    int trained = 0;
+    for (int i = 0; i < s->n_runs && !trained; i++) {
+        const gs_study_run *r = &s->runs[i];
+        for (int b = 0; r->skip > 0 && r->norm_ratio && b < r->n_blocks && !trained; b++)
+            trained = isfinite(r->norm_ratio[b]) && r->norm_ratio[b] > 0.0;
+    }
+    if (trained)
+        fputs("<p class=\"lead\">The same ratio during training, averaged over every step, is "
+              "drawn block by block for every residual MLP run of the grid in Figure 6 "
+              "(section 5).</p>\n", f);
+    return GS_OK;
+}
+
 /* ---- the page ---- */
 
 static const char *topic_label(const char *topic)
@@ -312,7 +374,7 @@ static const char *topic_label(const char *topic)
         {"dead_units", "dead units"}, {"residual", "skip connections"},
         {"batch_norm", "batch norm"}, {"accuracy", "accuracy"}, {"degradation", "He et al."},
         {"depth", "depth"}, {"conv_degradation", "conv degradation"},
-        {"ensemble", "Veit et al."},
+        {"ensemble", "Veit et al."}, {"norm_preservation", "norm preservation"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].topic, topic) == 0) return map[i].label;
@@ -406,8 +468,12 @@ static int write_page(FILE *f, const gs_study *s, const gs_report_text *t)
     int rc = s->n_runs ? mlp_sections(f, &pg) : GS_OK;
     int next_fig = s->n_runs ? 7 : 1;     /* the mlp part has Figures 1-6 */
     if (!rc && s->n_conv_runs) rc = conv_section(f, &pg, &next_fig);
-    if (!rc && s->ensemble)
-        rc = ensemble_section(f, &pg, (s->n_runs ? 5 : 0) + (s->n_conv_runs ? 1 : 0) + 1, next_fig);
+    int section = (s->n_runs ? 5 : 0) + (s->n_conv_runs ? 1 : 0) + 1, before = pg.n_charts;
+    if (!rc && s->ensemble) {
+        rc = ensemble_section(f, &pg, section++, next_fig);
+        next_fig += pg.n_charts - before;
+    }
+    if (!rc && s->normratio) rc = normratio_section(f, &pg, section, next_fig);
     if (rc) return rc;
     fprintf(f, "<footer data-charts=\"%d\">Generated by gradscope from the measured numbers; "
                "every number on this page is in <code>report.json</code> next to it.", pg.n_charts);

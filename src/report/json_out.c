@@ -21,6 +21,14 @@
  * baseline_error plain_baseline_error single_block_error (n)
  * plain_single_layer_error (plain_depth) n_k k_deleted [{k mean_error
  * std_error plain_mean_error plain_std_error}] (k = 1..n_k).
+ *
+ * "normratio" (null without the part; Zaeemzadeh et al. 2018, at
+ * initialisation): {"series": [{family ("resnet" | "mlp") shortcut ("A" | "B"
+ * | null) width samples depths blocks mean_identity_ratio
+ * mean_transition_ratio (one per depth; null where the net has no such block)
+ * ratios [[per block] per depth] transition [[true | false per block] per
+ * depth]}]}.  samples is per series: the two families may use different
+ * batches.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -177,6 +185,44 @@ static void write_ensemble(FILE *f, const gs_study_ensemble *e)
     fputs(e->n_k ? "\n    ]\n  }" : "]\n  }", f);
 }
 
+static void write_normratio(FILE *f, const gs_study_normratio *nr)
+{
+    fputs("{\n    \"series\": [", f);
+    for (int i = 0; i < nr->n_series; i++) {
+        const gs_study_nr_series *S = &nr->series[i];
+        fprintf(f, "%s\n      {\"family\": ", i ? "," : "");
+        gs_json_escape(f, S->family);
+        fputs(", \"shortcut\": ", f);
+        if (S->shortcut) fprintf(f, "\"%c\"", S->shortcut); else fputs("null", f);
+        fprintf(f, ", \"width\": %d, \"samples\": %d,\n       \"depths\": [", S->width, S->samples);
+        for (int d = 0; d < S->n_depths; d++) fprintf(f, "%s%d", d ? "," : "", S->depths[d]);
+        fputs("], \"blocks\": [", f);
+        for (int d = 0; d < S->n_depths; d++) fprintf(f, "%s%d", d ? "," : "", S->blocks[d]);
+        for (int t = 0; t < 2; t++) {
+            fputs(t ? ",\n       \"mean_transition_ratio\": [" : "],\n       \"mean_identity_ratio\": [", f);
+            for (int d = 0; d < S->n_depths; d++) {
+                if (d) fputc(',', f);
+                gs_json_write_number(f, gs_nr_mean(S, d, t));
+            }
+            fputc(']', f);
+        }
+        fputs(",\n       \"ratios\": [", f);
+        for (int d = 0; d < S->n_depths; d++) {
+            fputs(d ? ",\n         " : "\n         ", f);
+            arr(f, S->ratio[d], S->blocks[d]);
+        }
+        fputs("],\n       \"transition\": [", f);
+        for (int d = 0; d < S->n_depths; d++) {
+            fputs(d ? ",\n         [" : "\n         [", f);
+            for (int b = 0; b < S->blocks[d]; b++)
+                fprintf(f, "%s%s", b ? "," : "", S->transition[d] && S->transition[d][b] ? "true" : "false");
+            fputc(']', f);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n    ]\n  }", f);
+}
+
 int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t, FILE *f)
 {
     (void)ctx;
@@ -213,6 +259,9 @@ int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t
     }
     fputs("\n  ],\n  \"ensemble\": ", f);
     if (s->ensemble) write_ensemble(f, s->ensemble);
+    else fputs("null", f);
+    fputs(",\n  \"normratio\": ", f);
+    if (s->normratio) write_normratio(f, s->normratio);
     else fputs("null", f);
     fputs("\n}\n", f);
     return GS_OK;

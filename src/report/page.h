@@ -44,6 +44,8 @@ const gs_study_run *gs_page_run(const gs_page *pg, const char *act, int residual
 const gs_study_conv_run *gs_page_conv(const gs_page *pg, const char *family, int depth);
 /* Colour of a conv depth (by its rank among the study's conv depths). */
 const char *gs_page_depth_colour(const gs_page *pg, int depth);
+/* The depth ramp itself: colour of the rank-th depth (shallow light, deep dark). */
+const char *gs_page_ramp_colour(int rank);
 
 /* ---- shared by the figure writers (figures.c) ---- */
 
@@ -99,6 +101,22 @@ void gs_ens_facts_get(const gs_study_ensemble *e, gs_ens_facts *F);
  * with the numbers only (the section's text). */
 void gs_ens_claim_text(const gs_study_ensemble *e, const gs_ens_facts *F, int interpret, char *b,
                        size_t n);
+
+/* The norm-preservation part (figures_normratio.c, Zaeemzadeh et al. 2018),
+ * numbered from fig_no: the identity blocks' mean ratio against depth, one
+ * line per family; the ratio of every block against its relative position,
+ * one line per depth of the resnet family (else the first family), the
+ * transition blocks as open squares.  Side by side, then the sentences. */
+int gs_normratio_section_figures(FILE *f, gs_page *pg, int fig_no);
+
+/* Numbers the norm-ratio figures, sentences and claim share (conclusion.c).
+ * gs_nr_mean: mean of the finite ratios of the d-th net's identity
+ * (transition 0) or transition (1) blocks; NAN when there are none. */
+double gs_nr_mean(const gs_study_nr_series *S, int d, int transition);
+/* The claim's text (plain UTF-8) into b (n); "" without the part.  interpret:
+ * add the sentences that read the numbers (the conclusion); 0: the numbers
+ * only (the section's text). */
+void gs_nr_claim_text(const gs_study_normratio *nr, int interpret, char *b, size_t n);
 
 /* report.json (json.c) */
 int gs_report_write_json(gs_ctx *ctx, const gs_study *s, const gs_report_text *t, FILE *f);

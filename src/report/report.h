@@ -105,6 +105,30 @@ typedef struct gs_study_ensemble {
     double *plain_k_mean, *plain_k_std;  /* (n_k) plain */
 } gs_study_ensemble;
 
+/* The study's norm-preservation part (Zaeemzadeh et al. 2018), at
+ * initialisation: ratio[d][b] = ||dL/dx_b|| / ||dL/dx_{b+1}|| of block b of
+ * the net of depth depths[d], after one train-mode forward and backward on
+ * the first `samples` training samples (running statistics frozen; DESIGN.md
+ * §2).  One series per family; all arrays borrowed. */
+#define GS_NR_MAX_DEPTHS 8
+typedef struct gs_study_nr_series {
+    char family[8];              /* "resnet" (He et al.'s CIFAR net) | "mlp" (residual, skip 2) */
+    char shortcut;               /* resnet: 'A' | 'B'; mlp: 0 */
+    int width;                   /* resnet: first stage's channels; mlp: hidden width */
+    int samples;                 /* images (samples) in the batch */
+    int n_depths;                /* 1..GS_NR_MAX_DEPTHS */
+    int depths[GS_NR_MAX_DEPTHS];/* resnet: 6n + 2 layers; mlp: hidden layers; ascending */
+    int blocks[GS_NR_MAX_DEPTHS];/* residual blocks of each net, >= 1 */
+    double *ratio[GS_NR_MAX_DEPTHS];     /* (blocks[d]) per block, input side first */
+    int *transition[GS_NR_MAX_DEPTHS];   /* (blocks[d]) 1 where the block changes the shape;
+                                            NULL = none does */
+} gs_study_nr_series;
+
+typedef struct gs_study_normratio {
+    int n_series;                /* 1..2 */
+    gs_study_nr_series series[2];
+} gs_study_normratio;
+
 typedef struct gs_study {
     int n_runs;
     gs_study_run *runs;          /* (n_runs) borrowed */
@@ -112,6 +136,7 @@ typedef struct gs_study {
     gs_study_conv_run *conv_runs;/* (n_conv_runs) borrowed */
     int64_t conv_test_samples;   /* test samples behind test_err_curve (0 = unknown) */
     gs_study_ensemble *ensemble; /* the ensemble part (borrowed), NULL = none */
+    gs_study_normratio *normratio; /* the norm-preservation part (borrowed), NULL = none */
     const char *dataset;         /* e.g. "fashion-mnist" (may be NULL) */
     int n_classes;               /* for the chance-level line; 0 = unknown */
     uint64_t seed;
@@ -132,7 +157,10 @@ typedef struct gs_study {
  * curve_steps not increasing; with an ensemble part ("ensemble.<field>"):
  * blocks < 1, plain_depth or n_k negative, half_lo / half_hi not
  * 0 <= half_lo <= half_hi <= blocks, or exact_norm / count_fraction /
- * single_err NULL; GS_EIO naming the file when
+ * single_err NULL; with a norm-ratio part ("normratio.<field>"): n_series
+ * not 1..2, a family other than resnet/mlp, n_depths not 1..GS_NR_MAX_DEPTHS,
+ * depths not positive and increasing, blocks < 1, a NULL ratio, or samples
+ * < 1; GS_EIO naming the file when
  * it cannot be written; GS_ENOMEM.  Each file is written to DIR/.NAME.tmp and
  * renamed, so the final names only ever hold complete files; on failure the
  * temporary is removed (report.json may already be complete when index.html
@@ -141,7 +169,7 @@ int gs_report_write(gs_ctx *ctx, const gs_study *s, const char *dir);
 
 /* ---- the written conclusion (conclusion.c) ---- */
 
-#define GS_REPORT_MAX_CLAIMS 12
+#define GS_REPORT_MAX_CLAIMS 14
 
 /* One generated claim: a topic tag scripts can select on, and the sentence(s)
  * with the numbers it rests on.  Plain UTF-8 text, no markup. */
@@ -150,8 +178,9 @@ typedef struct gs_report_claim {
                                     "residual", "batch_norm", "accuracy", "degradation"
                                     (mlp: plain + BN against residual), "depth",
                                     "conv_degradation" (the conv nets, He et al. Fig. 1),
-                                    "ensemble" (Veit et al. 2016) */
-    char text[900];
+                                    "ensemble" (Veit et al. 2016), "norm_preservation"
+                                    (Zaeemzadeh et al. 2018) */
+    char text[1200];
 } gs_report_claim;
 
 typedef struct gs_report_text {

@@ -363,6 +363,24 @@ void gs_plot_points(FILE *f, const gs_plot *p, int n, const double *xs, const do
     fputc('\n', f);
 }
 
+/* An open square; cls "data sq" on a chart, "sq" in a legend (not data). */
+static void square(FILE *f, const char *cls, double x, double y, double h, const char *colour)
+{
+    fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+               "stroke=\"%s\"/>", cls, x - h, y - h, 2 * h, 2 * h, colour);
+}
+
+void gs_plot_squares(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
+                     const char *colour, double h)
+{
+    for (int i = 0; ys && i < n; i++) {
+        double y; int z;
+        if (!map_y(p, ys[i], &y, &z)) continue;
+        square(f, "data sq", map_x(p, xs ? xs[i] : i), y, h, colour);
+    }
+    fputc('\n', f);
+}
+
 void gs_plot_note(FILE *f, const gs_plot *p, const char *text)
 {
     fprintf(f, "<text class=\"note\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
@@ -378,6 +396,18 @@ static double text_width(const char *s)
     for (const unsigned char *c = (const unsigned char *)s; c && *c; c++)
         if ((*c & 0xC0) != 0x80) w += 6.7;
     return w;
+}
+
+double gs_svg_legend_height(double max_width, int n, const gs_legend_item *items)
+{
+    double lx = 0.0;
+    int row = 0;
+    for (int i = 0; i < n; i++) {
+        double w = 37.0 + text_width(items[i].label) + 22.0;
+        if (lx > 0.0 && lx + w > max_width) { lx = 0.0; row++; }
+        lx += w;
+    }
+    return (row + 1) * 18.0;
 }
 
 double gs_svg_legend(FILE *f, double x, double y, double max_width, int n,
@@ -403,6 +433,9 @@ double gs_svg_legend(FILE *f, double x, double y, double max_width, int n,
         case GS_LEG_SWATCH:
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"30\" height=\"10\" fill=\"%s\" "
                        "stroke=\"#999\" stroke-width=\"0.5\"/>", lx, ly - 5, it->colour);
+            break;
+        case GS_LEG_SQUARE:
+            square(f, "sq", lx + 15, ly, 4.0, it->colour);
             break;
         case GS_LEG_REF:
             fprintf(f, "<line class=\"ref\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",

@@ -35,7 +35,7 @@ typedef struct gs_plot {
     int zero_band;                /* 1: y is log and exact zeros are shown under it */
 } gs_plot;
 
-typedef enum { GS_LEG_LINE, GS_LEG_ZERO, GS_LEG_SWATCH, GS_LEG_REF } gs_legend_kind;
+typedef enum { GS_LEG_LINE, GS_LEG_ZERO, GS_LEG_SWATCH, GS_LEG_REF, GS_LEG_SQUARE } gs_legend_kind;
 typedef struct gs_legend_item {
     const char *label;
     const char *colour;
@@ -83,12 +83,19 @@ void gs_plot_xband(FILE *f, const gs_plot *p, double x0, double x1, const char *
  * ys[i] +- err[i] when err is not NULL; NAN values are skipped. */
 void gs_plot_points(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
                     const double *err, const char *colour, double r);
+/* Open squares (white fill, coloured outline, half side h px; class "data sq")
+ * at (xs[i], ys[i]): marked points that differ from the dots of a series.
+ * NAN values are skipped. */
+void gs_plot_squares(FILE *f, const gs_plot *p, int n, const double *xs, const double *ys,
+                     const char *colour, double h);
 /* A message in the middle of an empty panel. */
 void gs_plot_note(FILE *f, const gs_plot *p, const char *text);
 
 /* Legend items side by side from (x, y), wrapping at max_width; returns its height. */
 double gs_svg_legend(FILE *f, double x, double y, double max_width, int n,
                      const gs_legend_item *items);
+/* The height gs_svg_legend will return, without drawing (to size the <svg> first). */
+double gs_svg_legend_height(double max_width, int n, const gs_legend_item *items);
 
 /* Heat map: cells (rows x cols) row-major, row 0 at the bottom; each value is a
  * log10 (NAN = missing, -INFINITY = exactly zero), coloured on [vlo, vhi]. */

@@ -45,6 +45,14 @@ void gs_study_config_default(gs_study_config *c, int quick)
     c->ens_lesion_samples = quick ? 500 : 2000;
     c->ens_lesion_sets = quick ? 2 : 5;
     c->ens_max_k = quick ? 3 : 10;
+    static const int nr_conv[5] = {8, 20, 56, 110, 1004}, nr_mlp[5] = {8, 32, 128, 512, 1024};
+    static const int nr_conv_quick[2] = {8, 14}, nr_mlp_quick[2] = {4, 8};
+    c->n_nr_conv_depths = quick ? 2 : 5;
+    c->n_nr_mlp_depths = quick ? 2 : 5;
+    memcpy(c->nr_conv_depths, quick ? nr_conv_quick : nr_conv, (size_t)c->n_nr_conv_depths * sizeof(int));
+    memcpy(c->nr_mlp_depths, quick ? nr_mlp_quick : nr_mlp, (size_t)c->n_nr_mlp_depths * sizeof(int));
+    c->nr_conv_samples = 8;      /* the 1004-layer resnet at 8 images: 2.6 GB peak (measured) */
+    c->nr_mlp_samples = 16;
 }
 
 /* What the probe callback gathers for one run. */
@@ -131,6 +139,7 @@ static void run_free(gs_study_run *r)
 
 static void conv_run_free(gs_study_conv_run *r);
 static void ensemble_free(gs_study_ensemble *e);
+static void normratio_free(gs_study_normratio *nr);
 
 void gs_study_free(gs_study *s)
 {
@@ -139,6 +148,8 @@ void gs_study_free(gs_study *s)
     for (int i = 0; i < s->n_conv_runs; i++) conv_run_free(&s->conv_runs[i]);
     ensemble_free(s->ensemble);
     s->ensemble = NULL;
+    normratio_free(s->normratio);
+    s->normratio = NULL;
     free(s->runs); free(s->conv_runs);
     s->runs = NULL; s->n_runs = 0;
     s->conv_runs = NULL; s->n_conv_runs = 0;
@@ -424,6 +435,86 @@ done:
     return rc;
 }
 
+/* ---- the norm-preservation part ---- */
+
+static void normratio_free(gs_study_normratio *nr)
+{
+    if (!nr) return;
+    for (int i = 0; i < nr->n_series; i++)
+        for (int d = 0; d < nr->series[i].n_depths; d++) {
+            free(nr->series[i].ratio[d]);
+            free(nr->series[i].transition[d]);
+        }
+    free(nr);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* One family at every depth of depths (n): build, initialise, one step, the ratios into S. */
+static int nr_series(gs_ctx *ctx, const gs_study_config *c, int resnet, const int *depths, int n,
+                     const gs_dataset *train, gs_study_nr_series *S)
+{
+    int sorted[GS_NR_MAX_DEPTHS];
+    memcpy(sorted, depths, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_int);
+    const int want = resnet ? c->nr_conv_samples : c->nr_mlp_samples;
+    const int N = (int)(want < train->n ? want : train->n);
+    snprintf(S->family, sizeof S->family, "%s", resnet ? "resnet" : "mlp");
+    S->shortcut = resnet ? c->conv_shortcut : 0;
+    S->width = resnet ? c->conv_width : c->width;
+    S->samples = N;
+    for (int i = 0; i < n; i++) {
+        if (S->n_depths && sorted[i] == S->depths[S->n_depths - 1]) continue;   /* listed twice */
+        gs_model_config mc;
+        gs_model_config_default(&mc);
+        snprintf(mc.family, sizeof mc.family, "%s", S->family);
+        mc.in_channels = train->channels; mc.in_height = train->height; mc.in_width = train->width;
+        mc.in_features = (int)train->features; mc.classes = train->classes;
+        mc.width = S->width; mc.depth = sorted[i];
+        mc.skip = resnet ? 0 : 2;
+        mc.shortcut = resnet ? c->conv_shortcut : 'A';
+        mc.act = GS_ACT_RELU; mc.norm = GS_NORM_BATCH; mc.init = GS_INIT_HE_NORMAL;
+        gs_model *m = NULL;
+        int rc = gs_model_create(ctx, &mc, N, &m);
+        if (rc == GS_OK) rc = gs_model_init(m, c->seed);
+        if (rc) { gs_model_free(m); return rc; }
+        const int d = S->n_depths, nb = gs_model_n_blocks(m);
+        S->depths[d] = mc.depth;
+        S->blocks[d] = nb;
+        S->ratio[d] = malloc((size_t)(nb > 0 ? nb : 1) * sizeof(double));
+        S->transition[d] = malloc((size_t)(nb > 0 ? nb : 1) * sizeof(int));
+        S->n_depths++;
+        if (!S->ratio[d] || !S->transition[d]) { gs_model_free(m); return gs_error(ctx, GS_ENOMEM, "study: out of memory"); }
+        gs_logf(ctx, "study normratio: %s, depth %d (%d blocks), %d samples", S->family, mc.depth, nb, N);
+        rc = gs_block_norm_ratios(m, train->x, train->y, N, S->ratio[d], S->transition[d]);
+        gs_model_free(m);
+        if (rc) return rc;
+    }
+    return GS_OK;
+}
+
+static int normratio_part(gs_ctx *ctx, const gs_study_config *c, const gs_dataset *train,
+                          gs_study_normratio **out)
+{
+    gs_study_normratio *nr = calloc(1, sizeof *nr);
+    if (!nr) return gs_error(ctx, GS_ENOMEM, "study: out of memory");
+    int rc = GS_OK;
+    const int images = train->height >= 2 && train->width >= 2;
+    if (c->n_nr_conv_depths > 0 && !images)
+        gs_logf(ctx, "study normratio: %s is not images; the resnet series is left out", c->data);
+    if (c->n_nr_conv_depths > 0 && images)
+        rc = nr_series(ctx, c, 1, c->nr_conv_depths, c->n_nr_conv_depths, train, &nr->series[nr->n_series++]);
+    if (rc == GS_OK && c->n_nr_mlp_depths > 0)
+        rc = nr_series(ctx, c, 0, c->nr_mlp_depths, c->n_nr_mlp_depths, train, &nr->series[nr->n_series++]);
+    if (rc || nr->n_series == 0) { normratio_free(nr); return rc; }
+    *out = nr;
+    return GS_OK;
+}
+
 int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
 {
     gs_dataset *train = NULL, *test = NULL, test_view;
@@ -441,6 +532,29 @@ int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
                           c->conv_depths[i]);
             goto fail;
         }
+    if (c->n_nr_conv_depths < 0 || c->n_nr_conv_depths > GS_NR_MAX_DEPTHS ||
+        c->n_nr_mlp_depths < 0 || c->n_nr_mlp_depths > GS_NR_MAX_DEPTHS) {
+        rc = gs_error(ctx, GS_EINVAL, "study: %d / %d norm-ratio depths, at most %d each",
+                      c->n_nr_conv_depths, c->n_nr_mlp_depths, GS_NR_MAX_DEPTHS);
+        goto fail;
+    }
+    for (int i = 0; i < c->n_nr_conv_depths; i++)
+        if (c->nr_conv_depths[i] < 8 || (c->nr_conv_depths[i] - 2) % 6) {
+            rc = gs_error(ctx, GS_EINVAL, "study: norm-ratio resnet depth %d is not 6n+2 with n >= 1 "
+                          "(8, 20, 56, 110 ...)", c->nr_conv_depths[i]);
+            goto fail;
+        }
+    for (int i = 0; i < c->n_nr_mlp_depths; i++)
+        if (c->nr_mlp_depths[i] < 2 || c->nr_mlp_depths[i] % 2) {
+            rc = gs_error(ctx, GS_EINVAL, "study: norm-ratio mlp depth %d is not an even number of hidden "
+                          "layers >= 2 (blocks of 2)", c->nr_mlp_depths[i]);
+            goto fail;
+        }
+    if ((c->n_nr_conv_depths > 0 && c->nr_conv_samples < 1) || (c->n_nr_mlp_depths > 0 && c->nr_mlp_samples < 1)) {
+        rc = gs_error(ctx, GS_EINVAL, "study: norm-ratio samples %d / %d, expected >= 1", c->nr_conv_samples,
+                      c->nr_mlp_samples);
+        goto fail;
+    }
     if (c->n_conv_depths > 0 && (train->height < 2 || train->width < 2)) {
         rc = gs_error(ctx, GS_EINVAL, "study: the conv part needs image data, and %s is %lld features per "
                       "sample; leave it out with --conv-depths none", c->data, (long long)train->features);
@@ -509,6 +623,11 @@ int gs_study_train(gs_ctx *ctx, const gs_study_config *c, gs_study *out)
         gs_study_ensemble *e = NULL;
         if ((rc = ensemble_part(ctx, c, train, &test_view, &e))) goto fail;
         s.ensemble = e;
+    }
+    if (c->n_nr_conv_depths > 0 || c->n_nr_mlp_depths > 0) {
+        gs_study_normratio *nr = NULL;
+        if ((rc = normratio_part(ctx, c, train, &nr))) goto fail;
+        s.normratio = nr;
     }
     s.dataset = c->data;
     s.n_classes = train->classes;

@@ -1,7 +1,8 @@
 /* study.h - the vanishing-gradient study: a grid of mlp configurations
- * trained with the same seed and budget, instruments on, and He et al.'s
- * plain and residual conv nets at two depths, summarised into a gs_study for
- * the report (src/report). */
+ * trained with the same seed and budget, instruments on, He et al.'s plain
+ * and residual conv nets at two depths, Veit et al.'s ensemble part and the
+ * norm ratio against depth at initialisation (Zaeemzadeh et al.), summarised
+ * into a gs_study for the report (src/report). */
 #ifndef GS_STUDY_H
 #define GS_STUDY_H
 #include "report/report.h"
@@ -39,6 +40,15 @@ typedef struct gs_study_config {
     int ens_path_samples, ens_veit_sets;
     int64_t ens_lesion_samples;
     int ens_lesion_sets, ens_max_k;
+
+    /* the norm-preservation part (Zaeemzadeh et al. 2018), at initialisation, no training:
+       he_normal, the study's seed, one train-mode forward and backward (running statistics
+       frozen) on the first samples of the training split; the ratio of every residual block.
+       0 depths on both = no part; the resnet series is left out when the data are not images. */
+    int n_nr_conv_depths; int nr_conv_depths[8];  /* resnet (relu, BN, conv_width, conv_shortcut), 6n+2 */
+    int n_nr_mlp_depths; int nr_mlp_depths[8];    /* residual mlp (relu, BN, skip 2, width): hidden
+                                                     layers, even */
+    int nr_conv_samples, nr_mlp_samples;          /* images / samples in the batch (8, 16) */
 } gs_study_config;
 
 void gs_study_config_default(gs_study_config *c, int quick);
