@@ -179,8 +179,9 @@ static int conv_rig(rig *R, conv_case k, int bias, int threads, int max_batch)
     const int Ho = out_size(k.H, k.kh, k.stride, k.pad), Wo = out_size(k.W, k.kw, k.stride, k.pad);
     const size_t nw = (size_t)k.O * k.C * k.kh * k.kw;
     rig_alloc(R, k.N, (int64_t)k.C * k.H * k.W, (int64_t)k.O * Ho * Wo, nw + (bias ? (size_t)k.O : 0), threads);
-    return gs_conv2d_node(R->ctx, &R->n, k.C, k.H, k.W, k.O, k.kh, k.kw, k.stride, k.pad, max_batch, 0,
-                          bias ? nw : GS_NO_OFFSET);
+    int rc = gs_conv2d_node(R->ctx, &R->n, k.C, k.H, k.W, k.O, k.kh, k.kw, k.stride, k.pad, max_batch, 0,
+                            bias ? nw : GS_NO_OFFSET);
+    return rc ? rc : gs_conv2d_own_work(R->ctx, &R->n);
 }
 
 static const conv_case fd_cases[] = {

@@ -15,6 +15,8 @@
  * thread per group) whenever it takes them, whatever the thread count, so that y and dx keep
  * their bits from one thread count to another.
  * Nothing is allocated during a step.  e->N must not exceed the max_batch given to the constructor.
+ * The work areas and the flipped weights live in a scratch area the model shares between all its
+ * nodes (set_work; nothing in it outlives a call), or one of the node's own (gs_conv2d_own_work).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +54,15 @@ typedef struct conv_state {
     size_t w_off, b_off;    /* weight (O, C, kh, kw); bias (O) or GS_NO_OFFSET */
     size_t col_floats, tmp_floats, dw_floats, slot_floats;
     float *work;            /* slots x [col (rows, G pixels) | tmp (O, G pixels) | dw (O, rows) | db (O)] */
+    size_t wt_floats;       /* the scratch area is [wt | work] */
+    float *owned;           /* the scratch area when the node owns it */
 } conv_state;
 
 static void conv_free(void *p)
 {
     conv_state *s = p;
     if (!s) return;
-    free(s->work);
-    free(s->wt);
+    free(s->owned);
     free(s);
 }
 
@@ -280,7 +283,14 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
         }
 }
 
-static const gs_layer_ops conv_ops = { "conv2d", conv_forward, conv_backward, conv_free, conv_jvp };
+static void conv_set_work(gs_node *n, float *work)
+{
+    conv_state *s = n->state;
+    s->wt = s->implicit_dx ? work : NULL;
+    s->work = work + s->wt_floats;
+}
+
+static const gs_layer_ops conv_ops = { "conv2d", conv_forward, conv_backward, conv_free, conv_jvp, conv_set_work };
 
 /* n rounded up to a whole number of 64-byte lines of floats */
 static size_t lines(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -320,22 +330,28 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
     s->tmp_floats = G > 1 ? lines((size_t)(O > C ? O : C) * (size_t)(G * P)) : 0;
     s->dw_floats = lines((size_t)O * (size_t)rows);
     s->slot_floats = s->col_floats + s->tmp_floats + s->dw_floats + lines((size_t)O);
-    size_t bytes;
-    if (!gs_mul_ok(s->slot_floats * sizeof(float), (size_t)s->slots, &bytes) ||
-        !(s->work = aligned_alloc(64, bytes))) {
-        const int want_slots = s->slots;
-        const size_t want_floats = s->slot_floats;
+    s->wt_floats = s->implicit_dx ? lines((size_t)O * (size_t)rows) : 0;
+    size_t work;
+    if (!gs_mul_ok(s->slot_floats, (size_t)s->slots, &work) || work > ((size_t)1 << 40)) {
+        const int slots = s->slots;
+        const size_t per_slot = s->slot_floats;
         conv_free(s);
-        return gs_error(ctx, GS_ENOMEM, "conv2d: out of memory for the work areas (%d x %zu floats)",
-                        want_slots, want_floats);
+        return gs_error(ctx, GS_ENOMEM, "conv2d: work areas too large (%d x %zu floats)", slots, per_slot);
     }
-    memset(s->work, 0, bytes);
-    if (s->implicit_dx && !(s->wt = malloc((size_t)O * (size_t)rows * sizeof *s->wt))) {
-        conv_free(s);
-        return gs_error(ctx, GS_ENOMEM, "conv2d: out of memory for the flipped weights (%ld floats)", (long)O * rows);
-    }
+    n->work_floats = s->wt_floats + work;
     n->ops = &conv_ops; n->state = s;
     n->in_features = (int64_t)C * H * W;
     n->out_features = (int64_t)O * P;
+    return GS_OK;
+}
+
+int gs_conv2d_own_work(gs_ctx *ctx, gs_node *n)
+{
+    conv_state *s = n->state;
+    size_t bytes;
+    if (!gs_mul_ok(n->work_floats, sizeof(float), &bytes) || !(s->owned = aligned_alloc(64, bytes ? bytes : 64)))
+        return gs_error(ctx, GS_ENOMEM, "conv2d: out of memory for the work areas (%zu floats)", n->work_floats);
+    memset(s->owned, 0, bytes);
+    conv_set_work(n, s->owned);
     return GS_OK;
 }

@@ -47,6 +47,9 @@ typedef struct gs_layer_ops {
      * kind has none (max pool); never touches parameter gradients. */
     void (*jvp)(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
                 const float *tx, const float *tx2, float *ty);
+    /* Hand the node its scratch area (n->work_floats floats, 64-byte aligned), shared with the other
+     * nodes of its model: nothing in it outlives one forward or backward call.  NULL: no scratch. */
+    void (*set_work)(gs_node *n, float *work);
 } gs_layer_ops;
 
 struct gs_node {
@@ -56,6 +59,7 @@ struct gs_node {
     int out;
     int acc[2];            /* backward adds into d(in[i]) rather than overwriting */
     int64_t in_features, out_features;
+    size_t work_floats;    /* scratch it needs during a call (set_work), 0 for none */
 };
 
 /* Split [0, n) into e->threads ranges aligned to 16 elements and run
@@ -95,6 +99,8 @@ int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off);
  * (O) at b_off or GS_NO_OFFSET; any kernel, stride, padding (zero). */
 int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, int kw, int stride,
                    int pad, int max_batch, size_t w_off, size_t b_off);
+/* A conv node outside a model: give it a scratch area of its own (freed with its state). */
+int gs_conv2d_own_work(gs_ctx *ctx, gs_node *n);
 /* Max pool k x k with stride and padding (padding never wins), as MaxPool2d. */
 int gs_maxpool_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int k, int stride, int pad, int max_batch);
 /* Global average pool: (N, C, H, W) -> (N, C). */

@@ -138,6 +138,14 @@ int gs_model_finish(gs_model *m)
     }
     int rc = gs_model_plan_grads(m);
     if (rc) return rc;
+    size_t work = 0;
+    for (int i = 0; i < m->n_nodes; i++) if (m->nodes[i].work_floats > work) work = m->nodes[i].work_floats;
+    if (work) {
+        if (!(m->work = alloc_floats(work)))
+            return gs_error(m->ctx, GS_ENOMEM, "model: out of memory for %zu scratch floats", work);
+        for (int i = 0; i < m->n_nodes; i++)
+            if (m->nodes[i].work_floats) m->nodes[i].ops->set_work(&m->nodes[i], m->work);
+    }
     for (int i = 0; i < m->n_tensors; i++) {
         gs_tensor_slot *s = &m->tensors[i];
         s->info.data = (s->info.trainable ? m->params : m->buffers) + s->offset;
@@ -229,7 +237,7 @@ void gs_model_free(gs_model *m)
         if (m->nodes[i].ops && m->nodes[i].ops->free_state) m->nodes[i].ops->free_state(m->nodes[i].state);
     for (int i = 0; i < m->n_tensors; i++) free((char *)m->tensors[i].info.name);
     free(m->tensors); free(m->nodes); free(m->values); free(m->points); free(m->block_in); free(m->plain_in);
-    free(m->params); free(m->grads); free(m->buffers); free(m->arena); free(m->grad_arena);
+    free(m->params); free(m->grads); free(m->buffers); free(m->arena); free(m->grad_arena); free(m->work);
     free(m);
 }
 

@@ -56,6 +56,7 @@ struct gs_model {
     gs_value *values; int n_values, cap_values;
     float *arena;            /* every value's data */
     float *grad_arena;       /* the values' gradients (gs_model_plan_grads) */
+    float *work;             /* the nodes' shared scratch area (the largest work_floats) */
     int keep_point_grads;    /* the instruments read the activation points' gradients after backward */
 
     gs_act_point *points; int n_points, cap_points;
