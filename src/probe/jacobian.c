@@ -466,9 +466,10 @@ int gs_jacobian_compute(gs_model *m, const float *x, int N, const gs_jacobian_co
     if (rc) return rc;
     const int64_t dmin = J->din < J->dout ? J->din : J->dout;
     if (c->full && dmin > GS_JACOBIAN_FULL_MAX) {
+        const long long din = (long long)J->din, dout = (long long)J->dout;
         gs_jac_free(J);
         return gs_error(m->ctx, GS_EINVAL, "jacobian: the dense SVD needs min(in, out) <= %d features, and J is "
-                        "%lld x %lld here", GS_JACOBIAN_FULL_MAX, (long long)J->dout, (long long)J->din);
+                        "%lld x %lld here", GS_JACOBIAN_FULL_MAX, dout, din);
     }
     int steps = c->steps ? c->steps : 4 * c->top + 20;
     if (steps > dmin) steps = (int)dmin;
