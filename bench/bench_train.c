@@ -25,7 +25,7 @@ int main(int argc, char **argv)
     gs_model_config mc;
     gs_model_config_default(&mc);
     mc.depth = 50; mc.width = 256;
-    int batch = 128, steps = 100, warmup = 10, threads = 2, repeats = 3, probe_on = 0;
+    int batch = 128, steps = 100, warmup = 10, threads = 2, repeats = 3, probe_on = 0, deterministic = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--model")) {
@@ -43,6 +43,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--threads")) threads = atoi(v);
         else if (!strcmp(k, "--repeats")) repeats = atoi(v);
         else if (!strcmp(k, "--probe")) probe_on = atoi(v);
+        else if (!strcmp(k, "--deterministic")) deterministic = atoi(v);
         else if (!strcmp(k, "--act")) { if (gs_act_from_name(v, &mc.act)) { fprintf(stderr, "bad --act %s\n", v); return 2; } }
         else if (!strcmp(k, "--norm")) { if (gs_norm_from_name(v, &mc.norm)) { fprintf(stderr, "bad --norm %s\n", v); return 2; } }
         else { fprintf(stderr, "bench_train: unknown option %s\n", k); return 2; }
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
     if (repeats < 1 || repeats > 64 || steps < 1) { fprintf(stderr, "bench_train: bad --repeats/--steps\n"); return 2; }
     gs_ctx *ctx = gs_ctx_create();
     gs_ctx_set_threads(ctx, threads);
+    gs_ctx_set_deterministic(ctx, deterministic);
     gs_model *m = NULL;
     gs_optim *o = NULL;
     if (gs_model_create(ctx, &mc, batch, &m) || gs_model_init(m, 1)) { fprintf(stderr, "%s\n", gs_errmsg(ctx)); return 1; }

@@ -75,6 +75,10 @@ const char *gs_errmsg(const gs_ctx *ctx);
 const char *gs_strerror(int code);
 /* Threads the kernels use; 0 means the OpenMP default. */
 void gs_ctx_set_threads(gs_ctx *ctx, int threads);
+/* Results bit-identical whatever the thread count (they are run to run in any case): the
+ * reductions that threads share (a convolution's weight gradient over the batch) are taken in
+ * a fixed number of chunks, added in a fixed order.  Applies to models created afterwards. */
+void gs_ctx_set_deterministic(gs_ctx *ctx, int on);
 void gs_ctx_set_log(gs_ctx *ctx, gs_log_fn fn, void *user);
 
 /* ---- model configuration (DESIGN.md §1) ---- */

@@ -822,6 +822,24 @@ static void test_jacobian_cli(void)
     EXPECT_IN(err, "features");
 }
 
+/* --deterministic: a resnet trained on 1 and on 2 threads ends with the same bytes */
+static void test_deterministic(void)
+{
+    static char a[1 << 20], b[1 << 20];
+    char ck1[128], ck2[128];
+    snprintf(ck1, sizeof ck1, "%s/det1.safetensors", tmp);
+    snprintf(ck2, sizeof ck2, "%s/det2.safetensors", tmp);
+    for (int t = 1; t <= 2; t++)
+        EXPECT_EXIT(0, "train --model resnet --depth 8 --data fashion-mnist --steps 3 --batch 64 --deterministic "
+                    "--threads %d --save %s", t, t == 1 ? ck1 : ck2);
+    FILE *f1 = fopen(ck1, "rb"), *f2 = fopen(ck2, "rb");
+    const size_t n1 = f1 ? fread(a, 1, sizeof a, f1) : 0, n2 = f2 ? fread(b, 1, sizeof b, f2) : 0;
+    if (f1) fclose(f1);
+    if (f2) fclose(f2);
+    CHECK(n1 > 1000 && n1 == n2 && n1 < sizeof a, "checkpoint sizes %zu and %zu", n1, n2);
+    CHECK(n1 == n2 && memcmp(a, b, n1) == 0, "the checkpoints of 1 and 2 threads differ");
+}
+
 int main(void)
 {
     const char *b = getenv("GS_BUILD");
@@ -854,6 +872,7 @@ int main(void)
     RUN(test_study_small);
     RUN(test_paths_lesion);
     RUN(test_jacobian_cli);
+    RUN(test_deterministic);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", tmp);

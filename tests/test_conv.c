@@ -55,11 +55,14 @@ typedef struct rig {
     float *x, *y, *r, *dx, *p, *g;
 } rig;
 
+static int rig_deterministic;   /* contexts of new rigs: gs_ctx_set_deterministic */
+
 static void rig_alloc(rig *R, int N, int64_t in_f, int64_t out_f, size_t np, int threads)
 {
     memset(R, 0, sizeof *R);
     R->ctx = gs_ctx_create();
     gs_ctx_set_threads(R->ctx, threads);
+    gs_ctx_set_deterministic(R->ctx, rig_deterministic);
     R->nx = (size_t)N * (size_t)in_f; R->ny = (size_t)N * (size_t)out_f; R->np = np;
     R->x = falloc(R->nx); R->dx = falloc(R->nx); R->y = falloc(R->ny); R->r = falloc(R->ny);
     R->p = falloc(np); R->g = falloc(np);
@@ -322,6 +325,38 @@ static void test_conv_threads_same_bits(void)
     rig_free(&A); rig_free(&B);
 }
 
+/* Deterministic contexts: dW and db too are bit-identical for 1, 2 and 3 threads, and still right. */
+static void test_conv_deterministic(void)
+{
+    static const conv_case cases[] = {
+        { 16, 16, 14, 14, 16, 3, 3, 1, 1 },   /* implicit path, one sample a group */
+        { 13, 8, 7, 7, 16, 3, 3, 1, 1 },      /* several samples a group, a partial last group */
+        { 12, 16, 12, 12, 32, 3, 3, 2, 1 },   /* im2col, stride 2 */
+        { 3, 4, 8, 8, 8, 1, 1, 1, 0 },        /* fewer groups than chunks */
+    };
+    rig_deterministic = 1;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const conv_case k = cases[i];
+        rig R[3];
+        for (int t = 0; t < 3; t++) {
+            rng_seed(320 + (unsigned)i);
+            CHECK_EQ_INT(conv_rig(&R[t], k, 1, t + 1, k.N), GS_OK);
+            if (R[t].n.ops) rig_backward(&R[t]);
+        }
+        for (int t = 1; t < 3; t++)
+            if (R[0].n.ops && R[t].n.ops) {
+                CHECK(memcmp(R[0].g, R[t].g, R[0].np * sizeof *R[0].g) == 0, "case %zu: dW/db differ, 1 and %d threads",
+                      i, t + 1);
+                CHECK(memcmp(R[0].dx, R[t].dx, R[0].nx * sizeof *R[0].dx) == 0, "case %zu: dx differs", i);
+            }
+        for (int t = 0; t < 3; t++) rig_free(&R[t]);
+        char label[64];
+        snprintf(label, sizeof label, "deterministic case %zu, 2 threads", i);
+        naive_case(k, 1, 2, k.N + 2, label);
+    }
+    rig_deterministic = 0;
+}
+
 static void test_conv_golden(void)
 {
     for (size_t i = 0; i < sizeof conv_goldens / sizeof *conv_goldens; i++) {
@@ -553,6 +588,7 @@ int main(void)
     RUN(test_conv_vs_naive_random);
     RUN(test_conv_vs_naive_threads);
     RUN(test_conv_threads_same_bits);
+    RUN(test_conv_deterministic);
     RUN(test_conv_golden);
     RUN(test_conv_bad_shapes);
     RUN(test_maxpool);

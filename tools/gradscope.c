@@ -217,6 +217,7 @@ static gs_ctx *ctx_from_opts(opt *opts)
     gs_ctx *ctx = gs_ctx_create();
     if (!ctx) { fprintf(stderr, "gradscope: out of memory\n"); return NULL; }
     gs_ctx_set_threads(ctx, (int)get_int(opts, "threads", 0, 1024));
+    if (find_opt(opts, "deterministic")) gs_ctx_set_deterministic(ctx, flag(opts, "deterministic"));
     return ctx;
 }
 
@@ -268,6 +269,7 @@ static int cmd_train(int argc, char **argv)
         { "clip", "X", "0", "clip gradients to this global norm (0 = off)", NULL, 0 },
         { "seed", "N", "42", "seed for initialisation and data order", NULL, 0 },
         { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        { "deterministic", NULL, NULL, "results bit-identical whatever --threads (conv weight gradients summed in fixed chunks)", NULL, 0 },
         { "log", "DIR", NULL, "write run.json and metrics.jsonl here", NULL, 0 },
         { "log-every", "N", "50", "steps between progress lines and metrics records", NULL, 0 },
         { "save", "CKPT", NULL, "save a checkpoint (safetensors) at each epoch end", NULL, 0 },
@@ -331,6 +333,7 @@ static int cmd_train(int argc, char **argv)
     gs_ctx *ctx = gs_ctx_create();
     if (!ctx) { fprintf(stderr, "gradscope: out of memory\n"); return EXIT_NOMEM; }
     gs_ctx_set_threads(ctx, threads);
+    gs_ctx_set_deterministic(ctx, flag(opts, "deterministic"));
     gs_ctx_set_log(ctx, log_stderr, NULL);
     gs_dataset *train = NULL, *test = NULL;
     gs_model *m = NULL;
@@ -1055,6 +1058,7 @@ static int cmd_study(int argc, char **argv)
         { "init", "NAME", "he_normal", "initialisation", NULL, 0 },
         { "seed", "N", "42", "seed (the same for every network)", NULL, 0 },
         { "threads", "N", "0", "threads (0 = all cores)", NULL, 0 },
+        { "deterministic", NULL, NULL, "results bit-identical whatever --threads (conv weight gradients summed in fixed chunks)", NULL, 0 },
         { "conv-depths", "LIST", "20,56", "depths (6n+2) of the conv part's plain and resnet nets; 'none' leaves it out", NULL, 0 },
         { "conv-steps", "N", "200 (6 with --quick)", "SGD steps per conv net", NULL, 0 },
         { "conv-lr", "X", "0.1", "conv nets' peak learning rate (cosine schedule, 2% warm-up)", NULL, 0 },

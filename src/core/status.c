@@ -65,6 +65,11 @@ void gs_ctx_set_threads(gs_ctx *ctx, int threads)
     if (ctx) ctx->threads = threads < 0 ? 0 : threads;
 }
 
+void gs_ctx_set_deterministic(gs_ctx *ctx, int on)
+{
+    if (ctx) ctx->deterministic = on != 0;
+}
+
 void gs_ctx_set_log(gs_ctx *ctx, gs_log_fn fn, void *user)
 {
     if (!ctx) return;

@@ -10,7 +10,9 @@
  * matrix, gathered dy, partial dW and db) allocated once by the constructor, and each calling the
  * GEMM single-threaded (measured ~2x faster at 2 threads than one work area with the GEMM's own
  * threads, whose im2col/col2im stay serial); the partial parameter gradients are then added in
- * thread order.  So dW and db may differ in the last bits between thread counts (y and dx do not).
+ * thread order.  So dW and db may differ in the last bits between thread counts (y and dx do not),
+ * unless the context is deterministic: then the groups fall into CONV_DET_CHUNKS fixed chunks whose
+ * partial sums are added in chunk order, whatever the thread count.
  * Stride-1 layers with kw == 2 pad + 1 go through the backend's conv_gemm (implicit im2col, one
  * thread per group) whenever it takes them, whatever the thread count, so that y and dx keep
  * their bits from one thread count to another.
@@ -38,6 +40,9 @@
 #define CONV_WIDE 256
 /* Work areas: at most this many threads share a batch. */
 #define CONV_MAX_SLOTS 64
+/* Deterministic mode: the batch's groups fall into this many chunks whatever the thread count, each
+ * chunk's dW and db summed in its own slot, the slots then added in order. */
+#define CONV_DET_CHUNKS 8
 /* Below this many multiply-adds per pass, one thread. */
 #define CONV_MT_MIN_MACS (1L << 21)
 
@@ -50,6 +55,7 @@ typedef struct conv_state {
     int slots;              /* work areas, one per thread */
     int implicit;           /* stride 1, kw == 2 pad + 1: the backend may skip im2col (conv_gemm) */
     int implicit_dx;        /* and kh == kw too: dx is the convolution of dy with wt, same geometry */
+    int deterministic;      /* dW, db in CONV_DET_CHUNKS fixed chunks (slots >= CONV_DET_CHUNKS) */
     float *wt;              /* (C, O, kh, kw): w with in/out swapped and the taps flipped */
     size_t w_off, b_off;    /* weight (O, C, kh, kw); bias (O) or GS_NO_OFFSET */
     size_t col_floats, tmp_floats, dw_floats, slot_floats;
@@ -248,6 +254,30 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
                 for (int k = 0; k < taps; k++)
                     s->wt[((size_t)c * O + o) * taps + (taps - 1 - k)] = w[((size_t)o * C + c) * taps + k];
     }
+    if (s->deterministic && groups > 0) {
+        /* chunk c (groups [groups c / K, groups (c + 1) / K)) sums into slot c whatever thread runs it */
+        const int K = groups < CONV_DET_CHUNKS ? groups : CONV_DET_CHUNKS;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static, 1) num_threads(T) if (T > 1)
+#endif
+        for (int c = 0; c < K; c++) {
+            const int t = CONV_THREAD_NUM(), q0 = (int)((long)groups * c / K), q1 = (int)((long)groups * (c + 1) / K);
+            for (int q = q0; q < q1; q++)
+                backward_group(e, n, s, x, dy, dx, slot_dw(s, c), db ? slot_db(s, c) : NULL, q == q0 ? 0.0f : 1.0f,
+                               q * G, N - q * G < G ? N - q * G : G, t, T > 1 ? 1 : e->threads);
+        }
+        for (size_t k = 0; k < nw; k++) {
+            float sum = e->accumulate ? dw[k] : 0.0f;
+            for (int c = 0; c < K; c++) sum += slot_dw(s, c)[k];
+            dw[k] = sum;
+        }
+        for (int o = 0; db && o < O; o++) {
+            float sum = e->accumulate ? db[o] : 0.0f;
+            for (int c = 0; c < K; c++) sum += slot_db(s, c)[o];
+            db[o] = sum;
+        }
+        return;
+    }
     if (T <= 1) {
         for (int q = 0; q < groups; q++)
             backward_group(e, n, s, x, dy, dx, dw, db, q == 0 && !e->accumulate ? 0.0f : 1.0f, q * G,
@@ -324,6 +354,8 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
     s->group = (int)G;
     int slots = gs_ctx_threads(ctx);
     s->slots = slots < 1 ? 1 : slots > CONV_MAX_SLOTS ? CONV_MAX_SLOTS : slots;
+    s->deterministic = ctx && ctx->deterministic;
+    if (s->deterministic && s->slots < CONV_DET_CHUNKS) s->slots = CONV_DET_CHUNKS;
     s->implicit = !s->direct && stride == 1 && kw == 2 * pad + 1;
     s->implicit_dx = s->implicit && kh == kw;
     s->col_floats = s->direct ? 0 : lines((size_t)rows * (size_t)(G * P));
