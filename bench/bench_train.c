@@ -84,12 +84,13 @@ int main(int argc, char **argv)
     }
     qsort(rates, (size_t)repeats, sizeof *rates, cmp_double);
     const double rate = rates[repeats / 2];
-    /* 6 * params * samples counts a dense net's work; for conv nets it is only a size measure */
-    const double flops = 6.0 * (double)gs_model_n_params(m) * rate;
+    /* forward 2, backward 4 FLOPs per multiply-add of the linear and conv layers */
+    const double flops = 6.0 * (double)gs_model_macs(m) * rate;
     fprintf(stderr, "gradscope %s depth %d width %d skip %d act %s norm %s batch %d threads %d%s: %.0f samples/s, %.1f GFLOP/s\n",
             mc.family, mc.depth, mc.width, mc.skip, gs_act_name(mc.act), gs_norm_name(mc.norm), batch, threads,
             probe ? " probes on" : "", rate, flops * 1e-9);
     printf("samples_per_s %.1f\n", rate);
+    printf("gflop_per_sample %.6f\n", 6e-9 * (double)gs_model_macs(m));
     free(x); free(y);
     gs_probe_free(probe);
     gs_optim_free(o);

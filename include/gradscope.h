@@ -172,6 +172,9 @@ const gs_tensor_info *gs_model_find(const gs_model *m, const char *name);
 float *gs_model_params(gs_model *m, size_t *n);
 float *gs_model_grads(gs_model *m, size_t *n);
 size_t gs_model_n_params(const gs_model *m);
+/* Multiply-adds of one sample's forward pass through the linear and conv layers; a training step
+ * costs about 6 times this in FLOPs per sample (forward 2, backward 4). */
+int64_t gs_model_macs(const gs_model *m);
 
 /* ---- optimizers and schedules ---- */
 typedef enum { GS_OPTIM_SGD, GS_OPTIM_ADAM, GS_OPTIM_ADAMW } gs_optim_kind;

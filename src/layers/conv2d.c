@@ -374,6 +374,7 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
     n->ops = &conv_ops; n->state = s;
     n->in_features = (int64_t)C * H * W;
     n->out_features = (int64_t)O * P;
+    n->macs = (int64_t)O * rows * P;
     return GS_OK;
 }
 

@@ -60,6 +60,7 @@ struct gs_node {
     int acc[2];            /* backward adds into d(in[i]) rather than overwriting */
     int64_t in_features, out_features;
     size_t work_floats;    /* scratch it needs during a call (set_work), 0 for none */
+    int64_t macs;          /* multiply-adds of one sample's forward (linear and conv layers), else 0 */
 };
 
 /* Split [0, n) into e->threads ranges aligned to 16 elements and run

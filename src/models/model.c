@@ -281,6 +281,13 @@ float *gs_model_grads(gs_model *m, size_t *n)
     if (n) *n = m->n_params;
     return m->grads;
 }
+int64_t gs_model_macs(const gs_model *m)
+{
+    int64_t s = 0;
+    for (int i = 0; i < m->n_nodes; i++) s += m->nodes[i].macs;
+    return s;
+}
+
 size_t gs_model_n_params(const gs_model *m)
 {
     size_t n = 0;
