@@ -247,15 +247,12 @@ static void x_implicit_setup(const gs_conv_geom *g, const float *x, int P, int j
         }
 }
 
-/* bp[k][0..32) = rows k0 .. k0 + kc of columns jr .. jr + nw of the implicit column matrix. */
-static TGT void x_pack_implicit(const gs_conv_geom *g, const float *x, int P, int jr, int nw, int k0, int kc,
-                                float *bp)
+/* bp[k][0..32) = rows k0 .. k0 + kc of the panel's columns, v[q] the setup of its q-th 16 columns. */
+static TGT void x_pack_implicit(const gs_conv_geom *g, const x_implicit_vec *v, int k0, int kc, float *bp)
 {
     const int taps = g->kh * g->kw, HW = g->H * g->W;
     ptrdiff_t delta[GS_CONV_IMPLICIT_MAX_TAPS];
     for (int t = 0; t < taps; t++) delta[t] = (ptrdiff_t)(t / g->kw - g->pad) * g->W + (t % g->kw - g->pad);
-    x_implicit_vec v[X_NV];
-    for (int q = 0; q < X_NV; q++) x_implicit_setup(g, x, P, jr + 16 * q, nw - 16 * q, &v[q]);
     int c = k0 / taps, t = k0 % taps;
     for (int k = 0; k < kc; k++, bp += X_NR) {
         const ptrdiff_t off = (ptrdiff_t)c * HW + delta[t];
@@ -270,17 +267,16 @@ static TGT void x_pack_implicit(const gs_conv_geom *g, const float *x, int P, in
 }
 
 /* bp[k][j] = col[jr + j][k0 + k] (the panel of colᵀ: columns jr .. jr + nw are rows of col, rows
- * k are pixels), 16 x 16 blocks loaded as rows of col and transposed.  Writes whole 16-row
- * groups: bp must hold 15 rows past kc. */
-static TGT void x_pack_implicit_t(const gs_conv_geom *g, const float *x, int P, int jr, int nw, int k0, int kc,
+ * k are pixels), 16 x 16 blocks loaded as rows of col and transposed; vs[kb / 16] the setup of
+ * pixels k0 + kb .. k0 + kb + 16.  Writes whole 16-row groups: bp must hold 15 rows past kc. */
+static TGT void x_pack_implicit_t(const gs_conv_geom *g, const x_implicit_vec *vs, int jr, int nw, int kc,
                                   float *bp)
 {
     const int taps = g->kh * g->kw, HW = g->H * g->W;
     ptrdiff_t delta[GS_CONV_IMPLICIT_MAX_TAPS];
     for (int t = 0; t < taps; t++) delta[t] = (ptrdiff_t)(t / g->kw - g->pad) * g->W + (t % g->kw - g->pad);
     for (int kb = 0; kb < kc; kb += 16) {
-        x_implicit_vec v;
-        x_implicit_setup(g, x, P, k0 + kb, kc - kb, &v);
+        const x_implicit_vec v = vs[kb / 16];
         for (int q = 0; q < X_NV; q++) {
             const int rows = nw - 16 * q < 16 ? nw - 16 * q : 16;
             if (rows <= 0) break;   /* nw <= 16: the kernel reads only the first vector */
@@ -311,17 +307,37 @@ TGT void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, co
     const int rows = geo->C * geo->kh * geo->kw;
     const int N = trans ? rows : pixels, K = trans ? pixels : rows;
     const int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
-    for (int kb = 0; kb < nkb; kb++) {
-        const int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
-        const float be = kb == 0 ? beta : 1.0f;
+    /* The masks of a 16-pixel group are worked out once per call: per panel (y, dx: panels of
+     * pixels, K blocks inside) or per K block (dW: blocks of pixels, panels of weight rows
+     * inside).  Either nesting adds each element's K blocks in the same order. */
+    if (!trans) {
         for (int jr = 0; jr < N; jr += X_NR) {
             const int nw = N - jr < X_NR ? N - jr : X_NR;
-            if (trans) x_pack_implicit_t(geo, x, P, jr, nw, k0, kc, bp);
-            else x_pack_implicit(geo, x, P, jr, nw, k0, kc, bp);
+            x_implicit_vec v[X_NV];
+            for (int q = 0; q < X_NV; q++) x_implicit_setup(geo, x, P, jr + 16 * q, nw - 16 * q, &v[q]);
+            for (int kb = 0; kb < nkb; kb++) {
+                const int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
+                x_pack_implicit(geo, v, k0, kc, bp);
+                for (int ir = 0; ir < M; ir += X_MR) {
+                    const int mr = M - ir < X_MR ? M - ir : X_MR;
+                    x_tile_any(mr, nw, 0, kc, A + (size_t)ir * lda + k0, lda, bp, C + (size_t)ir * ldc + jr, ldc,
+                               1.0f, kb == 0 ? beta : 1.0f);
+                }
+            }
+        }
+        return;
+    }
+    x_implicit_vec vs[(GS_GEMM_KC + 15) / 16];
+    for (int kb = 0; kb < nkb; kb++) {
+        const int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
+        for (int q = 0; q * 16 < kc; q++) x_implicit_setup(geo, x, P, k0 + 16 * q, kc - 16 * q, &vs[q]);
+        for (int jr = 0; jr < N; jr += X_NR) {
+            const int nw = N - jr < X_NR ? N - jr : X_NR;
+            x_pack_implicit_t(geo, vs, jr, nw, kc, bp);
             for (int ir = 0; ir < M; ir += X_MR) {
                 const int mr = M - ir < X_MR ? M - ir : X_MR;
                 x_tile_any(mr, nw, 0, kc, A + (size_t)ir * lda + k0, lda, bp, C + (size_t)ir * ldc + jr, ldc,
-                           1.0f, be);
+                           1.0f, kb == 0 ? beta : 1.0f);
             }
         }
     }
