@@ -2,7 +2,7 @@
 #   make            library (static + shared), CLI, tests
 #   make test       build and run the test suite
 #   make study      the vanishing-gradient study (installs Debian packages first)
-#   make bench      side-by-side benchmarks against PyTorch
+#   make bench      side-by-side benchmarks against PyTorch (bench/table.sh, ~8 minutes)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 address + undefined-behaviour sanitizers (build-asan/)
 #   make OPENMP=0 ZLIB=0   force optional parts off
@@ -106,7 +106,7 @@ study: deps-study all
 	@sh tools/study.sh $(BUILD)
 
 bench: all
-	@sh bench/run.sh $(BUILD)
+	@sh bench/table.sh $(BUILD)
 
 install: lib $(BUILD)/gradscope
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
