@@ -662,6 +662,7 @@ static void test_study_small(void)
     for (const char *p = buf; (p = strstr(p, "\"family\":")) != NULL && (!conv_end || p < conv_end); p++) families++;
     CHECK(families == 4, "report.json has %d conv runs, expected 4", families);
     EXPECT_IN(buf, "\"curve_steps\": [2,4]");
+    EXPECT_IN(buf, "\"jacobian\": {\"samples\": 4, \"sigma1_median\": ");   /* the ensemble nets' spectra */
     /* the norm-ratio part at its quick depths: resnet 8 and 14 (3 and 6 blocks), mlp 4 and 8 */
     const char *nr = strstr(buf, "\"normratio\": {");
     CHECK(nr != NULL, "report.json has no normratio part: %.300s", buf);
@@ -676,6 +677,7 @@ static void test_study_small(void)
     slurp(path, buf, sizeof buf);
     EXPECT_IN(buf, "He et al.");
     EXPECT_IN(buf, "<h2 id=\"normratio\">8. Norm preservation against depth");
+    EXPECT_IN(buf, "Jacobian spectrum of J = ");
     /* only the conv part */
     EXPECT_EXIT(0, "study --quick --conv-only --conv-depths 8 --conv-steps 2 --conv-points 1 --out %s --threads 1", dir);
     EXPECT_IN(out, "plain       8      2");

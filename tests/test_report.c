@@ -144,6 +144,9 @@ static void synth_ensemble(synth *y)
     e->n_k = 3;
     e->k_mean = y->km; e->k_std = y->ks;
     e->plain_k_mean = y->pkm; e->plain_k_std = y->pks;
+    e->jac_samples = 8;
+    e->jac_sigma1 = 5.25; e->jac_sigma_ratio = 0.71; e->jac_mean_sq = 0.59;
+    e->plain_jac_sigma1 = 0.0125; e->plain_jac_sigma_ratio = 3.7e-5; e->plain_jac_mean_sq = 6e-7;
     y->s.ensemble = e;
 }
 
@@ -482,6 +485,9 @@ static void test_page_self_contained(void)
           "ensemble figures, numbered after the conv ones");
     CHECK(ens && strstr(ens, "class=\"band\"") && strstr(ens, "class=\"data eb\""),
           "half-gradient band and error bars");
+    CHECK(ens && strstr(ens, "medians over 8 test images") && strstr(ens, "residual net &sigma;<sub>1</sub> = 5.25") &&
+          strstr(ens, "plain net &sigma;<sub>1</sub> = 0.0125") && strstr(ens, "= 3.7e-05"),
+          "the Jacobian spectra paragraph");
     CHECK(ens && strstr(ens, "Half of the gradient at the first block's input of the trained "
                              "6-block residual net") && strstr(ens, "from 11.0% to 83.3%"),
           "the section's sentences");
@@ -994,6 +1000,14 @@ static void test_ensemble_json(void)
     check_array(gs_json_get(e, "plain_single_layer_error"), y.psingle, 6, -1, "psingle", &worst,
                 &nulls, &zeros);
     CHECK(worst <= 1e-8 && nulls == 1, "worst %g, nulls %d (Veit's NaN at k = 6)", worst, nulls);
+    const gs_json *jac = gs_json_get(e, "jacobian");
+    CHECK(jac && jac->type == GS_JSON_OBJECT && gs_json_number(gs_json_get(jac, "samples"), -1) == 8 &&
+          fabs(gs_json_number(gs_json_get(jac, "sigma1_median"), -1) - 5.25) < 1e-12 &&
+          fabs(gs_json_number(gs_json_get(jac, "sigma2_over_sigma1_median"), -1) - 0.71) < 1e-12 &&
+          fabs(gs_json_number(gs_json_get(jac, "mean_sq_median"), -1) - 0.59) < 1e-12 &&
+          fabs(gs_json_number(gs_json_get(jac, "plain_sigma1_median"), -1) - 0.0125) < 1e-12 &&
+          fabs(gs_json_number(gs_json_get(jac, "plain_sigma2_over_sigma1_median"), -1) - 3.7e-5) < 1e-15 &&
+          fabs(gs_json_number(gs_json_get(jac, "plain_mean_sq_median"), -1) - 6e-7) < 1e-18, "ensemble.jacobian");
     const gs_json *kd = gs_json_get(e, "k_deleted");
     CHECK(kd && kd->type == GS_JSON_ARRAY && kd->n == 3, "k_deleted: 3 rows");
     const gs_json *k2 = gs_json_at(kd, 2);
@@ -1009,9 +1023,11 @@ static void test_ensemble_json(void)
     y.ens.veit_total = NULL;
     y.ens.plain_single_err = NULL;
     y.ens.k_std = NULL;
+    y.ens.jac_samples = 0;
     CHECK(gs_report_write(ctx, &y.s, tmpdir) == GS_OK, "absent arrays: %s", gs_errmsg(ctx));
     root = load_json(tmpdir, &text);
     e = gs_json_get(root, "ensemble");
+    CHECK(gs_json_get(e, "jacobian") && gs_json_get(e, "jacobian")->type == GS_JSON_NULL, "jacobian: null when not measured");
     const gs_json *v = gs_json_get(e, "veit_total_by_length");
     CHECK(v && v->n == 7 && gs_json_at(v, 2)->type == GS_JSON_NULL, "veit absent: nulls");
     v = gs_json_get(e, "plain_single_layer_error");
@@ -1023,6 +1039,7 @@ static void test_ensemble_json(void)
         const char *ens = strstr(html, "id=\"ensemble\"");
         CHECK(ens && !strstr(ens, "Veit et al.'s estimate C(n,k)") &&
               strstr(ens, "Veit's estimate was not computed"), "no Veit series when absent");
+        CHECK(ens && !strstr(ens, "Jacobian spectrum of J"), "no Jacobian paragraph when not measured");
         CHECK_EQ_INT((long long)charts_with_data(html), (long long)count(html, "<svg class=\"chart\""));
         free(html);
     }

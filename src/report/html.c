@@ -332,7 +332,20 @@ static int ensemble_section(FILE *f, gs_page *pg, int section, int fig_no)
                "each; test error %.1f%% and %.1f%% on the whole test split.</p>\n", section,
             e->blocks, 2 * e->blocks, e->width, e->plain_depth, e->steps, 100.0 * e->test_err,
             100.0 * e->plain_test_err);
-    return gs_ensemble_section_figures(f, pg, fig_no);
+    const int rc = gs_ensemble_section_figures(f, pg, fig_no);
+    if (e->jac_samples > 0)
+        fprintf(f, "<p>Jacobian spectrum of J = &part;h<sub>L</sub>/&part;h<sub>0</sub>, from the first "
+                   "block's input to the last block's output (the plain net: its first to last hidden "
+                   "layer), eval mode, medians over %d test images (<code>gradscope jacobian</code>): "
+                   "residual net &sigma;<sub>1</sub> = %.3g, &sigma;<sub>2</sub>/&sigma;<sub>1</sub> = %.3g, "
+                   "mean &sigma;<sup>2</sup> = %.3g; plain net &sigma;<sub>1</sub> = %.3g, "
+                   "&sigma;<sub>2</sub>/&sigma;<sub>1</sub> = %.3g, mean &sigma;<sup>2</sup> = %.3g. "
+                   "Dynamical isometry would put every singular value near 1; a ratio "
+                   "&sigma;<sub>2</sub>/&sigma;<sub>1</sub> near 0 means the Jacobian has collapsed "
+                   "towards rank one, a mean &sigma;<sup>2</sup> far below 1 that it shrinks most "
+                   "directions.</p>\n", e->jac_samples, e->jac_sigma1, e->jac_sigma_ratio, e->jac_mean_sq,
+                e->plain_jac_sigma1, e->plain_jac_sigma_ratio, e->plain_jac_mean_sq);
+    return rc;
 }
 
 /* The norm-preservation part: Zaeemzadeh et al.'s ratio at initialisation against depth. */

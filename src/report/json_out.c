@@ -19,8 +19,11 @@
  * veit_total_by_length (nulls when absent) path_count_fraction (n + 1 each)
  * sum_check_rel_err half_gradient_lengths [half_lo, half_hi] lesion_samples
  * baseline_error plain_baseline_error single_block_error (n)
- * plain_single_layer_error (plain_depth) n_k k_deleted [{k mean_error
- * std_error plain_mean_error plain_std_error}] (k = 1..n_k).
+ * plain_single_layer_error (plain_depth) jacobian ({samples sigma1_median
+ * sigma2_over_sigma1_median mean_sq_median plain_sigma1_median
+ * plain_sigma2_over_sigma1_median plain_mean_sq_median} of J = dh_L/dh_0, or
+ * null) n_k k_deleted [{k mean_error std_error plain_mean_error
+ * plain_std_error}] (k = 1..n_k).
  *
  * "normratio" (null without the part; Zaeemzadeh et al. 2018, at
  * initialisation): {"series": [{family ("resnet" | "mlp") shortcut ("A" | "B"
@@ -173,6 +176,18 @@ static void write_ensemble(FILE *f, const gs_study_ensemble *e)
     fputs(",\n    \"plain_baseline_error\": ", f); gs_json_write_number(f, e->plain_base_err);
     fputs(",\n    \"single_block_error\": ", f); arr(f, e->single_err, n);
     fputs(",\n    \"plain_single_layer_error\": ", f); arr(f, e->plain_single_err, e->plain_depth);
+    if (e->jac_samples > 0) {
+        fprintf(f, ",\n    \"jacobian\": {\"samples\": %d, \"sigma1_median\": ", e->jac_samples);
+        gs_json_write_number(f, e->jac_sigma1);
+        fputs(", \"sigma2_over_sigma1_median\": ", f); gs_json_write_number(f, e->jac_sigma_ratio);
+        fputs(", \"mean_sq_median\": ", f); gs_json_write_number(f, e->jac_mean_sq);
+        fputs(", \"plain_sigma1_median\": ", f); gs_json_write_number(f, e->plain_jac_sigma1);
+        fputs(", \"plain_sigma2_over_sigma1_median\": ", f); gs_json_write_number(f, e->plain_jac_sigma_ratio);
+        fputs(", \"plain_mean_sq_median\": ", f); gs_json_write_number(f, e->plain_jac_mean_sq);
+        fputc('}', f);
+    } else {
+        fputs(",\n    \"jacobian\": null", f);
+    }
     fprintf(f, ",\n    \"n_k\": %d,\n    \"k_deleted\": [", e->n_k);
     for (int k = 0; k < e->n_k; k++) {
         fprintf(f, "%s\n      {\"k\": %d, \"mean_error\": ", k ? "," : "", k + 1);

@@ -103,6 +103,12 @@ typedef struct gs_study_ensemble {
     int n_k;                     /* k = 1..n_k blocks (layers) deleted at random */
     double *k_mean, *k_std;      /* (n_k) residual */
     double *plain_k_mean, *plain_k_std;  /* (n_k) plain */
+    /* the spectrum of J = dh_L/dh_0 (eval mode, DESIGN.md §2) on jac_samples test images, medians
+       over them: the largest singular value, the second over the first, the mean squared one;
+       jac_samples 0: not measured (then ignored, written as null) */
+    int jac_samples;
+    double jac_sigma1, jac_sigma_ratio, jac_mean_sq;                 /* residual net */
+    double plain_jac_sigma1, plain_jac_sigma_ratio, plain_jac_mean_sq;
 } gs_study_ensemble;
 
 /* The study's norm-preservation part (Zaeemzadeh et al. 2018), at

@@ -42,6 +42,7 @@ void gs_study_config_default(gs_study_config *c, int quick)
     c->ens_steps = quick ? 20 : 400;
     c->ens_path_samples = quick ? 32 : 128;
     c->ens_veit_sets = quick ? 5 : 10;
+    c->ens_jac_samples = quick ? 4 : 8;
     c->ens_lesion_samples = quick ? 500 : 2000;
     c->ens_lesion_sets = quick ? 2 : 5;
     c->ens_max_k = quick ? 3 : 10;
@@ -385,6 +386,43 @@ static int ens_lesion(const gs_study_config *c, gs_model *m, const gs_dataset *t
     return GS_OK;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median over the first n of v (sorted in place); NAN when n is 0. */
+static double median(double *v, int n)
+{
+    if (n < 1) return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The Jacobian spectrum of m on the first N test images: medians of σ₁, σ₂/σ₁ and mean σ². */
+static int ens_jacobian(const gs_study_config *c, gs_model *m, const gs_dataset *test, int N, double *s1,
+                        double *ratio, double *msq)
+{
+    gs_jacobian_config jc;
+    gs_jacobian_config_default(&jc);
+    jc.top = 2; jc.seed = c->seed;
+    gs_jacobian_result r;
+    int rc = gs_jacobian_compute(m, test->x, N, &jc, &r);
+    if (rc) return rc;
+    double *v = malloc((size_t)N * 3 * sizeof *v);
+    if (!v) { gs_jacobian_result_free(&r); return GS_ENOMEM; }
+    for (int i = 0; i < N; i++) {
+        v[i] = r.top_sv[2 * i];
+        v[N + i] = r.top_sv[2 * i] > 0 ? r.top_sv[2 * i + 1] / r.top_sv[2 * i] : NAN;
+        v[2 * N + i] = r.mean_sq[i];
+    }
+    *s1 = median(v, N); *ratio = median(v + N, N); *msq = median(v + 2 * N, N);
+    free(v);
+    gs_jacobian_result_free(&r);
+    return GS_OK;
+}
+
 static int ensemble_part(gs_ctx *ctx, const gs_study_config *c, const gs_dataset *train, const gs_dataset *test,
                          gs_study_ensemble **out)
 {
@@ -422,10 +460,18 @@ static int ensemble_part(gs_ctx *ctx, const gs_study_config *c, const gs_dataset
     e->lesion_samples = (int)(c->ens_lesion_samples < test->n ? c->ens_lesion_samples : test->n);
     gs_logf(ctx, "study ensemble: lesions on %d test samples", e->lesion_samples);
     if ((rc = ens_lesion(c, m, test, &e->base_err, &e->single_err, &e->k_mean, &e->k_std, &e->n_k))) goto done;
+    int nj = c->ens_jac_samples < N ? c->ens_jac_samples : N;
+    if (nj > 0) {
+        gs_logf(ctx, "study ensemble: Jacobian spectra on %d test samples", nj);
+        if ((rc = ens_jacobian(c, m, test, nj, &e->jac_sigma1, &e->jac_sigma_ratio, &e->jac_mean_sq))) goto done;
+    }
     gs_model_free(m); m = NULL;
     if ((rc = ens_train(ctx, c, 0, train, test, &m, &e->plain_test_err))) goto done;
     if ((rc = ens_lesion(c, m, test, &e->plain_base_err, &e->plain_single_err, &e->plain_k_mean,
                          &e->plain_k_std, &n_k_plain))) goto done;
+    if (nj > 0 && (rc = ens_jacobian(c, m, test, nj, &e->plain_jac_sigma1, &e->plain_jac_sigma_ratio,
+                                     &e->plain_jac_mean_sq))) goto done;
+    e->jac_samples = nj;
     if (n_k_plain < e->n_k) e->n_k = n_k_plain;
 done:
     gs_paths_result_free(&pr);

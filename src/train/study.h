@@ -38,6 +38,7 @@ typedef struct gs_study_config {
     int ens_width;
     int64_t ens_steps;
     int ens_path_samples, ens_veit_sets;
+    int ens_jac_samples;     /* test images for the Jacobian spectrum of both nets (0 = none) */
     int64_t ens_lesion_samples;
     int ens_lesion_sets, ens_max_k;
 
