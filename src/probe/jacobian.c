@@ -240,8 +240,7 @@ static void random_normal(gs_rng *r, float *x, size_t n)
 
 /* Normalise each sample's w; where its norm is below tol[s] (a breakdown)
  * put a fresh random unit vector orthogonal to Q[0..k) there and report 0. */
-static void normalise(gs_rng *r, float *const *Q, int k, float *w, int N, int64_t d, const double *tol, double *nrm,
-                      double *c)
+static void normalise(gs_rng *r, float *const *Q, int k, float *w, int N, int64_t d, const double *tol, double *nrm)
 {
     dots(w, w, N, d, nrm);
     for (int s = 0; s < N; s++) {
@@ -271,7 +270,6 @@ static void normalise(gs_rng *r, float *const *Q, int k, float *w, int N, int64_
             }
         }
     }
-    (void)c;
 }
 
 /* The converged right singular vectors Lanczos found: Hutchinson's estimator
@@ -315,7 +313,7 @@ static int lanczos(gs_jac *J, const gs_jacobian_config *c, int steps, gs_jacobia
         gs_rng r;
         gs_rng_seed(&r, c->seed);
         random_normal(&r, V[0], (size_t)N * din);
-        normalise(&r, V, 0, V[0], N, din, tol, nrm, co);
+        normalise(&r, V, 0, V[0], N, din, tol, nrm);
         for (int j = 0; j < m; j++) {
             gs_jac_jvp(J, V[j], U[j]);
             if (j > 0)
@@ -326,7 +324,7 @@ static int lanczos(gs_jac *J, const gs_jacobian_config *c, int steps, gs_jacobia
                     for (int64_t t = 0; t < dout; t++) x[t] -= b * p[t];
                 }
             reorth(U, j, U[j], N, dout, co);
-            normalise(&r, U, j, U[j], N, dout, tol, nrm, co);
+            normalise(&r, U, j, U[j], N, dout, tol, nrm);
             for (int s = 0; s < N; s++) {
                 alpha[(size_t)s * m + j] = nrm[s];
                 if (nrm[s] * 1e-6 > tol[s]) tol[s] = nrm[s] * 1e-6;
@@ -339,7 +337,7 @@ static int lanczos(gs_jac *J, const gs_jacobian_config *c, int steps, gs_jacobia
                 for (int64_t t = 0; t < din; t++) x[t] -= a * p[t];
             }
             reorth(V, j + 1, V[j + 1], N, din, co);
-            normalise(&r, V, j + 1, V[j + 1], N, din, tol, nrm, co);
+            normalise(&r, V, j + 1, V[j + 1], N, din, tol, nrm);
             for (int s = 0; s < N; s++) {
                 beta[(size_t)s * (m + 1) + j + 1] = nrm[s];
                 if (nrm[s] * 1e-6 > tol[s]) tol[s] = nrm[s] * 1e-6;
