@@ -816,6 +816,20 @@ static void test_jacobian_cli(void)
     EXPECT_IN(buf, "\"in_features\": 1440");
     EXPECT_IN(buf, "\"out_features\": 576");
     EXPECT_IN(buf, "\"lanczos_steps\": 8");
+    /* a batch-norm net at initialisation: eval mode's batch norm is the identity until --calibrate sets
+       the running statistics from the samples, which changes the spectrum */
+    static char buf2[1 << 16];
+    EXPECT_EXIT(0, "jacobian --model mlp --depth 8 --skip 2 --norm batch --width 16 --data teacher --samples 8 "
+                "--probes 0 --top 1 --out %s --threads 1", js);
+    EXPECT_IN(err, "--calibrate K");
+    slurp(js, buf, sizeof buf);
+    EXPECT_EXIT(0, "jacobian --model mlp --depth 8 --skip 2 --norm batch --width 16 --data teacher --samples 8 "
+                "--probes 0 --top 1 --calibrate 60 --out %s --threads 1", js);
+    slurp(js, buf2, sizeof buf2);
+    EXPECT_IN(buf2, "\"calibration_passes\": 60");
+    const char *s0 = strstr(buf, "\"top_singular_values_mean\": ["), *s1 = strstr(buf2, "\"top_singular_values_mean\": [");
+    CHECK(s0 && s1 && fabs(atof(s0 + 29) - atof(s1 + 29)) > 1e-3 * fabs(atof(s0 + 29)),
+          "calibration left sigma_1 unchanged: %.40s / %.40s", s0 ? s0 : "-", s1 ? s1 : "-");
     /* usage and bad values */
     EXPECT_EXIT(2, "jacobian --weights %s --data teacher", ck);
     EXPECT_EXIT(2, "jacobian --weights %s --data teacher --input %s/rx.npy --out %s", ck, tmp, js);
