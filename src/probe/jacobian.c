@@ -218,19 +218,23 @@ static void dots(const float *a, const float *b, int N, int64_t d, double *out)
     }
 }
 
-/* w[s] -= Σ_i <Q_i[s], w[s]> Q_i[s], twice */
-static void reorth(float *const *Q, int k, float *w, int N, int64_t d, double *c)
+/* x -= Σ_i <Q_i[s], x> Q_i[s] (Gram–Schmidt, `passes` times), x sample s's vector (d floats). */
+static void orth_sample(float *const *Q, int k, float *x, int s, int64_t d, int passes)
 {
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = 0; pass < passes; pass++)
         for (int i = 0; i < k; i++) {
-            dots(Q[i], w, N, d, c);
-            for (int s = 0; s < N; s++) {
-                const float *q = Q[i] + (size_t)s * d;
-                float *x = w + (size_t)s * d;
-                const float cs = (float)c[s];
-                for (int64_t t = 0; t < d; t++) x[t] -= cs * q[t];
-            }
+            const float *q = Q[i] + (size_t)s * d;
+            double acc = 0;
+            for (int64_t t = 0; t < d; t++) acc += (double)q[t] * x[t];
+            const float c = (float)acc;
+            for (int64_t t = 0; t < d; t++) x[t] -= c * q[t];
         }
+}
+
+/* Every sample's w against Q[0..k), twice. */
+static void reorth(float *const *Q, int k, float *w, int N, int64_t d)
+{
+    for (int s = 0; s < N; s++) orth_sample(Q, k, w + (size_t)s * d, s, d, 2);
 }
 
 static void random_normal(gs_rng *r, float *x, size_t n)
@@ -254,13 +258,7 @@ static void normalise(gs_rng *r, float *const *Q, int k, float *w, int N, int64_
         nrm[s] = 0;
         for (int tries = 0; tries < 3; tries++) {
             random_normal(r, x, (size_t)d);
-            for (int pass = 0; pass < 2; pass++)
-                for (int i = 0; i < k; i++) {
-                    const float *q = Q[i] + (size_t)s * d;
-                    double acc = 0;
-                    for (int64_t t = 0; t < d; t++) acc += (double)q[t] * x[t];
-                    for (int64_t t = 0; t < d; t++) x[t] -= (float)acc * q[t];
-                }
+            orth_sample(Q, k, x, s, d, 2);
             double n2 = 0;
             for (int64_t t = 0; t < d; t++) n2 += (double)x[t] * x[t];
             if (n2 > 1e-6 * (double)d) {
@@ -297,14 +295,14 @@ static int lanczos(gs_jac *J, const gs_jacobian_config *c, int steps, gs_jacobia
     const int64_t din = J->din, dout = J->dout;
     float **V = calloc((size_t)m + 1, sizeof *V), **U = calloc((size_t)m, sizeof *U);
     double *alpha = calloc((size_t)N * m, sizeof *alpha), *beta = calloc((size_t)N * (m + 1), sizeof *beta);
-    double *co = malloc((size_t)N * sizeof *co), *nrm = malloc((size_t)N * sizeof *nrm);
+    double *nrm = malloc((size_t)N * sizeof *nrm);
     double *tol = calloc((size_t)N, sizeof *tol), *B = malloc((size_t)m * m * sizeof *B);
     double *sv = malloc((size_t)m * sizeof *sv), *Y = malloc((size_t)m * m * sizeof *Y);
     d->kmax = m;
     d->r = calloc((size_t)m, sizeof *d->r);
     d->k = calloc((size_t)N, sizeof *d->k);
     d->sq = calloc((size_t)N, sizeof *d->sq);
-    int ok = V && U && alpha && beta && co && nrm && tol && B && sv && Y && d->r && d->k && d->sq;
+    int ok = V && U && alpha && beta && nrm && tol && B && sv && Y && d->r && d->k && d->sq;
     for (int j = 0; ok && j < m; j++) ok = (d->r[j] = calloc((size_t)N * din, sizeof(float))) != NULL;
     for (int j = 0; ok && j <= m; j++) ok = (V[j] = malloc((size_t)N * din * sizeof(float))) != NULL;
     for (int j = 0; ok && j < m; j++) ok = (U[j] = malloc((size_t)N * dout * sizeof(float))) != NULL;
@@ -323,7 +321,7 @@ static int lanczos(gs_jac *J, const gs_jacobian_config *c, int steps, gs_jacobia
                     const float b = (float)beta[(size_t)s * (m + 1) + j];
                     for (int64_t t = 0; t < dout; t++) x[t] -= b * p[t];
                 }
-            reorth(U, j, U[j], N, dout, co);
+            reorth(U, j, U[j], N, dout);
             normalise(&r, U, j, U[j], N, dout, tol, nrm);
             for (int s = 0; s < N; s++) {
                 alpha[(size_t)s * m + j] = nrm[s];
@@ -336,7 +334,7 @@ static int lanczos(gs_jac *J, const gs_jacobian_config *c, int steps, gs_jacobia
                 const float a = (float)alpha[(size_t)s * m + j];
                 for (int64_t t = 0; t < din; t++) x[t] -= a * p[t];
             }
-            reorth(V, j + 1, V[j + 1], N, din, co);
+            reorth(V, j + 1, V[j + 1], N, din);
             normalise(&r, V, j + 1, V[j + 1], N, din, tol, nrm);
             for (int s = 0; s < N; s++) {
                 beta[(size_t)s * (m + 1) + j + 1] = nrm[s];
@@ -373,7 +371,7 @@ static int lanczos(gs_jac *J, const gs_jacobian_config *c, int steps, gs_jacobia
     }
     for (int j = 0; V && j <= m; j++) free(V[j]);
     for (int j = 0; U && j < m; j++) free(U[j]);
-    free(V); free(U); free(alpha); free(beta); free(co); free(nrm); free(tol); free(B); free(sv); free(Y);
+    free(V); free(U); free(alpha); free(beta); free(nrm); free(tol); free(B); free(sv); free(Y);
     return rc;
 }
 
@@ -395,14 +393,7 @@ static int hutchinson(gs_jac *J, const gs_jacobian_config *c, const deflation *d
     for (int s = 0; s < N; s++) out->mean_sq[s] = 0;
     for (int p = 0; p < c->probes; p++) {
         for (size_t i = 0; i < (size_t)N * din; i++) z[i] = gs_rng_below(&r, 2) ? 1.0f : -1.0f;
-        for (int s = 0; s < N; s++)
-            for (int i = 0; i < d->k[s]; i++) {
-                const float *q = d->r[i] + (size_t)s * din;
-                float *x = z + (size_t)s * din;
-                double acc = 0;
-                for (int64_t t = 0; t < din; t++) acc += (double)q[t] * x[t];
-                for (int64_t t = 0; t < din; t++) x[t] -= (float)acc * q[t];
-            }
+        for (int s = 0; s < N; s++) orth_sample(d->r, d->k[s], z + (size_t)s * din, s, din, 1);
         gs_jac_jvp(J, z, u);
         dots(u, u, N, dout, n2);
         for (int s = 0; s < N; s++) { out->mean_sq[s] += n2[s]; sq[s] += n2[s] * n2[s]; }
