@@ -96,6 +96,19 @@ static int profile_legend(const gs_study_nr_series *S, gs_legend_item *it, char 
 
 #define LEGEND_W (FIG_W - GS_PANEL_LEFT)
 
+/* Open figure `id`: its chart (counted on the page), the legend of ni items on top (legend_h
+ * tall, the taller of the two figures' so that they line up), and the plot below it. */
+static gs_plot open_chart(FILE *f, gs_page *pg, const char *id, const char *title, double legend_h, int ni,
+                          const gs_legend_item *it, gs_axis x, gs_axis y)
+{
+    const double y0 = 4.0 + legend_h + 10.0;
+    gs_fig_open(f, id);
+    gs_svg_open(f, FIG_W, y0 + FIG_H, title);
+    pg->n_charts++;
+    gs_svg_legend(f, GS_PANEL_LEFT, 4.0, LEGEND_W, ni, it);
+    return gs_plot_make(0.0, y0, FIG_W, FIG_H, x, y, 0);
+}
+
 /* Figure A: the identity blocks' mean ratio against depth (log x); the legend
  * gets legend_h px (the taller of the two, so that the plots line up). */
 static int fig_by_depth(FILE *f, gs_page *pg, int fig_no, double legend_h)
@@ -135,12 +148,8 @@ static int fig_by_depth(FILE *f, gs_page *pg, int fig_no, double legend_h)
     gs_legend_item it[4];
     char lab[2][64];
     int ni = depth_legend(nr, it, lab);
-    const double y0 = 4.0 + legend_h + 10.0;
-    gs_fig_open(f, "fig-normratio-depth");
-    gs_svg_open(f, FIG_W, y0 + FIG_H, "Mean norm ratio of the identity blocks against depth");
-    pg->n_charts++;
-    gs_svg_legend(f, GS_PANEL_LEFT, 4.0, LEGEND_W, ni, it);
-    gs_plot p = gs_plot_make(0.0, y0, FIG_W, FIG_H, ax, ratio_axis(ylo, yhi), 0);
+    gs_plot p = open_chart(f, pg, "fig-normratio-depth", "Mean norm ratio of the identity blocks against depth",
+                           legend_h, ni, it, ax, ratio_axis(ylo, yhi));
     gs_plot_axes(f, &p, "identity blocks, mean over the net", "depth (resnet: layers; mlp: hidden "
                  "layers), log scale", "norm ratio (block input / output)");
     gs_plot_hline(f, &p, 1.0);
@@ -191,13 +200,8 @@ static int fig_profile(FILE *f, gs_page *pg, int fig_no, double legend_h)
     gs_legend_item it[GS_NR_MAX_DEPTHS + 2];
     char lab[GS_NR_MAX_DEPTHS][64];
     int ni = profile_legend(S, it, lab);
-    const double y0 = 4.0 + legend_h + 10.0;
-    gs_fig_open(f, "fig-normratio-profile");
-    gs_svg_open(f, FIG_W, y0 + FIG_H, "Norm ratio of every block against its relative position");
-    pg->n_charts++;
-    gs_svg_legend(f, GS_PANEL_LEFT, 4.0, LEGEND_W, ni, it);
-    gs_plot p = gs_plot_make(0.0, y0, FIG_W, FIG_H, gs_axis_make(0.0, 1.0, 0, 0),
-                             ratio_axis(ylo, yhi), 0);
+    gs_plot p = open_chart(f, pg, "fig-normratio-profile", "Norm ratio of every block against its relative position",
+                           legend_h, ni, it, gs_axis_make(0.0, 1.0, 0, 0), ratio_axis(ylo, yhi));
     char title[80], fam[64];
     snprintf(title, sizeof title, "%s, block by block", family_label(S, fam, sizeof fam));
     gs_plot_axes(f, &p, title, "relative position of the block, (b + \xc2\xbd) / blocks "
