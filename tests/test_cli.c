@@ -836,6 +836,14 @@ static void test_jacobian_cli(void)
     EXPECT_EXIT(2, "jacobian --weights %s --data teacher --top 0 --out %s", ck, js);
     EXPECT_EXIT(6, "jacobian --weights %s --input %s/rx.npy --out %s", ck, tmp, js);
     EXPECT_IN(err, "features");
+    EXPECT_EXIT(5, "jacobian --weights %s --input %s/y.npy --out %s", ck, tmp, js);   /* int64 labels as inputs */
+    EXPECT_IN(err, "float32");
+    EXPECT_EXIT(8, "jacobian --weights %s --input %s/none.npy --out %s", ck, tmp, js);
+    EXPECT_IN(err, "none.npy");
+    /* calibrating batch norm needs two samples or more */
+    EXPECT_EXIT(6, "jacobian --model mlp --depth 4 --skip 2 --norm batch --width 16 --data teacher --samples 1 "
+                "--calibrate 5 --out %s --threads 1", js);
+    EXPECT_IN(err, "more than 1 sample");
 }
 
 /* --deterministic: a resnet trained on 1 and on 2 threads ends with the same bytes */
