@@ -12,7 +12,9 @@
 #    ratios gradscope / the best PyTorch setting of that round, gradscope's GFLOP/s (6 x the
 #    forward multiply-adds of the linear and conv layers per sample) and % of PEAK, and the peak
 #    RSS of each process (/usr/bin/time).
-# 2. Threads: gradscope on 1 and on 2 threads, mlp-50, alternating; median ratio.
+# 2. Threads: gradscope on 1 and on 2 threads, mlp-50, alternating; median ratio.  Then what the
+#    cores give with nothing shared: two 1-thread sigmoid mlp-50 processes at once, one pinned to
+#    each cpu, against one alone, and the slower core's speed as a fraction of the faster's.
 # 3. Sweeps, plain sigmoid mlp depth 50: batch 32..1024 at width 256 and width 64..1024 at batch
 #    128, SWEEP_ROUNDS rounds of gradscope and PyTorch (1 thread, OPENBLAS_CORETYPE unset).
 #
@@ -128,6 +130,30 @@ if echo "$PARTS" | grep -q 2; then
         done
         printf '%-16s %12.0f %12.0f %7.2fx\n' "$name" "$(col 1 "$TMP/rows")" "$(col 2 "$TMP/rows")" "$(col 3 "$TMP/rows")"
     done
+    # What the two cores give together, with nothing shared: two 1-thread processes at once (one
+    # pinned to each cpu where taskset exists) against one alone.  The cores of a virtual machine
+    # need not run at the same speed, and a step split between them waits for the slower one.
+    : >"$TMP/rows"
+    pin0=""; pin1=""
+    if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then pin0="taskset -c 0"; pin1="taskset -c 1"; fi
+    args="--depth 50 --width 256 --skip 0 --act sigmoid --norm none --threads 1 --batch 128 --repeats 1 --steps $STEPS --warmup 3"
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        # shellcheck disable=SC2086
+        a=$("$GS" $args 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }')
+        # shellcheck disable=SC2086
+        ( $pin0 "$GS" $args 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }' >"$TMP/p0" ) &
+        # shellcheck disable=SC2086
+        $pin1 "$GS" $args 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }' >"$TMP/p1"
+        wait
+        echo "${a:-NA} $(cat "$TMP/p0") $(cat "$TMP/p1")" | awk 'NF == 3 && $1 > 0 {
+            lo = $2 < $3 ? $2 : $3; hi = $2 < $3 ? $3 : $2
+            printf "%s %s %s %s %s\n", $1, $2, $3, ($2 + $3) / $1, lo / hi }' >>"$TMP/rows"
+        r=$((r + 1))
+    done
+    printf 'cores: two 1-thread processes at once (cpu 0, cpu 1) %.0f + %.0f against %.0f alone: %.2fx;' \
+        "$(col 2 "$TMP/rows")" "$(col 3 "$TMP/rows")" "$(col 1 "$TMP/rows")" "$(col 4 "$TMP/rows")"
+    printf ' the slower core at %.2f of the faster (medians of %s rounds)\n' "$(col 5 "$TMP/rows")" "$ROUNDS"
 fi
 
 # ---- 3. sweeps ----
