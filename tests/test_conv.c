@@ -261,6 +261,66 @@ static void naive_case(conv_case k, int bias, int threads, int max_batch, const 
     rig_free(&R);
 }
 
+/* The 3x3 stride-1 padding-1 layers that go straight from the image (gs_conv3x3: at least
+ * GS_CONV3X3_MIN_PIXELS pixels, O a multiple of 8 for y, C a multiple of 8 for dx) against the naive
+ * conv, with odd sizes, bias, one and two threads; and the kernel itself against the implicit GEMM,
+ * whose bits it keeps while C 9 fits one K block. */
+static void test_conv3x3_direct(void)
+{
+    static const conv_case cases[] = {
+        { 2, 8, 12, 11, 8, 3, 3, 1, 1 },      /* 132 pixels, dx direct too */
+        { 3, 3, 13, 11, 16, 3, 3, 1, 1 },     /* C 3: y direct, dx by the implicit GEMM */
+        { 2, 16, 28, 28, 16, 3, 3, 1, 1 },    /* the study's first stage */
+        { 2, 16, 14, 14, 24, 3, 3, 1, 1 },
+        { 2, 24, 16, 9, 12, 3, 3, 1, 1 },     /* O 12: y by the implicit GEMM, dx direct */
+        { 1, 1, 28, 28, 16, 3, 3, 1, 1 },     /* a net's first layer */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int threads = 1; threads <= 2; threads++) {
+            const conv_case k = cases[i];
+            char label[128];
+            rng_seed(700 + 2 * i + threads);
+            snprintf(label, sizeof label, "conv3x3 N%d C%d %dx%d O%d, %d thread%s", k.N, k.C, k.H, k.W, k.O, threads,
+                     threads > 1 ? "s" : "");
+            naive_case(k, (int)(i % 2), threads, k.N, label);
+        }
+    /* finite differences through a direct layer (y and dx both direct); 132 pixels x 8 channels is a
+       larger sum than the other cases', so a wider step (exact: the layer is linear) keeps the float
+       forward's rounding below the tolerance */
+    rig R;
+    const conv_case k = { 1, 8, 12, 11, 8, 3, 3, 1, 1 };
+    const double h = rel_h;
+    rng_seed(777);
+    rel_h = 0.25;
+    CHECK_EQ_INT(conv_rig(&R, k, 1, 1, 1), GS_OK);
+    if (R.n.ops) check_rig(&R, "conv3x3 direct, finite differences");
+    rig_free(&R);
+    rel_h = h;
+
+    const gs_backend *be = gs_backend_cpu();
+    if (!be->conv3x3(0, 16, 28, 28, 16, NULL, NULL, NULL, NULL, NULL, 0)) return;   /* no AVX-512 here */
+    CHECK(!be->conv3x3(0, 16, 7, 7, 16, NULL, NULL, NULL, NULL, NULL, 0), "7x7 maps belong to the implicit GEMM");
+    CHECK(!be->conv3x3(0, 16, 28, 28, 12, NULL, NULL, NULL, NULL, NULL, 0), "O 12 is not a multiple of 8");
+    /* bits: the same sums as the implicit GEMM's (C 9 = 144 <= one K block) */
+    const int C = 16, H = 28, W = 28, O = 16, P = H * W;
+    float *x = falloc((size_t)C * P), *w = falloc((size_t)O * C * 9), *wd = falloc((size_t)O * C * 9);
+    float *y1 = falloc((size_t)O * P), *y2 = falloc((size_t)O * P);
+    uint16_t *masks = malloc(be->conv3x3_masks_len(H, W) * sizeof *masks);
+    fill(x, (size_t)C * P, -1, 1);
+    fill(w, (size_t)O * C * 9, -1, 1);
+    for (int o = 0; o < O; o++)
+        for (int c = 0; c < C; c++)
+            for (int t = 0; t < 9; t++) wd[((size_t)c * 9 + t) * O + o] = w[((size_t)o * C + c) * 9 + t];
+    be->conv3x3_masks(H, W, masks);
+    CHECK(be->conv3x3(1, C, H, W, O, x, wd, NULL, masks, y1, 0) == 1, "conv3x3 refused a 28x28 layer");
+    if (be->conv_gemm(0, O, w, C * 9, C, H, W, 3, 3, 1, 1, x, 0.0f, y2, P)) {
+        size_t diff = 0;
+        for (size_t i = 0; i < (size_t)O * P; i++) diff += memcmp(&y1[i], &y2[i], sizeof *y1) != 0;
+        CHECK(diff == 0, "%zu of %d outputs differ from the implicit GEMM's bits", diff, O * P);
+    }
+    free(x); free(w); free(wd); free(y1); free(y2); free(masks);
+}
+
 static void test_conv_vs_naive_random(void)
 {
     rng_seed(200);
@@ -585,6 +645,7 @@ static void test_shortcut_a_golden(void)
 int main(void)
 {
     RUN(test_conv_fd);
+    RUN(test_conv3x3_direct);
     RUN(test_conv_vs_naive_random);
     RUN(test_conv_vs_naive_threads);
     RUN(test_conv_threads_same_bits);

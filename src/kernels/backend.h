@@ -7,6 +7,7 @@
 #ifndef GS_BACKEND_H
 #define GS_BACKEND_H
 #include <stddef.h>
+#include <stdint.h>
 #include "gradscope.h"
 
 typedef struct gs_backend {
@@ -21,6 +22,12 @@ typedef struct gs_backend {
      * Returns 0, touching nothing, where the backend cannot (the caller then forms col). */
     int (*conv_gemm)(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad,
                      int g, const float *x, float beta, float *Cm, int ldc);
+    /* The 3x3 stride-1 padding-1 convolution straight from the image (kernels/cpu/gemm.h gs_conv3x3):
+     * 1 when done, 0 (nothing touched) where the backend cannot; g == 0 asks whether it could. */
+    int (*conv3x3)(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
+                   const uint16_t *masks, float *y, int accumulate);
+    size_t (*conv3x3_masks_len)(int H, int W);
+    void (*conv3x3_masks)(int H, int W, uint16_t *masks);
     void (*act_forward)(gs_act act, const float *x, float *y, size_t n);
     void (*act_backward)(gs_act act, const float *x, const float *y, const float *dy,
                          float *dx, size_t n, int accumulate);

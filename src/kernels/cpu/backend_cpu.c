@@ -7,6 +7,9 @@ static const gs_backend cpu_backend = {
     "cpu",
     gs_sgemm,
     gs_conv_gemm,
+    gs_conv3x3,
+    gs_conv3x3_masks_len,
+    gs_conv3x3_masks,
     gs_act_forward,
     gs_act_backward,
 };

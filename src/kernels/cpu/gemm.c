@@ -212,6 +212,33 @@ int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W,
 #endif
 }
 
+int gs_conv3x3(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
+               const uint16_t *masks, float *y, int accumulate)
+{
+#ifdef GS_GEMM_X86
+    if (gs_gemm_best_path() == GS_GEMM_AVX512)
+        return gs_conv3x3_avx512(g, C, H, W, O, x, wd, bias, masks, y, accumulate);
+#endif
+    (void)g; (void)C; (void)H; (void)W; (void)O; (void)x; (void)wd; (void)bias; (void)masks; (void)y; (void)accumulate;
+    return 0;
+}
+
+size_t gs_conv3x3_masks_len(int H, int W) { return (size_t)((H * W + 15) / 16) * 9; }
+
+void gs_conv3x3_masks(int H, int W, uint16_t *masks)
+{
+    const int HW = H * W, blocks = (HW + 15) / 16;
+    for (int b = 0; b < blocks; b++)
+        for (int t = 0; t < 9; t++) {
+            unsigned m = 0;
+            for (int l = 0; l < 16 && b * 16 + l < HW; l++) {
+                const int p = b * 16 + l, hh = p / W + t / 3 - 1, ww = p % W + t % 3 - 1;
+                if (hh >= 0 && hh < H && ww >= 0 && ww < W) m |= 1u << l;
+            }
+            masks[b * 9 + t] = (uint16_t)m;
+        }
+}
+
 void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc, int threads)
 {

@@ -198,6 +198,59 @@ TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, flo
     }
 }
 
+/* ---- direct 3x3 convolution ----
+ *
+ * For the small channel counts of the study's nets (16-32), packing im2col panels costs as much as
+ * multiplying them (a panel of C 9 rows x 32 pixels serves only O / 8 row tiles).  Here the image is
+ * the operand as it is: a register tile of 8 output channels x 32 pixels (two vectors of 16
+ * consecutive pixels of one sample) takes, for each input channel and tap, two masked loads of the
+ * image shifted by the tap (lanes whose tap falls in the padding are masked off, and so are lanes
+ * past the image's end) and 8 broadcasts of weights, 16 FMAs.  The sums run over (c, tap) in the
+ * order the implicit GEMM's k runs, with the same FMAs, so the bits are its bits while C 9 fits one
+ * GEMM K block. */
+TGT int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
+                          const uint16_t *masks, float *y, int accumulate)
+{
+    const int HW = H * W, blocks = (HW + 15) / 16;
+    if (O % 8 || C < 1 || HW < GS_CONV3X3_MIN_PIXELS || HW > GS_CONV3X3_MAX_PIXELS) return 0;
+    if (g <= 0) return 1;
+    int delta[9];
+    for (int t = 0; t < 9; t++) delta[t] = (t / 3 - 1) * W + (t % 3 - 1);
+    const size_t in = (size_t)C * HW, out = (size_t)O * HW;
+    for (int n = 0; n < g; n++)
+        for (int og = 0; og < O; og += 8)
+            for (int b = 0; b < blocks; b += 2) {
+                const int p0 = b * 16, two = b + 1 < blocks;
+                const uint16_t *m0 = masks + b * 9, *m1 = masks + (b + 1) * 9;
+#define X_Z(r) __m512 u##r = _mm512_setzero_ps(), v##r = _mm512_setzero_ps();
+                X_ROWS(X_Z)
+#undef X_Z
+                const float *xs = x + (size_t)n * in + p0;
+                for (int c = 0; c < C; c++, xs += HW) {
+                    const float *wc = wd + (size_t)c * 9 * O + og;
+                    for (int t = 0; t < 9; t++, wc += O) {
+                        const __m512 a = _mm512_maskz_loadu_ps((__mmask16)m0[t], xs + delta[t]);
+                        const __m512 z = two ? _mm512_maskz_loadu_ps((__mmask16)m1[t], xs + 16 + delta[t]) : _mm512_setzero_ps();
+#define X_F(r) { const __m512 q = _mm512_set1_ps(wc[r]); u##r = _mm512_fmadd_ps(q, a, u##r); v##r = _mm512_fmadd_ps(q, z, v##r); }
+                        X_ROWS(X_F)
+#undef X_F
+                    }
+                }
+                const int left = HW - p0;
+                const __mmask16 s0 = lane_mask(left), s1 = lane_mask(left - 16);
+                float *yo = y + (size_t)n * out + (size_t)og * HW + p0;
+#define X_S(r) { \
+                    float *d = yo + (size_t)(r) * HW; \
+                    __m512 e0 = u##r, e1 = v##r; \
+                    if (bias) { const __m512 bb = _mm512_set1_ps(bias[og + r]); e0 = _mm512_add_ps(e0, bb); e1 = _mm512_add_ps(e1, bb); } \
+                    if (accumulate) { e0 = _mm512_add_ps(_mm512_maskz_loadu_ps(s0, d), e0); e1 = _mm512_add_ps(_mm512_maskz_loadu_ps(s1, d + 16), e1); } \
+                    _mm512_mask_storeu_ps(d, s0, e0); _mm512_mask_storeu_ps(d + 16, s1, e1); }
+                X_ROWS(X_S)
+#undef X_S
+            }
+    return 1;
+}
+
 /* ---- implicit im2col: panels packed straight from the image ----
  *
  * Column j of the group's column matrix is pixel p = j mod P of sample j / P (P = Ho W), and row
