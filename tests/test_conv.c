@@ -262,7 +262,8 @@ static void naive_case(conv_case k, int bias, int threads, int max_batch, const 
 }
 
 /* The 3x3 stride-1 padding-1 layers that go straight from the image (gs_conv3x3: at least
- * GS_CONV3X3_MIN_PIXELS pixels, O a multiple of 8 for y, C a multiple of 8 for dx) against the naive
+ * GS_CONV3X3_MIN_PIXELS pixels, O a multiple of 8 for y, C a multiple of 8 for dx, O a multiple of 16
+ * for dW) against the naive
  * conv, with odd sizes, bias, one and two threads; and the kernel itself against the implicit GEMM,
  * whose bits it keeps while C 9 fits one K block. */
 static void test_conv3x3_direct(void)
@@ -287,14 +288,16 @@ static void test_conv3x3_direct(void)
     /* finite differences through a direct layer (y and dx both direct); 132 pixels x 8 channels is a
        larger sum than the other cases', so a wider step (exact: the layer is linear) keeps the float
        forward's rounding below the tolerance */
-    rig R;
-    const conv_case k = { 1, 8, 12, 11, 8, 3, 3, 1, 1 };
+    const conv_case fdk[] = { { 1, 8, 12, 11, 8, 3, 3, 1, 1 }, { 2, 2, 11, 12, 16, 3, 3, 1, 1 } };  /* the second: dW too */
     const double h = rel_h;
-    rng_seed(777);
     rel_h = 0.25;
-    CHECK_EQ_INT(conv_rig(&R, k, 1, 1, 1), GS_OK);
-    if (R.n.ops) check_rig(&R, "conv3x3 direct, finite differences");
-    rig_free(&R);
+    for (int i = 0; i < 2; i++) {
+        rig R;
+        rng_seed(777 + i);
+        CHECK_EQ_INT(conv_rig(&R, fdk[i], 1, 1, fdk[i].N), GS_OK);
+        if (R.n.ops) check_rig(&R, i ? "conv3x3 direct y and dW, finite differences" : "conv3x3 direct y and dx, finite differences");
+        rig_free(&R);
+    }
     rel_h = h;
 
     const gs_backend *be = gs_backend_cpu();

@@ -63,6 +63,7 @@ typedef struct conv_state {
     int d3_fwd, d3_dx;      /* 3x3 stride 1 pad 1 that the backend's conv3x3 takes: y, and dx (the
                                convolution of dy with the flipped weights), straight from the image */
     uint16_t *d3_masks;     /* its masks for H x W (the same for dx: Ho x Wo = H x W) */
+    int d3_dw;              /* and dW by the backend's conv3x3_dw, in the column buffer's room */
     float *wt;              /* (C, O, kh, kw): w with in/out swapped and the taps flipped */
     size_t w_off, b_off;    /* weight (O, C, kh, kw); bias (O) or GS_NO_OFFSET */
     size_t col_floats, tmp_floats, dw_floats, slot_floats;
@@ -222,8 +223,10 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
         dyg = tmp;
     }
     const int implicit = s->implicit && e->be->conv_gemm;
-    if (!(implicit && e->be->conv_gemm(1, O, dyg, ld, s->C, s->H, s->W, s->kh, s->kw, s->pad, g,
-                                       x + (size_t)n0 * in, beta_w, dw, rows)))
+    if (s->d3_dw && e->be->conv3x3_dw(g, s->C, s->H, s->W, O, x + (size_t)n0 * in, dy + (size_t)n0 * out, dw,
+                                      beta_w != 0.0f, colbuf, s->col_floats)) {
+    } else if (!(implicit && e->be->conv_gemm(1, O, dyg, ld, s->C, s->H, s->W, s->kh, s->kw, s->pad, g,
+                                              x + (size_t)n0 * in, beta_w, dw, rows)))
         e->be->sgemm(0, 1, O, rows, ld, 1.0f, dyg, ld, columns(s, x, n0, g, colbuf), ld, beta_w, dw, rows, tg);
     if (db)
         for (int o = 0; o < O; o++) {
@@ -402,6 +405,8 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
     s->dw_floats = lines((size_t)O * (size_t)rows);
     s->slot_floats = s->col_floats + s->tmp_floats + s->dw_floats + lines((size_t)O);
     s->wt_floats = s->implicit_dx ? lines((size_t)O * (size_t)rows) : 0;
+    if (s->d3_masks)
+        s->d3_dw = gs_backend_cpu()->conv3x3_dw(0, C, H, W, O, NULL, NULL, NULL, 0, NULL, s->col_floats);
     size_t work;
     if (!gs_mul_ok(s->slot_floats, (size_t)s->slots, &work) || work > ((size_t)1 << 40)) {
         const int slots = s->slots;

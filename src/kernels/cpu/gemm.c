@@ -223,6 +223,23 @@ int gs_conv3x3(int g, int C, int H, int W, int O, const float *x, const float *w
     return 0;
 }
 
+size_t gs_conv3x3_dw_work(int C, int H, int W)
+{
+    return (size_t)C * (size_t)(H + 2) * (size_t)(W + 2) + (size_t)16 * H * W + (size_t)16 * 9 * C + 64;
+}
+
+int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int accumulate,
+                  float *work, size_t work_floats)
+{
+#ifdef GS_GEMM_X86
+    if (gs_gemm_best_path() == GS_GEMM_AVX512)
+        return gs_conv3x3_dw_avx512(g, C, H, W, O, x, dy, dw, accumulate, work, work_floats);
+#endif
+    (void)g; (void)C; (void)H; (void)W; (void)O; (void)x; (void)dy; (void)dw; (void)accumulate; (void)work;
+    (void)work_floats;
+    return 0;
+}
+
 size_t gs_conv3x3_masks_len(int H, int W) { return (size_t)((H * W + 15) / 16) * 9; }
 
 void gs_conv3x3_masks(int H, int W, uint16_t *masks)

@@ -46,6 +46,13 @@ int gs_conv3x3(int g, int C, int H, int W, int O, const float *x, const float *w
  * the lanes whose tap lands inside the image; gs_conv3x3_masks_len(H, W) of them. */
 size_t gs_conv3x3_masks_len(int H, int W);
 void gs_conv3x3_masks(int H, int W, uint16_t *masks);
+/* Its weight gradient, one thread: dw (O, C, 3, 3) = (or += when accumulate) the sum over g samples of
+ * dy (g, O, H, W) times x (g, C, H, W) shifted by each tap.  work: gs_conv3x3_dw_work(C, H, W) floats of
+ * scratch.  Done (1) on CPUs with AVX-512 for O a multiple of 16 and the pixels conv3x3 takes, else 0
+ * with nothing touched; g == 0 asks only. */
+size_t gs_conv3x3_dw_work(int C, int H, int W);
+int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int accumulate,
+                  float *work, size_t work_floats);
 
 /* The reference: plain triple loop with double accumulation, the test oracle.
  * Same contract as gs_sgemm, one thread. */
@@ -103,6 +110,8 @@ void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, const 
                          const float *x, float beta, float *C, ptrdiff_t ldc);
 int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
                       const uint16_t *masks, float *y, int accumulate);
+int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
+                         int accumulate, float *work, size_t work_floats);
 #endif
 
 /* Width of one packed B panel (columns of C per micro-tile) for each path;
