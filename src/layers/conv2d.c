@@ -214,7 +214,10 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
     const float *w = e->params + s->w_off;
     float *colbuf = slot_col(s, t);
     const float *dyg = dy + (size_t)n0 * out;   /* (O, g P) */
-    if (g > 1) {
+    const int implicit = s->implicit && e->be->conv_gemm;
+    /* dy gathered (O, g P) for the GEMMs, unless dW and dx both go straight from the images */
+    const int gather = !s->d3_dw || (dx && !s->d3_dx);
+    if (g > 1 && gather) {
         float *tmp = slot_tmp(s, t);
         for (int i = 0; i < g; i++)
             for (int o = 0; o < O; o++)
@@ -222,17 +225,18 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
                        (size_t)P * sizeof *tmp);
         dyg = tmp;
     }
-    const int implicit = s->implicit && e->be->conv_gemm;
     if (s->d3_dw && e->be->conv3x3_dw(g, s->C, s->H, s->W, O, x + (size_t)n0 * in, dy + (size_t)n0 * out, dw,
                                       beta_w != 0.0f, colbuf, s->col_floats)) {
     } else if (!(implicit && e->be->conv_gemm(1, O, dyg, ld, s->C, s->H, s->W, s->kh, s->kw, s->pad, g,
                                               x + (size_t)n0 * in, beta_w, dw, rows)))
         e->be->sgemm(0, 1, O, rows, ld, 1.0f, dyg, ld, columns(s, x, n0, g, colbuf), ld, beta_w, dw, rows, tg);
-    if (db)
+    if (db)   /* over the samples in order, each over its pixels: the gathered row's order */
         for (int o = 0; o < O; o++) {
-            const float *r = dyg + (size_t)o * ld;
             float sum = 0.0f;
-            for (int k = 0; k < ld; k++) sum += r[k];
+            for (int i = 0; i < g; i++) {
+                const float *r = dy + (size_t)(n0 + i) * out + (size_t)o * P;
+                for (int k = 0; k < P; k++) sum += r[k];
+            }
             db[o] = beta_w != 0.0f ? db[o] + sum : sum;
         }
     if (!dx) return;
