@@ -28,8 +28,7 @@ typedef struct gs_backend {
                    const uint16_t *masks, float *y, int accumulate);
     size_t (*conv3x3_masks_len)(int H, int W);
     void (*conv3x3_masks)(int H, int W, uint16_t *masks);
-    /* and its weight gradient (gs_conv3x3_dw): scratch floats it needs; 1 when done, 0 where not */
-    size_t (*conv3x3_dw_work)(int C, int H, int W);
+    /* and its weight gradient (gs_conv3x3_dw): 1 when done, 0 (nothing touched) where not */
     int (*conv3x3_dw)(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
                       int accumulate, float *work, size_t work_floats);
     void (*act_forward)(gs_act act, const float *x, float *y, size_t n);

@@ -152,7 +152,6 @@ static int outer_threads(const gs_exec *e, const conv_state *s, int groups)
 #endif
 }
 
-/* y = W * x (+ b when bias) */
 /* The weights as conv3x3 takes them, into the scratch area of wt: for y, wd[(c 9 + t) O + o] = w[o][c][t];
  * for dx, the flipped taps with C and O swapped, wd[(o 9 + t) C + c] = w[o][c][8 - t]. */
 static void direct_weights(const gs_exec *e, conv_state *s, int for_dx)
@@ -168,6 +167,7 @@ static void direct_weights(const gs_exec *e, conv_state *s, int for_dx)
             }
 }
 
+/* y = W * x (+ b when bias) */
 static void conv_apply(const gs_exec *e, conv_state *s, const float *x, float *y, int bias)
 {
     const int N = e->N, G = s->group, groups = (N + G - 1) / G;
@@ -395,22 +395,21 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
     if (s->deterministic && s->slots < CONV_DET_CHUNKS) s->slots = CONV_DET_CHUNKS;
     s->implicit = !s->direct && stride == 1 && kw == 2 * pad + 1;
     s->implicit_dx = s->implicit && kh == kw;
-    if (s->implicit_dx && kh == 3 && pad == 1) {   /* conv3x3 needs wt's scratch for its weights */
-        const gs_backend *be = gs_backend_cpu();
-        s->d3_fwd = be->conv3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, NULL, 0);
-        s->d3_dx = be->conv3x3(0, O, H, W, C, NULL, NULL, NULL, NULL, NULL, 0);
-        if ((s->d3_fwd || s->d3_dx) && (s->d3_masks = malloc(be->conv3x3_masks_len(H, W) * sizeof *s->d3_masks)))
-            be->conv3x3_masks(H, W, s->d3_masks);
-        else
-            s->d3_fwd = s->d3_dx = 0;    /* no room for the masks: the implicit GEMM needs none */
-    }
     s->col_floats = s->direct ? 0 : lines((size_t)rows * (size_t)(G * P));
     s->tmp_floats = G > 1 ? lines((size_t)(O > C ? O : C) * (size_t)(G * P)) : 0;
     s->dw_floats = lines((size_t)O * (size_t)rows);
     s->slot_floats = s->col_floats + s->tmp_floats + s->dw_floats + lines((size_t)O);
     s->wt_floats = s->implicit_dx ? lines((size_t)O * (size_t)rows) : 0;
-    if (s->d3_masks)
-        s->d3_dw = gs_backend_cpu()->conv3x3_dw(0, C, H, W, O, NULL, NULL, NULL, 0, NULL, s->col_floats);
+    if (s->implicit_dx && kh == 3 && pad == 1) {   /* conv3x3 uses wt's scratch for its weights */
+        const gs_backend *be = gs_backend_cpu();
+        s->d3_fwd = be->conv3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, NULL, 0);
+        s->d3_dx = be->conv3x3(0, O, H, W, C, NULL, NULL, NULL, NULL, NULL, 0);
+        if ((s->d3_fwd || s->d3_dx) && !(s->d3_masks = malloc(be->conv3x3_masks_len(H, W) * sizeof *s->d3_masks)))
+            s->d3_fwd = s->d3_dx = 0;    /* no room for the masks: the implicit GEMM needs none */
+        if (s->d3_masks) be->conv3x3_masks(H, W, s->d3_masks);
+        /* dW in the column buffer's room, which the implicit GEMM never fills */
+        s->d3_dw = be->conv3x3_dw(0, C, H, W, O, NULL, NULL, NULL, 0, NULL, s->col_floats);
+    }
     size_t work;
     if (!gs_mul_ok(s->slot_floats, (size_t)s->slots, &work) || work > ((size_t)1 << 40)) {
         const int slots = s->slots;

@@ -10,7 +10,6 @@ static const gs_backend cpu_backend = {
     gs_conv3x3,
     gs_conv3x3_masks_len,
     gs_conv3x3_masks,
-    gs_conv3x3_dw_work,
     gs_conv3x3_dw,
     gs_act_forward,
     gs_act_backward,

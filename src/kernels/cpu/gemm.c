@@ -223,9 +223,10 @@ int gs_conv3x3(int g, int C, int H, int W, int O, const float *x, const float *w
     return 0;
 }
 
-size_t gs_conv3x3_dw_work(int C, int H, int W)
+size_t gs_conv3x3_dw_work(int C, int H, int W, int O)
 {
-    return (size_t)C * (size_t)(H + 2) * (size_t)(W + 2) + (size_t)16 * H * W + (size_t)16 * 9 * C + 64;
+    /* x with a zero border, dy transposed for 16 channels, the sums (O x C 9), 64-byte alignment */
+    return (size_t)C * (size_t)(H + 2) * (size_t)(W + 2) + (size_t)16 * H * W + (size_t)O * 9 * C + 16;
 }
 
 int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int accumulate,

@@ -47,10 +47,10 @@ int gs_conv3x3(int g, int C, int H, int W, int O, const float *x, const float *w
 size_t gs_conv3x3_masks_len(int H, int W);
 void gs_conv3x3_masks(int H, int W, uint16_t *masks);
 /* Its weight gradient, one thread: dw (O, C, 3, 3) = (or += when accumulate) the sum over g samples of
- * dy (g, O, H, W) times x (g, C, H, W) shifted by each tap.  work: gs_conv3x3_dw_work(C, H, W) floats of
- * scratch.  Done (1) on CPUs with AVX-512 for O a multiple of 16 and the pixels conv3x3 takes, else 0
+ * dy (g, O, H, W) times x (g, C, H, W) shifted by each tap.  work: gs_conv3x3_dw_work(C, H, W, O) floats
+ * of scratch.  Done (1) on CPUs with AVX-512 for O a multiple of 16 and the pixels conv3x3 takes, work enough, else 0
  * with nothing touched; g == 0 asks only. */
-size_t gs_conv3x3_dw_work(int C, int H, int W);
+size_t gs_conv3x3_dw_work(int C, int H, int W, int O);
 int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int accumulate,
                   float *work, size_t work_floats);
 

@@ -256,33 +256,35 @@ TGT int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
 /* Its weight gradient: dw[o][c][t] (+)= sum over the g samples and their pixels p of
  * dy[n][o][p] x[n][c][p shifted by tap t].  Vectors run over 16 output channels: dy is transposed to
  * (pixel, 16 channels), x copied with a zero border, and for a tile of 16 (c, t) columns each pixel
- * costs one load of dy, 16 broadcasts of x and 16 FMAs; the columns' sums wait in `work` between
- * samples.  Sums over pixels in order, one sample after the other. */
+ * costs one load of dy, 16 broadcasts of x and 16 FMAs; the sums wait in `work` between samples
+ * (each sample's x is bordered once, for all output channels).  Sums over pixels in order, one sample
+ * after the other. */
 TGT int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
                              int accumulate, float *work, size_t work_floats)
 {
     const int HW = H * W, W2 = W + 2, PP = (H + 2) * W2, K = C * 9;
-    const size_t need = (size_t)C * PP + (size_t)16 * HW + (size_t)16 * K + 64;
-    if (O % 16 || C < 1 || HW < GS_CONV3X3_MIN_PIXELS || HW > GS_CONV3X3_MAX_PIXELS || work_floats < need) return 0;
+    if (O % 16 || C < 1 || HW < GS_CONV3X3_MIN_PIXELS || HW > GS_CONV3X3_MAX_PIXELS ||
+        work_floats < gs_conv3x3_dw_work(C, H, W, O))
+        return 0;
     if (g <= 0) return 1;
     float *xp = work, *dyt = xp + (size_t)C * PP, *acc = dyt + (size_t)16 * HW;
-    acc = (float *)(((uintptr_t)acc + 63) & ~(uintptr_t)63);
-    for (int og = 0; og < O; og += 16) {
-        memset(acc, 0, (size_t)16 * K * sizeof *acc);
-        for (int n = 0; n < g; n++) {
-            const float *xn = x + (size_t)n * C * HW, *dn = dy + ((size_t)n * O + og) * HW;
-            if (og == 0 || g > 1) {   /* x with a zero border (once per sample when g == 1) */
-                for (int c = 0; c < C; c++) {
-                    float *d = xp + (size_t)c * PP;
-                    memset(d, 0, (size_t)W2 * sizeof *d);
-                    for (int h = 0; h < H; h++) {
-                        float *r = d + (size_t)(h + 1) * W2;
-                        r[0] = 0.0f; r[W + 1] = 0.0f;
-                        memcpy(r + 1, xn + ((size_t)c * H + h) * W, (size_t)W * sizeof *r);
-                    }
-                    memset(d + (size_t)(H + 1) * W2, 0, (size_t)W2 * sizeof *d);
-                }
+    acc = (float *)(((uintptr_t)acc + 63) & ~(uintptr_t)63);   /* (O / 16, K, 16) */
+    memset(acc, 0, (size_t)O * K * sizeof *acc);
+    for (int n = 0; n < g; n++) {
+        const float *xn = x + (size_t)n * C * HW;
+        for (int c = 0; c < C; c++) {   /* x with a zero border */
+            float *d = xp + (size_t)c * PP;
+            memset(d, 0, (size_t)W2 * sizeof *d);
+            for (int h = 0; h < H; h++) {
+                float *r = d + (size_t)(h + 1) * W2;
+                r[0] = 0.0f; r[W + 1] = 0.0f;
+                memcpy(r + 1, xn + ((size_t)c * H + h) * W, (size_t)W * sizeof *r);
             }
+            memset(d + (size_t)(H + 1) * W2, 0, (size_t)W2 * sizeof *d);
+        }
+        for (int og = 0; og < O; og += 16) {
+            const float *dn = dy + ((size_t)n * O + og) * HW;
+            float *ag = acc + (size_t)og * K;
             for (int p0 = 0; p0 < HW; p0 += 16) {   /* dy's 16 channels at each pixel, 16 pixels at a time */
                 const int lanes = HW - p0 < 16 ? HW - p0 : 16;
                 const __mmask16 m = lane_mask(lanes);
@@ -299,7 +301,7 @@ TGT int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, 
                     off[j] = c * PP + (t / 3) * W2 + t % 3;
                 }
                 __m512 a[16];
-                for (int j = 0; j < 16; j++) a[j] = _mm512_load_ps(acc + (size_t)(k0 + (j < kn ? j : 0)) * 16);
+                for (int j = 0; j < 16; j++) a[j] = _mm512_load_ps(ag + (size_t)(k0 + (j < kn ? j : 0)) * 16);
                 for (int h = 0; h < H; h++) {
                     const float *row = xp + (size_t)h * W2;
                     const float *dr = dyt + (size_t)h * W * 16;
@@ -310,15 +312,16 @@ TGT int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, 
                         for (int j = 0; j < 16; j++) a[j] = _mm512_fmadd_ps(_mm512_set1_ps(q[off[j]]), v, a[j]);
                     }
                 }
-                for (int j = 0; j < kn; j++) _mm512_store_ps(acc + (size_t)(k0 + j) * 16, a[j]);
+                for (int j = 0; j < kn; j++) _mm512_store_ps(ag + (size_t)(k0 + j) * 16, a[j]);
             }
         }
-        for (int k = 0; k < K; k++)
-            for (int o = 0; o < 16; o++) {
-                float *d = dw + (size_t)(og + o) * K + k;
-                *d = accumulate ? *d + acc[(size_t)k * 16 + o] : acc[(size_t)k * 16 + o];
-            }
     }
+    for (int o = 0; o < O; o++)
+        for (int k = 0; k < K; k++) {
+            const float v = acc[((size_t)(o / 16) * K + k) * 16 + o % 16];
+            float *d = dw + (size_t)o * K + k;
+            *d = accumulate ? *d + v : v;
+        }
     return 1;
 }
 
