@@ -306,23 +306,29 @@ static void test_bad_calls(void)
 }
 
 /* ---- determinism: same seed, same parameters, same losses over 3 SGD steps ---- */
-static void train3(gs_ctx *ctx, gs_model *m, const float *x, const int32_t *y, float *losses)
+/* Three SGD steps (momentum 0.9) on the batch x, y of N samples; the losses. */
+static void train3_n(gs_ctx *ctx, gs_model *m, const float *x, const int32_t *y, int N, float lr, float *losses)
 {
     gs_optim_config oc;
     gs_optim_config_default(&oc);
-    oc.kind = GS_OPTIM_SGD; oc.lr = 0.1f; oc.momentum = 0.9f;
+    oc.kind = GS_OPTIM_SGD; oc.lr = lr; oc.momentum = 0.9f;
     gs_optim *o = NULL;
     CHECK_EQ_INT(gs_optim_create(ctx, m, &oc, &o), GS_OK);
     if (!o) return;
     gs_model_set_training(m, 1);
     for (int s = 0; s < 3; s++) {
         gs_model_zero_grad(m);
-        CHECK_EQ_INT(gs_model_forward(m, x, NB), GS_OK);
+        CHECK_EQ_INT(gs_model_forward(m, x, N), GS_OK);
         CHECK_EQ_INT(gs_model_loss(m, y, &losses[s]), GS_OK);
         CHECK_EQ_INT(gs_model_backward(m), GS_OK);
         CHECK_EQ_INT(gs_optim_step(o, s, NULL), GS_OK);
     }
     gs_optim_free(o);
+}
+
+static void train3(gs_ctx *ctx, gs_model *m, const float *x, const int32_t *y, float *losses)
+{
+    train3_n(ctx, m, x, y, NB, 0.1f, losses);
 }
 
 static int same_tensors(const gs_model *a, const gs_model *b)
@@ -362,6 +368,61 @@ static void test_determinism(void)
 done:
     gs_model_free(a); gs_model_free(b); gs_model_free(d);
     gs_ctx_free(ctx);
+}
+
+/* ---- the team (src/core/team.h): 2 threads, served by a team and by OpenMP regions, give the bits
+ * of 1 thread.  Width 256 and 64 samples, so that every GEMM and elementwise pass is split. ---- */
+#define TEAM_N 64
+static void train_wide(int threads, int no_team, const gs_model_config *c, gs_model **out, float *losses)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_ctx_set_threads(ctx, threads);
+    ctx->no_team = no_team;
+    gs_model *m = NULL;
+    *out = NULL;
+    CHECK_EQ_INT(gs_model_create(ctx, c, TEAM_N, &m), GS_OK);
+    if (!m) { gs_ctx_free(ctx); return; }
+    CHECK_EQ_INT(gs_model_init(m, 99), GS_OK);
+    float *x = malloc(sizeof(float) * TEAM_N * 20);
+    int32_t y[TEAM_N];
+    rng_seed(17);
+    for (int k = 0; k < TEAM_N * 20; k++) x[k] = (float)(2 * urand() - 1);
+    for (int k = 0; k < TEAM_N; k++) y[k] = k % 3;
+    train3_n(ctx, m, x, y, TEAM_N, 0.05f, losses);
+    free(x);
+    m->ctx = NULL;          /* the context goes now; only the tensors are compared */
+    gs_ctx_free(ctx);
+    *out = m;
+}
+
+static void test_team_bits(void)
+{
+    struct { const char *label; int skip; gs_norm norm; gs_act act; gs_res_scale rs; int team; } cs[] = {
+        { "plain sigmoid", 0, GS_NORM_NONE, GS_ACT_SIGMOID, GS_RES_SCALE_NONE, 1 },
+        { "post relu batch norm", 2, GS_NORM_BATCH, GS_ACT_RELU, GS_RES_SCALE_NONE, 1 },
+        { "rezero tanh", 2, GS_NORM_NONE, GS_ACT_TANH, GS_RES_SCALE_REZERO, 1 },
+        { "layer norm (no team)", 2, GS_NORM_LAYER, GS_ACT_RELU, GS_RES_SCALE_NONE, 0 },
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        gs_model_config c = small_config(4, cs[i].skip, GS_BLOCK_POST, cs[i].norm, cs[i].act);
+        c.in_features = 20; c.width = 256; c.res_scale = cs[i].rs;
+        gs_model *m[3] = { NULL, NULL, NULL };
+        float l[3][3];
+        train_wide(1, 0, &c, &m[0], l[0]);
+        train_wide(2, 0, &c, &m[1], l[1]);
+        train_wide(2, 1, &c, &m[2], l[2]);
+        if (m[0] && m[1] && m[2]) {
+            CHECK(m[1]->team_ok == cs[i].team, "%s: team_ok %d, expected %d", cs[i].label, m[1]->team_ok, cs[i].team);
+            CHECK(l[0][2] != l[0][0], "%s: three steps did not change the loss", cs[i].label);
+            for (int k = 1; k < 3; k++) {
+                CHECK(memcmp(l[0], l[k], sizeof l[0]) == 0, "%s, 2 threads%s: losses %.9g %.9g %.9g, 1 thread %.9g %.9g %.9g",
+                      cs[i].label, k == 1 ? "" : " without the team", l[k][0], l[k][1], l[k][2], l[0][0], l[0][1], l[0][2]);
+                CHECK(same_tensors(m[0], m[k]), "%s, 2 threads%s: parameters differ from 1 thread's",
+                      cs[i].label, k == 1 ? "" : " without the team");
+            }
+        }
+        for (int k = 0; k < 3; k++) gs_model_free(m[k]);
+    }
 }
 
 /* ---- save + load: same config, tensors and logits ---- */
@@ -574,6 +635,7 @@ int main(void)
     RUN(test_bad_configs);
     RUN(test_bad_calls);
     RUN(test_determinism);
+    RUN(test_team_bits);
     RUN(test_save_load);
     RUN(test_zero_last_fixup);
     RUN(test_procrustes);

@@ -5,12 +5,33 @@
 
 typedef struct act_state { gs_act act; } act_state;
 
+typedef struct act_job {
+    const gs_exec *e;
+    gs_act act;
+    int accumulate;
+    const float *x, *y, *dy;
+    float *out;
+} act_job;
+
+static void act_forward_range(void *arg, size_t lo, size_t hi)
+{
+    const act_job *j = arg;
+    j->e->be->act_forward(j->act, j->x + lo, j->out + lo, hi - lo);
+}
+
+static void act_backward_range(void *arg, size_t lo, size_t hi)
+{
+    const act_job *j = arg;
+    j->e->be->act_backward(j->act, j->x + lo, j->y + lo, j->dy + lo, j->out + lo, hi - lo, j->accumulate);
+}
+
 static void act_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
 {
     act_state *s = n->state;
     (void)x2;
-    GS_PARALLEL_RANGES(e, (size_t)e->N * (size_t)n->in_features,
-                       e->be->act_forward(s->act, x + lo, y + lo, hi - lo));
+    const size_t len = (size_t)e->N * (size_t)n->in_features;
+    act_job j = { e, s->act, 0, x, NULL, NULL, y };
+    gs_parallel_ranges(e, len, len, act_forward_range, &j);
 }
 
 /* dx = dy * act'(x) */
@@ -20,8 +41,9 @@ static void act_backward(const gs_exec *e, gs_node *n, const float *x, const flo
     act_state *s = n->state;
     (void)x2; (void)dx2;
     if (!dx) return;
-    GS_PARALLEL_RANGES(e, (size_t)e->N * (size_t)n->in_features,
-                       e->be->act_backward(s->act, x + lo, y + lo, dy + lo, dx + lo, hi - lo, n->acc[0]));
+    const size_t len = (size_t)e->N * (size_t)n->in_features;
+    act_job j = { e, s->act, n->acc[0], x, y, dy, dx };
+    gs_parallel_ranges(e, len, len, act_backward_range, &j);
 }
 
 /* ty = act'(x) tx: the Jacobian is diagonal, so backward's product is this one */
@@ -44,6 +66,7 @@ int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F)
     if (!s) return gs_error(ctx, GS_ENOMEM, "activation: out of memory");
     s->act = act;
     n->ops = &act_ops; n->state = s;
+    n->team = 1;
     n->in_features = n->out_features = F;
     return GS_OK;
 }

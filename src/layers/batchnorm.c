@@ -165,13 +165,34 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
 #define BN_CHANNEL_SPLIT(e, C, work, BODY) do { const int lo = 0, hi = (C); (void)(work); if (lo < hi) { BODY; } } while (0)
 #endif
 
+/* BatchNorm1d's passes as team jobs (ranges of features) */
+typedef struct bn1d_job {
+    const gs_exec *e;
+    gs_node *n;
+    const float *x, *dy;
+    float *out;
+} bn1d_job;
+
+static void bn1d_forward_job(void *arg, size_t lo, size_t hi)
+{
+    const bn1d_job *j = arg;
+    bn1d_forward_range(j->e, j->n->state, j->x, j->out, (int)lo, (int)hi);
+}
+
+static void bn1d_backward_job(void *arg, size_t lo, size_t hi)
+{
+    const bn1d_job *j = arg;
+    bn1d_backward_range(j->e, j->n, j->n->state, j->x, j->dy, j->out, (int)lo, (int)hi);
+}
+
 static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
 {
     bn_state *s = n->state;
     const int C = s->C, S = s->S, N = e->N;
     (void)x2;
     if (S == 1) {
-        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_forward_range(e, s, x, y, (int)lo, (int)hi));
+        bn1d_job j = { e, n, x, NULL, y };
+        gs_parallel_ranges(e, (size_t)C, (size_t)N * C, bn1d_forward_job, &j);
         return;
     }
     BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, lo, hi));
@@ -187,7 +208,8 @@ static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const floa
     const int C = s->C, S = s->S, N = e->N;
     (void)x2; (void)y; (void)dx2;
     if (S == 1) {
-        GS_PARALLEL_RANGES_W(e, (size_t)C, (size_t)N * C, bn1d_backward_range(e, n, s, x, dy, dx, (int)lo, (int)hi));
+        bn1d_job j = { e, n, x, dy, dx };
+        gs_parallel_ranges(e, (size_t)C, (size_t)N * C, bn1d_backward_job, &j);
         return;
     }
     BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, lo, hi));
@@ -231,6 +253,7 @@ int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size
         return gs_error(ctx, GS_ENOMEM, "batchnorm: out of memory");
     }
     n->ops = &bn_ops; n->state = s;
+    n->team = S == 1;
     n->in_features = n->out_features = (int64_t)C * S;
     return GS_OK;
 }

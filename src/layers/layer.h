@@ -61,6 +61,8 @@ struct gs_node {
     int64_t in_features, out_features;
     size_t work_floats;    /* scratch it needs during a call (set_work), 0 for none */
     int64_t macs;          /* multiply-adds of one sample's forward (linear and conv layers), else 0 */
+    int team;              /* forward and backward split their work only through gs_sgemm and
+                            * gs_parallel_ranges, so they can run inside a team (team.h) */
 };
 
 /* Split [0, n) into e->threads ranges aligned to 16 elements and run
@@ -85,6 +87,11 @@ struct gs_node {
 #else
 #define GS_PARALLEL_RANGES_W(e, n, work, BODY) do { const size_t lo = 0, hi = (n); (void)(work); if (lo < hi) { BODY; } } while (0)
 #endif
+
+/* GS_PARALLEL_RANGES_W as a function, for the nodes whose passes run inside a team (team.h): the
+ * same ranges, handed to the team's threads when the caller hosts one, else an OpenMP region. */
+typedef void gs_range_fn(void *arg, size_t lo, size_t hi);
+void gs_parallel_ranges(const gs_exec *e, size_t n, size_t work, gs_range_fn *fn, void *arg);
 
 /* Constructors: allocate the state, check shapes (GS_ESHAPE/GS_EINVAL), set ops. */
 int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off);

@@ -65,6 +65,7 @@ int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, s
     if (!s) return gs_error(ctx, GS_ENOMEM, "linear: out of memory");
     s->in_features = in_f; s->out_features = out_f; s->w_off = w_off; s->b_off = b_off;
     n->ops = &linear_ops; n->state = s;
+    n->team = 1;
     n->in_features = in_f; n->out_features = out_f;
     n->macs = (int64_t)in_f * out_f;
     return GS_OK;

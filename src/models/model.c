@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "models/model.h"
+#include "team.h"
 
 #define GS_ALIGN_FLOATS 16   /* 64-byte alignment of every tensor and value */
 
@@ -138,6 +139,8 @@ int gs_model_finish(gs_model *m)
     }
     int rc = gs_model_plan_grads(m);
     if (rc) return rc;
+    m->team_ok = 1;
+    for (int i = 0; i < m->n_nodes; i++) if (!m->nodes[i].team) m->team_ok = 0;
     size_t work = 0;
     for (int i = 0; i < m->n_nodes; i++) if (m->nodes[i].work_floats > work) work = m->nodes[i].work_floats;
     if (work) {
@@ -302,6 +305,32 @@ static void exec_init(gs_model *m, gs_exec *e)
     e->params = m->params; e->grads = m->grads; e->buffers = m->buffers;
 }
 
+static void forward_nodes(void *arg)
+{
+    gs_model *m = arg;
+    gs_exec e; exec_init(m, &e);
+    for (int i = 0; i < m->n_nodes; i++) {
+        gs_node *n = &m->nodes[i];
+        const float *a = n->in[0] == 0 ? m->input : m->values[n->in[0]].data;
+        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? m->input : m->values[n->in[1]].data;
+        n->ops->forward(&e, n, a, b, m->values[n->out].data);
+    }
+}
+
+static void backward_nodes(void *arg)
+{
+    gs_model *m = arg;
+    gs_exec e; exec_init(m, &e);
+    for (int i = m->n_nodes - 1; i >= 0; i--) {
+        gs_node *n = &m->nodes[i];
+        const float *a = n->in[0] == 0 ? m->input : m->values[n->in[0]].data;
+        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? m->input : m->values[n->in[1]].data;
+        float *da = n->in[0] == 0 && !m->input_grad ? NULL : m->values[n->in[0]].grad;
+        float *db = n->in[1] < 0 || (n->in[1] == 0 && !m->input_grad) ? NULL : m->values[n->in[1]].grad;
+        n->ops->backward(&e, n, a, b, m->values[n->out].data, m->values[n->out].grad, da, db);
+    }
+}
+
 int gs_model_forward(gs_model *m, const float *x, int N)
 {
     if (!x) return gs_error(m->ctx, GS_EINVAL, "gs_model_forward: input is NULL");
@@ -311,13 +340,8 @@ int gs_model_forward(gs_model *m, const float *x, int N)
     if (m->training && N < 2 && m->cfg.norm == GS_NORM_BATCH)
         return gs_error(m->ctx, GS_ESHAPE, "gs_model_forward: batch norm in training needs more than 1 sample per batch");
     m->N = N; m->input = x; m->have_loss = 0;
-    gs_exec e; exec_init(m, &e);
-    for (int i = 0; i < m->n_nodes; i++) {
-        gs_node *n = &m->nodes[i];
-        const float *a = n->in[0] == 0 ? x : m->values[n->in[0]].data;
-        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? x : m->values[n->in[1]].data;
-        n->ops->forward(&e, n, a, b, m->values[n->out].data);
-    }
+    if (m->team_ok && !m->ctx->no_team) gs_team_host(gs_ctx_threads(m->ctx), forward_nodes, m);
+    else forward_nodes(m);
     return GS_OK;
 }
 
@@ -345,15 +369,8 @@ int gs_model_loss(gs_model *m, const int32_t *labels, float *loss)
 int gs_model_backward(gs_model *m)
 {
     if (!m->have_loss) return gs_error(m->ctx, GS_EINVAL, "gs_model_backward: call gs_model_loss first");
-    gs_exec e; exec_init(m, &e);
-    for (int i = m->n_nodes - 1; i >= 0; i--) {
-        gs_node *n = &m->nodes[i];
-        const float *a = n->in[0] == 0 ? m->input : m->values[n->in[0]].data;
-        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? m->input : m->values[n->in[1]].data;
-        float *da = n->in[0] == 0 && !m->input_grad ? NULL : m->values[n->in[0]].grad;
-        float *db = n->in[1] < 0 || (n->in[1] == 0 && !m->input_grad) ? NULL : m->values[n->in[1]].grad;
-        n->ops->backward(&e, n, a, b, m->values[n->out].data, m->values[n->out].grad, da, db);
-    }
+    if (m->team_ok && !m->ctx->no_team) gs_team_host(gs_ctx_threads(m->ctx), backward_nodes, m);
+    else backward_nodes(m);
     m->accumulate = 1;
     return GS_OK;
 }

@@ -45,6 +45,7 @@ struct gs_model {
     gs_model_config cfg;
     int max_batch, N;
     int training, input_grad, accumulate;
+    int team_ok;             /* every node's passes can run inside a team (team.h) */
     int freeze_stats;        /* batch statistics without moving running averages */
     const gs_backend *be;
 

@@ -14,6 +14,7 @@
 #include "kernels/cpu/gemm.h"
 
 #include <stdint.h>
+#include "team.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -152,6 +153,24 @@ static void run_share(gs_gemm_block_fn *fn, int nr, int t, int T, int trans_a, i
            beta, C + (size_t)i0 * ldc, ldc);
     }
 }
+
+/* run_share as a team job */
+typedef struct share_job {
+    gs_gemm_block_fn *fn;
+    int nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+} share_job;
+
+static void share_job_run(void *arg, int t, int T)
+{
+    const share_job *j = arg;
+    (void)T;
+    if (t < j->nt)
+        run_share(j->fn, j->nr, t, j->nt, j->trans_a, j->trans_b, j->M, j->N, j->K, j->alpha, j->A, j->lda,
+                  j->B, j->ldb, j->beta, j->C, j->ldc);
+}
 #endif
 
 void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -184,6 +203,12 @@ void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, floa
     int most = panels > quanta ? panels : quanta;
     if (nt > most) nt = most;
 #ifdef _OPENMP
+    if (nt > 1 && gs_team_size() > 1) {
+        if (nt > gs_team_size()) nt = gs_team_size();
+        share_job j = { fn, nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C };
+        gs_team_run(share_job_run, &j);
+        return;
+    }
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
         run_share(fn, nr, omp_get_thread_num(), omp_get_num_threads(), trans_a, trans_b, M, N, K, alpha,

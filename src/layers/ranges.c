@@ -1,0 +1,40 @@
+/* ranges.c - gs_parallel_ranges (layer.h). */
+#include "layers/layer.h"
+#include "team.h"
+
+typedef struct ranges_job { size_t n; gs_range_fn *fn; void *arg; } ranges_job;
+
+/* Share t of T of [0, n): GS_PARALLEL_RANGES_W's split. */
+static void share(size_t n, size_t t, size_t T, size_t *lo, size_t *hi)
+{
+    *lo = (n * t / T) & ~(size_t)15;
+    *hi = t + 1 == T ? n : (n * (t + 1) / T) & ~(size_t)15;
+}
+
+static void ranges_job_run(void *arg, int t, int T)
+{
+    const ranges_job *j = arg;
+    size_t lo, hi;
+    share(j->n, (size_t)t, (size_t)T, &lo, &hi);
+    if (lo < hi) j->fn(j->arg, lo, hi);
+}
+
+void gs_parallel_ranges(const gs_exec *e, size_t n, size_t work, gs_range_fn *fn, void *arg)
+{
+    const int T = work >= (size_t)GS_PAR_MIN && n >= 32 && e->threads > 1 ? e->threads : 1;
+    if (T > 1 && gs_team_size() == T) {
+        ranges_job j = { n, fn, arg };
+        gs_team_run(ranges_job_run, &j);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        size_t lo, hi;
+        share(n, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads(), &lo, &hi);
+        if (lo < hi) fn(arg, lo, hi);
+    }
+#else
+    if (n) fn(arg, 0, n);
+#endif
+}
