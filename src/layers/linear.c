@@ -9,6 +9,37 @@ typedef struct linear_state {
     size_t w_off, b_off;    /* b_off == GS_NO_OFFSET: no bias */
 } linear_state;
 
+/* The bias's two passes, split among the threads: its copy into every row of y (ranges of y's
+ * elements) and db = Σ over the batch of dy (ranges of features; each feature summed in batch order,
+ * as one thread would). */
+typedef struct bias_job {
+    int N, O, accumulate;
+    const float *b, *dy;
+    float *y, *db;
+} bias_job;
+
+static void bias_copy_range(void *arg, size_t lo, size_t hi)
+{
+    const bias_job *j = arg;
+    const size_t O = (size_t)j->O;
+    while (lo < hi) {
+        const size_t o = lo % O, len = O - o < hi - lo ? O - o : hi - lo;
+        memcpy(j->y + lo, j->b + o, len * sizeof *j->y);
+        lo += len;
+    }
+}
+
+static void bias_grad_range(void *arg, size_t lo, size_t hi)
+{
+    const bias_job *j = arg;
+    float *db = j->db;
+    if (!j->accumulate) memset(db + lo, 0, (hi - lo) * sizeof *db);
+    for (int i = 0; i < j->N; i++) {
+        const float *row = j->dy + (size_t)i * (size_t)j->O;
+        for (size_t o = lo; o < hi; o++) db[o] += row[o];
+    }
+}
+
 static void linear_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
 {
     linear_state *s = n->state;
@@ -16,8 +47,8 @@ static void linear_forward(const gs_exec *e, gs_node *n, const float *x, const f
     (void)x2;
     const float *w = e->params + s->w_off;  /* (O, I) */
     if (s->b_off != GS_NO_OFFSET) {
-        const float *b = e->params + s->b_off;
-        for (int i = 0; i < N; i++) memcpy(y + (size_t)i * O, b, (size_t)O * sizeof *y);
+        bias_job j = { N, O, 0, e->params + s->b_off, NULL, y, NULL };
+        gs_parallel_ranges(e, (size_t)N * (size_t)O, (size_t)N * (size_t)O, bias_copy_range, &j);
         e->be->sgemm(0, 1, N, O, I, 1.0f, x, I, w, I, 1.0f, y, O, e->threads);
     } else {
         e->be->sgemm(0, 1, N, O, I, 1.0f, x, I, w, I, 0.0f, y, O, e->threads);
@@ -35,12 +66,8 @@ static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const 
     float *dw = e->grads + s->w_off;
     e->be->sgemm(1, 0, O, I, N, 1.0f, dy, O, x, I, e->accumulate ? 1.0f : 0.0f, dw, I, e->threads);
     if (s->b_off != GS_NO_OFFSET) {
-        float *db = e->grads + s->b_off;
-        if (!e->accumulate) memset(db, 0, (size_t)O * sizeof *db);
-        for (int i = 0; i < N; i++) {
-            const float *row = dy + (size_t)i * O;
-            for (int o = 0; o < O; o++) db[o] += row[o];
-        }
+        bias_job j = { N, O, e->accumulate, NULL, dy, NULL, e->grads + s->b_off };
+        gs_parallel_ranges(e, (size_t)O, (size_t)N * (size_t)O, bias_grad_range, &j);
     }
     if (dx) e->be->sgemm(0, 0, N, I, O, 1.0f, dy, O, w, I, n->acc[0] ? 1.0f : 0.0f, dx, I, e->threads);
 }
