@@ -295,7 +295,7 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
         /* chunk c (groups [groups c / K, groups (c + 1) / K)) sums into slot c whatever thread runs it */
         const int K = groups < CONV_DET_CHUNKS ? groups : CONV_DET_CHUNKS;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static, 1) num_threads(T) if (T > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(T) if (T > 1)
 #endif
         for (int c = 0; c < K; c++) {
             const int t = CONV_THREAD_NUM(), q0 = (int)((long)groups * c / K), q1 = (int)((long)groups * (c + 1) / K);
