@@ -1,6 +1,31 @@
 /* team.c - see team.h. */
 #include "team.h"
 
+uint64_t gs_team_ends_start(int units)
+{
+    const int sure = units * 3 / 8;
+    return (uint64_t)sure << 32 | (uint64_t)(units - sure);
+}
+
+void gs_team_ends(int t, int units, _Atomic uint64_t *middle, gs_units_fn *run, void *arg)
+{
+    const int sure = units * 3 / 8;
+    if (sure > 0) {
+        if (t == 0) run(arg, 0, sure);
+        else run(arg, units - sure, units);
+    }
+    uint64_t s = atomic_load_explicit(middle, memory_order_relaxed);
+    for (;;) {
+        const uint32_t lo = (uint32_t)(s >> 32), hi = (uint32_t)s;
+        if (lo >= hi) return;
+        const uint64_t next = t == 0 ? (uint64_t)(lo + 1) << 32 | hi : (uint64_t)lo << 32 | (hi - 1);
+        if (atomic_compare_exchange_weak_explicit(middle, &s, next, memory_order_relaxed, memory_order_relaxed)) {
+            if (t == 0) run(arg, (int)lo, (int)lo + 1);
+            else run(arg, (int)hi - 1, (int)hi);
+        }
+    }
+}
+
 #ifdef _OPENMP
 #include <omp.h>
 #include <stdatomic.h>

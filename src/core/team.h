@@ -10,6 +10,9 @@
 #ifndef GS_TEAM_H
 #define GS_TEAM_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 /* A job: thread t of T does its share of arg. */
 typedef void gs_team_fn(void *arg, int t, int T);
 
@@ -24,5 +27,14 @@ int gs_team_size(void);
 /* Run fn(arg, t, T) for t = 0..T-1 on the team (t = 0 on the caller) and return when every share is
  * done.  Only where gs_team_size() > 0. */
 void gs_team_run(gs_team_fn *fn, void *arg);
+
+/* Two threads sharing `units` units of a job from both ends: thread 0 runs the first 3/8 and thread
+ * 1 the last 3/8 straight away, then each takes the middle ones one at a time, from the front and
+ * from the back, through *middle (set to gs_team_ends_start(units) before the job), so the thread on
+ * a slower cpu runs fewer.  run(arg, u0, u1) does units [u0, u1).  Which thread runs a unit depends
+ * on the timing; what a unit computes must not. */
+typedef void gs_units_fn(void *arg, int u0, int u1);
+uint64_t gs_team_ends_start(int units);
+void gs_team_ends(int t, int units, _Atomic uint64_t *middle, gs_units_fn *run, void *arg);
 
 #endif

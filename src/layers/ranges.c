@@ -2,7 +2,15 @@
 #include "layers/layer.h"
 #include "team.h"
 
-typedef struct ranges_job { size_t n; gs_range_fn *fn; void *arg; } ranges_job;
+/* Two threads share the range in GS_RANGE_UNITS units from both ends (gs_team_ends); more split it
+ * as GS_PARALLEL_RANGES_W does.  A range job's elements must not depend on how it is cut. */
+#define GS_RANGE_UNITS 8
+typedef struct ranges_job {
+    size_t n;
+    gs_range_fn *fn;
+    void *arg;
+    _Atomic uint64_t middle;
+} ranges_job;
 
 /* Share t of T of [0, n): GS_PARALLEL_RANGES_W's split. */
 static void share(size_t n, size_t t, size_t T, size_t *lo, size_t *hi)
@@ -11,9 +19,22 @@ static void share(size_t n, size_t t, size_t T, size_t *lo, size_t *hi)
     *hi = t + 1 == T ? n : (n * (t + 1) / T) & ~(size_t)15;
 }
 
-static void ranges_job_run(void *arg, int t, int T)
+static void run_units(void *arg, int u0, int u1)
 {
     const ranges_job *j = arg;
+    size_t lo, hi, lo1, hi1;
+    share(j->n, (size_t)u0, GS_RANGE_UNITS, &lo, &hi);
+    share(j->n, (size_t)u1 - 1, GS_RANGE_UNITS, &lo1, &hi1);
+    if (lo < hi1) j->fn(j->arg, lo, hi1);
+}
+
+static void ranges_job_run(void *arg, int t, int T)
+{
+    ranges_job *j = arg;
+    if (T == 2) {
+        gs_team_ends(t, GS_RANGE_UNITS, &j->middle, run_units, j);
+        return;
+    }
     size_t lo, hi;
     share(j->n, (size_t)t, (size_t)T, &lo, &hi);
     if (lo < hi) j->fn(j->arg, lo, hi);
@@ -23,7 +44,8 @@ void gs_parallel_ranges(const gs_exec *e, size_t n, size_t work, gs_range_fn *fn
 {
     const int T = work >= (size_t)GS_PAR_MIN && n >= 32 && e->threads > 1 ? e->threads : 1;
     if (T > 1 && gs_team_size() == T) {
-        ranges_job j = { n, fn, arg };
+        ranges_job j = { n, fn, arg, 0 };
+        atomic_init(&j.middle, gs_team_ends_start(GS_RANGE_UNITS));
         gs_team_run(ranges_job_run, &j);
         return;
     }

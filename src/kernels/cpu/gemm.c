@@ -13,7 +13,6 @@
  */
 #include "kernels/cpu/gemm.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include "team.h"
 #ifdef _OPENMP
@@ -155,21 +154,21 @@ static void run_share(gs_gemm_block_fn *fn, int nr, int t, int T, int trans_a, i
     }
 }
 
-/* run_share as a team job.  Two threads on whole panels take them from both ends: each first the
- * 3/8 nearest its end, then the middle ones one at a time from a shared count, so a thread on a
- * slower cpu does fewer.  Every panel of C is the same computation whoever does it, so the bits
- * are those of run_share. */
+/* run_share as a team job.  Two threads on whole panels share them from both ends (gs_team_ends),
+ * so the thread on the slower vCPU does fewer.  Every panel of C is the same computation whoever
+ * does it, so the bits are those of run_share. */
 typedef struct share_job {
     gs_gemm_block_fn *fn;
     int nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc;
     float alpha, beta;
     const float *A, *B;
     float *C;
-    _Atomic uint64_t middle;   /* the panels not yet taken: first << 32 | end */
+    _Atomic uint64_t middle;   /* gs_team_ends' count */
 } share_job;
 
-static void run_panels(const share_job *j, int p0, int p1)
+static void run_panels(void *arg, int p0, int p1)
 {
+    const share_job *j = arg;
     const int j0 = p0 * j->nr, j1 = p1 * j->nr < j->N ? p1 * j->nr : j->N;
     j->fn(j->trans_a, j->trans_b, j->M, j1 - j0, j->K, j->alpha, j->A, j->lda,
           j->trans_b ? j->B + (size_t)j0 * j->ldb : j->B + j0, j->ldb, j->beta, j->C + j0, j->ldc);
@@ -183,22 +182,9 @@ static void share_job_run(void *arg, int t, int T)
     (void)T;
     if (t >= j->nt) return;
     const int panels = share_panels(j->N, j->nr);
-    if (j->nt != 2 || panels < 4) {
-        run_share(j->fn, j->nr, t, j->nt, j->trans_a, j->trans_b, j->M, j->N, j->K, j->alpha, j->A, j->lda,
-                  j->B, j->ldb, j->beta, j->C, j->ldc);
-        return;
-    }
-    const int sure = panels * 3 / 8;
-    if (t == 0) run_panels(j, 0, sure);
-    else run_panels(j, panels - sure, panels);
-    uint64_t s = atomic_load_explicit(&j->middle, memory_order_relaxed);
-    for (;;) {
-        const uint32_t lo = (uint32_t)(s >> 32), hi = (uint32_t)s;
-        if (lo >= hi) break;
-        const uint64_t next = t == 0 ? (uint64_t)(lo + 1) << 32 | hi : (uint64_t)lo << 32 | (hi - 1);
-        if (atomic_compare_exchange_weak_explicit(&j->middle, &s, next, memory_order_relaxed, memory_order_relaxed))
-            run_panels(j, t == 0 ? (int)lo : (int)hi - 1, t == 0 ? (int)lo + 1 : (int)hi);
-    }
+    if (j->nt == 2 && panels >= 4) gs_team_ends(t, panels, &j->middle, run_panels, j);
+    else run_share(j->fn, j->nr, t, j->nt, j->trans_a, j->trans_b, j->M, j->N, j->K, j->alpha, j->A, j->lda,
+                   j->B, j->ldb, j->beta, j->C, j->ldc);
 }
 #endif
 
@@ -235,8 +221,7 @@ void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, floa
     if (nt > 1 && gs_team_size() > 1) {
         if (nt > gs_team_size()) nt = gs_team_size();
         share_job j = { fn, nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C, 0 };
-        const int p = share_panels(N, nr), sure = p * 3 / 8;
-        atomic_init(&j.middle, (uint64_t)sure << 32 | (uint64_t)(p - sure));
+        atomic_init(&j.middle, gs_team_ends_start(share_panels(N, nr)));
         gs_team_run(share_job_run, &j);
         return;
     }
