@@ -228,6 +228,18 @@ TGT int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
                 X_ROWS(X_Z)
 #undef X_Z
                 const float *xs = x + (size_t)n * in + p0;
+                /* The image streams from memory in training (each sample once per pass), through C
+                 * planes at once, more streams than the hardware follows: fetch the lines two tiles
+                 * ahead (the taps reach W + 1 pixels past a tile). */
+                if (og == 0)
+                    for (int c = 0; c < C; c++) {
+                        const float *pf = xs + (size_t)c * HW;
+                        /* a sample's first tile: its own lines and the next one's too */
+                        if (b == 0)
+                            for (int k = -W - 1; k < 64 + W; k += 16) _mm_prefetch((const char *)(pf + k), _MM_HINT_T0);
+                        _mm_prefetch((const char *)(pf + 64 + W), _MM_HINT_T0);
+                        _mm_prefetch((const char *)(pf + 80 + W), _MM_HINT_T0);
+                    }
                 for (int c = 0; c < C; c++, xs += HW) {
                     const float *wc = wd + (size_t)c * 9 * O + og;
                     for (int t = 0; t < 9; t++, wc += O) {
@@ -289,6 +301,8 @@ TGT int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, 
                 const int lanes = HW - p0 < 16 ? HW - p0 : 16;
                 const __mmask16 m = lane_mask(lanes);
                 __m512 r[16];
+                /* 16 channel planes at once, as in the forward: their lines four blocks ahead */
+                for (int i = 0; i < 16; i++) _mm_prefetch((const char *)(dn + (size_t)i * HW + p0 + 64), _MM_HINT_T0);
                 for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(m, dn + (size_t)i * HW + p0);
                 x_transpose16(r);
                 for (int l = 0; l < lanes; l++) _mm512_storeu_ps(dyt + (size_t)(p0 + l) * 16, r[l]);
