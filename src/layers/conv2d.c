@@ -28,6 +28,7 @@
 #include <string.h>
 #include "layers/layer.h"
 #include "kernels/cpu/im2col.h"
+#include "team.h"
 
 /* The parallel region of a pass over groups (T threads, a local of the caller); one thread without OpenMP. */
 #ifdef _OPENMP
@@ -167,6 +168,30 @@ static void direct_weights(const gs_exec *e, conv_state *s, int for_dx)
             }
 }
 
+/* The forward's groups for 2 threads: CONV_FWD_UNITS units of groups shared from both ends
+ * (gs_team_ends), so the thread on the slower vCPU runs fewer; a group's output is the same
+ * whichever thread computes it. */
+#define CONV_FWD_UNITS 16
+typedef struct fwd_job {
+    const gs_exec *e;
+    conv_state *s;
+    const float *x;
+    float *y;
+    int bias, groups, units;
+    _Atomic uint64_t middle;
+} fwd_job;
+typedef struct fwd_share { fwd_job *j; int t; } fwd_share;
+
+static void forward_units(void *arg, int u0, int u1)
+{
+    const fwd_share *sh = arg;
+    const fwd_job *j = sh->j;
+    const int N = j->e->N, G = j->s->group;
+    const int q0 = (int)((long)j->groups * u0 / j->units), q1 = (int)((long)j->groups * u1 / j->units);
+    for (int q = q0; q < q1; q++)
+        forward_group(j->e, j->s, j->x, j->y, q * G, N - q * G < G ? N - q * G : G, sh->t, 1, j->bias);
+}
+
 /* y = W * x (+ b when bias) */
 static void conv_apply(const gs_exec *e, conv_state *s, const float *x, float *y, int bias)
 {
@@ -178,13 +203,19 @@ static void conv_apply(const gs_exec *e, conv_state *s, const float *x, float *y
             forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, 0, e->threads, bias);
         return;
     }
+    fwd_job j = { e, s, x, y, bias, groups, groups < CONV_FWD_UNITS ? groups : CONV_FWD_UNITS, 0 };
+    atomic_init(&j.middle, gs_team_ends_start(j.units));
     CONV_PARALLEL
     {
         const int t = CONV_THREAD_NUM(), nt = CONV_NUM_THREADS();
-        int q0, q1;
-        share(groups, t, nt, &q0, &q1);
-        for (int q = q0; q < q1; q++)
-            forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, t, 1, bias);
+        fwd_share sh = { &j, t };
+        if (nt == 2) gs_team_ends(t, j.units, &j.middle, forward_units, &sh);
+        else {
+            int q0, q1;
+            share(groups, t, nt, &q0, &q1);
+            for (int q = q0; q < q1; q++)
+                forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, t, 1, bias);
+        }
     }
 }
 
