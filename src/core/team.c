@@ -28,8 +28,6 @@ void gs_team_ends(int t, int units, _Atomic uint64_t *middle, gs_units_fn *run, 
 
 #ifdef _OPENMP
 #include <omp.h>
-#include <stdatomic.h>
-#include <stddef.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define GS_SPIN_PAUSE() _mm_pause()
@@ -39,7 +37,7 @@ void gs_team_ends(int t, int units, _Atomic uint64_t *middle, gs_units_fn *run, 
 
 typedef struct gs_team {
     /* the job line: written by the host, read by the workers */
-    _Alignas(64) _Atomic unsigned seq;      /* job number; odd/even flips mean nothing, only change */
+    _Alignas(64) _Atomic unsigned seq;      /* bumped once per job: the workers wait for it to change */
     gs_team_fn *fn;                         /* NULL with a new seq: leave */
     void *arg;
     int T;
