@@ -359,7 +359,7 @@ static void test_conv_vs_naive_threads(void)
     };
     rng_seed(300);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int threads = 1; threads <= 2; threads++) {
+        for (int threads = 1; threads <= 3; threads++) {
             char label[160];
             const conv_case k = cases[i];
             snprintf(label, sizeof label, "N%d C%d %dx%d O%d k%dx%d s%d p%d threads %d", k.N, k.C, k.H, k.W,

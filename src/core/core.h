@@ -15,7 +15,7 @@ struct gs_ctx {
     char errmsg[1024];
     int threads;            /* 0 = OpenMP default */
     int deterministic;      /* results independent of the thread count (gs_ctx_set_deterministic) */
-    int no_team;            /* tests and benchmarks: the OpenMP regions even where a team could serve */
+    int no_team;            /* tests: the OpenMP regions even where a team could serve (test_team_bits) */
     gs_log_fn log;          /* progress/log sink, NULL = silent */
     void *log_user;
 };

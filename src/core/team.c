@@ -1,15 +1,18 @@
 /* team.c - see team.h. */
 #include "team.h"
 
+/* The units each thread runs before the shared count: the 3/8 nearest its end. */
+static int ends_sure(int units) { return units * 3 / 8; }
+
 uint64_t gs_team_ends_start(int units)
 {
-    const int sure = units * 3 / 8;
+    const int sure = ends_sure(units);
     return (uint64_t)sure << 32 | (uint64_t)(units - sure);
 }
 
 void gs_team_ends(int t, int units, _Atomic uint64_t *middle, gs_units_fn *run, void *arg)
 {
-    const int sure = units * 3 / 8;
+    const int sure = ends_sure(units);
     if (sure > 0) {
         if (t == 0) run(arg, 0, sure);
         else run(arg, units - sure, units);

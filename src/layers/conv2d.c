@@ -203,19 +203,15 @@ static void conv_apply(const gs_exec *e, conv_state *s, const float *x, float *y
             forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, 0, e->threads, bias);
         return;
     }
-    fwd_job j = { e, s, x, y, bias, groups, groups < CONV_FWD_UNITS ? groups : CONV_FWD_UNITS, 0 };
+    /* 2 threads: units of groups from both ends; more: a group per unit, a static share each */
+    fwd_job j = { e, s, x, y, bias, groups, T == 2 && groups > CONV_FWD_UNITS ? CONV_FWD_UNITS : groups, 0 };
     atomic_init(&j.middle, gs_team_ends_start(j.units));
     CONV_PARALLEL
     {
         const int t = CONV_THREAD_NUM(), nt = CONV_NUM_THREADS();
         fwd_share sh = { &j, t };
         if (nt == 2) gs_team_ends(t, j.units, &j.middle, forward_units, &sh);
-        else {
-            int q0, q1;
-            share(groups, t, nt, &q0, &q1);
-            for (int q = q0; q < q1; q++)
-                forward_group(e, s, x, y, q * G, N - q * G < G ? N - q * G : G, t, 1, bias);
-        }
+        else forward_units(&sh, (int)((long)j.units * t / nt), (int)((long)j.units * (t + 1) / nt));
     }
 }
 

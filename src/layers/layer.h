@@ -70,17 +70,25 @@ struct gs_node {
 #ifndef GS_PAR_MIN
 #define GS_PAR_MIN 16384
 #endif
+/* Share t of T of [0, n), cut at multiples of 16 elements. */
+static inline void gs_range_share(size_t n, size_t t, size_t T, size_t *lo, size_t *hi)
+{
+    *lo = (n * t / T) & ~(size_t)15;
+    *hi = t + 1 == T ? n : (n * (t + 1) / T) & ~(size_t)15;
+}
+/* Threads for n elements of this much work: e->threads when it pays, else 1. */
+#define GS_RANGE_THREADS(e, n, work) \
+    ((size_t)(work) >= (size_t)GS_PAR_MIN && (size_t)(n) >= 32 && (e)->threads > 1 ? (e)->threads : 1)
 #define GS_PARALLEL_RANGES(e, n, BODY) GS_PARALLEL_RANGES_W(e, n, n, BODY)
 /* The same with the amount of work given separately from the range. */
 #ifdef _OPENMP
 #define GS_PARALLEL_RANGES_W(e, n, work, BODY) do { \
     const size_t n_ = (n); \
-    const int T_ = (size_t)(work) >= (size_t)GS_PAR_MIN && n_ >= 32 && (e)->threads > 1 ? (e)->threads : 1; \
+    const int T_ = GS_RANGE_THREADS(e, n_, work); \
     _Pragma("omp parallel num_threads(T_) if (T_ > 1)") \
     { \
-        const size_t t_ = (size_t)omp_get_thread_num(), nt_ = (size_t)omp_get_num_threads(); \
-        const size_t lo = (n_ * t_ / nt_) & ~(size_t)15; \
-        const size_t hi = t_ + 1 == nt_ ? n_ : (n_ * (t_ + 1) / nt_) & ~(size_t)15; \
+        size_t lo, hi; \
+        gs_range_share(n_, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads(), &lo, &hi); \
         if (lo < hi) { BODY; } \
     } \
 } while (0)

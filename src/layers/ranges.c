@@ -12,19 +12,12 @@ typedef struct ranges_job {
     _Atomic uint64_t middle;
 } ranges_job;
 
-/* Share t of T of [0, n): GS_PARALLEL_RANGES_W's split. */
-static void share(size_t n, size_t t, size_t T, size_t *lo, size_t *hi)
-{
-    *lo = (n * t / T) & ~(size_t)15;
-    *hi = t + 1 == T ? n : (n * (t + 1) / T) & ~(size_t)15;
-}
-
 static void run_units(void *arg, int u0, int u1)
 {
     const ranges_job *j = arg;
     size_t lo, hi, lo1, hi1;
-    share(j->n, (size_t)u0, GS_RANGE_UNITS, &lo, &hi);
-    share(j->n, (size_t)u1 - 1, GS_RANGE_UNITS, &lo1, &hi1);
+    gs_range_share(j->n, (size_t)u0, GS_RANGE_UNITS, &lo, &hi);
+    gs_range_share(j->n, (size_t)u1 - 1, GS_RANGE_UNITS, &lo1, &hi1);
     if (lo < hi1) j->fn(j->arg, lo, hi1);
 }
 
@@ -36,13 +29,13 @@ static void ranges_job_run(void *arg, int t, int T)
         return;
     }
     size_t lo, hi;
-    share(j->n, (size_t)t, (size_t)T, &lo, &hi);
+    gs_range_share(j->n, (size_t)t, (size_t)T, &lo, &hi);
     if (lo < hi) j->fn(j->arg, lo, hi);
 }
 
 void gs_parallel_ranges(const gs_exec *e, size_t n, size_t work, gs_range_fn *fn, void *arg)
 {
-    const int T = work >= (size_t)GS_PAR_MIN && n >= 32 && e->threads > 1 ? e->threads : 1;
+    const int T = GS_RANGE_THREADS(e, n, work);
     if (T > 1 && gs_team_size() == T) {
         ranges_job j = { n, fn, arg, 0 };
         atomic_init(&j.middle, gs_team_ends_start(GS_RANGE_UNITS));
@@ -53,7 +46,7 @@ void gs_parallel_ranges(const gs_exec *e, size_t n, size_t work, gs_range_fn *fn
 #pragma omp parallel num_threads(T) if (T > 1)
     {
         size_t lo, hi;
-        share(n, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads(), &lo, &hi);
+        gs_range_share(n, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads(), &lo, &hi);
         if (lo < hi) fn(arg, lo, hi);
     }
 #else
