@@ -82,6 +82,13 @@ static void bn1d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
     gs_bn1d_dx(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, n->acc[0]);
 }
 
+/* The next row of a channel: its lines are fetched while this row is summed (a channel's rows are
+ * S values apart by C S, too short a stream for the hardware's prefetcher to follow). */
+static inline void fetch_row(const float *p, int S)
+{
+    for (int k = 0; k < S; k += 16) __builtin_prefetch(p + k, 0, 3);
+}
+
 /* BatchNorm2d (S > 1) on channels [c0, c1): each channel is N rows of S
  * contiguous values. */
 static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, float *y, int c0, int c1)
@@ -93,7 +100,11 @@ static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
     for (int c = c0; c < c1; c++) {
         if (e->training) {
             double sum = 0, sq = 0, t;
-            for (int i = 0; i < N; i++) { gs_reduce_sums(x + ((size_t)i * C + c) * S, (size_t)S, &t, NULL); sum += t; }
+            for (int i = 0; i < N; i++) {
+                if (i + 1 < N) fetch_row(x + ((size_t)(i + 1) * C + c) * S, S);
+                gs_reduce_sums(x + ((size_t)i * C + c) * S, (size_t)S, &t, NULL);
+                sum += t;
+            }
             const double mu = sum / M;
             for (int i = 0; i < N; i++) sq += gs_reduce_centered_sq(x + ((size_t)i * C + c) * S, (size_t)S, mu);
             const double var = sq / M;
@@ -110,6 +121,7 @@ static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
         const float a = s->rstd[c] * gamma[c], b = beta[c] - s->mean[c] * a;
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
+            if (!e->training && i + 1 < N) fetch_row(x + off + (size_t)C * S, S);   /* no statistics pass before */
             gs_affine(x + off, y + off, (size_t)S, a, b);
         }
     }
@@ -126,6 +138,7 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
         double sdy = 0, sdyx = 0, a, b;
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
+            if (i + 1 < N) { fetch_row(dy + off + (size_t)C * S, S); fetch_row(x + off + (size_t)C * S, S); }
             gs_reduce_dot_centered(dy + off, x + off, (size_t)S, s->mean[c], &a, &b);
             sdy += a; sdyx += b;
         }
