@@ -324,6 +324,72 @@ static void test_conv3x3_direct(void)
     free(x); free(w); free(wd); free(y1); free(y2); free(masks);
 }
 
+/* Winograd F(2x2, 3x3): y and dx (the flipped filters) against double sums, with bias and accumulate;
+ * the shapes it declines. */
+static double wino_ref(const float *in, const float *w, int C, int H, int W, int O, int o, int h, int ww, int flip)
+{
+    double s = 0;
+    for (int c = 0; c < C; c++)
+        for (int t = 0; t < 9; t++) {
+            const int ki = t / 3, kj = t % 3;
+            /* y: in[c][h + ki - 1][w + kj - 1] w[o][c][t];  dx (flip): in[c][h - ki + 1][w - kj + 1] w[c][o][t] */
+            const int hh = flip ? h - ki + 1 : h + ki - 1, w2 = flip ? ww - kj + 1 : ww + kj - 1;
+            if (hh < 0 || hh >= H || w2 < 0 || w2 >= W) continue;
+            const float wt = flip ? w[((size_t)c * O + o) * 9 + t] : w[((size_t)o * C + c) * 9 + t];
+            s += (double)wt * in[((size_t)c * H + hh) * W + w2];
+        }
+    return s;
+}
+
+static void test_wino3x3(void)
+{
+    const gs_backend *be = gs_backend_cpu();
+    if (!be->wino3x3(0, 16, 28, 28, 16, NULL, NULL, NULL, NULL, 0, NULL, be->wino3x3_work(16, 28, 28, 16))) return;
+    const size_t big = (size_t)1 << 20;
+    CHECK(!be->wino3x3(0, 16, 28, 27, 16, NULL, NULL, NULL, NULL, 0, NULL, big), "odd width taken");
+    CHECK(!be->wino3x3(0, 16, 7, 34, 16, NULL, NULL, NULL, NULL, 0, NULL, big), "width 34 taken");
+    CHECK(!be->wino3x3(0, 16, 28, 28, 12, NULL, NULL, NULL, NULL, 0, NULL, big), "O 12 taken");
+    CHECK(!be->wino3x3(0, 4, 28, 28, 16, NULL, NULL, NULL, NULL, 0, NULL, big), "C 4 taken");
+    CHECK(!be->wino3x3(0, 16, 8, 8, 16, NULL, NULL, NULL, NULL, 0, NULL, big), "64 pixels taken");
+    CHECK(!be->wino3x3(0, 16, 28, 28, 16, NULL, NULL, NULL, NULL, 0, NULL, be->wino3x3_work(16, 28, 28, 16) - 1),
+          "too little work taken");
+    static const int shapes[][4] = { { 16, 28, 28, 16 }, { 24, 14, 14, 16 }, { 8, 16, 12, 8 }, { 16, 12, 32, 24 } };
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
+        for (int flip = 0; flip < 2; flip++)
+            for (int mode = 0; mode < 2; mode++) {   /* 0: y = conv; 1: y += conv + bias */
+                const int Cl = shapes[k][0], H = shapes[k][1], W = shapes[k][2], Ol = shapes[k][3], g = 2;
+                /* flip: dx of a layer (Ol, Cl): Ol channels in, Cl out */
+                const int C = flip ? Ol : Cl, O = flip ? Cl : Ol, P = H * W;
+                if (!be->wino3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, 0, NULL, big)) continue;
+                rng_seed(900 + 4 * k + 2 * flip + mode);
+                float *x = falloc((size_t)g * C * P), *w = falloc((size_t)Ol * Cl * 9), *b = falloc((size_t)O);
+                float *y = falloc((size_t)g * O * P), *y0 = falloc((size_t)g * O * P);
+                float *U = falloc(be->wino3x3_filter_floats(C, O));
+                const size_t nw = be->wino3x3_work(C, H, W, O);
+                float *work = falloc(nw);
+                fill(x, (size_t)g * C * P, -1, 1);
+                fill(w, (size_t)Ol * Cl * 9, -1, 1);
+                fill(b, (size_t)O, -1, 1);
+                fill(y0, (size_t)g * O * P, -1, 1);
+                memcpy(y, y0, (size_t)g * O * P * sizeof *y);
+                be->wino3x3_filter(C, O, w, flip, U);
+                CHECK(be->wino3x3(g, C, H, W, O, x, U, mode ? b : NULL, y, mode, work, nw) == 1, "declined");
+                double worst = 0, scale = 1e-30;
+                for (int n = 0; n < g; n++)
+                    for (int o = 0; o < O; o++)
+                        for (int p = 0; p < P; p++) {
+                            const size_t i = ((size_t)n * O + o) * P + (size_t)p;
+                            double r = wino_ref(x + (size_t)n * C * P, w, C, H, W, O, o, p / W, p % W, flip);
+                            if (mode) r += (double)y0[i] + b[o];
+                            worst = fmax(worst, fabs(y[i] - r));
+                            scale = fmax(scale, fabs(r));
+                        }
+                CHECK(worst <= 1e-5 * scale, "wino3x3 C%d %dx%d O%d%s%s: worst error %.3g of %.3g", C, H, W, O,
+                      flip ? " (dx filters)" : "", mode ? " accumulate + bias" : "", worst, scale);
+                free(x); free(w); free(b); free(y); free(y0); free(U); free(work);
+            }
+}
+
 static void test_conv_vs_naive_random(void)
 {
     rng_seed(200);
@@ -649,6 +715,7 @@ int main(void)
 {
     RUN(test_conv_fd);
     RUN(test_conv3x3_direct);
+    RUN(test_wino3x3);
     RUN(test_conv_vs_naive_random);
     RUN(test_conv_vs_naive_threads);
     RUN(test_conv_threads_same_bits);

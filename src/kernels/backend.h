@@ -31,6 +31,14 @@ typedef struct gs_backend {
     /* and its weight gradient (gs_conv3x3_dw): 1 when done, 0 (nothing touched) where not */
     int (*conv3x3_dw)(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
                       int accumulate, float *work, size_t work_floats);
+    /* The same 3x3 convolution by Winograd's F(2x2, 3x3) (gs_wino3x3): weights transformed once per
+     * pass (wino3x3_filter into wino3x3_filter_floats(C, O) floats), work of wino3x3_work floats;
+     * 1 when done, 0 (nothing touched) where the backend cannot; g == 0 asks whether it could. */
+    int (*wino3x3)(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias,
+                   float *y, int accumulate, float *work, size_t work_floats);
+    void (*wino3x3_filter)(int C, int O, const float *w, int flip, float *U);
+    size_t (*wino3x3_filter_floats)(int C, int O);
+    size_t (*wino3x3_work)(int C, int H, int W, int O);
     void (*act_forward)(gs_act act, const float *x, float *y, size_t n);
     void (*act_backward)(gs_act act, const float *x, const float *y, const float *dy,
                          float *dx, size_t n, int accumulate);

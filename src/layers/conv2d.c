@@ -19,7 +19,10 @@
  * GS_CONV3X3_MIN_PIXELS go, for y and for dx, through the backend's conv3x3 instead, straight from
  * the image without packing (1.55x the implicit GEMM on 28x28 maps with 16 channels, 1.08x on
  * 14x14 with 32; the same sums, so the same bits while C 9 fits one GEMM K block); its weights are
- * rearranged into wt's scratch at the start of each pass.
+ * rearranged into wt's scratch at the start of each pass.  Where the backend's Winograd F(2x2, 3x3)
+ * takes the shape (even maps at most 32 wide, 8 or more channels in, a multiple of 8 out: the study's
+ * 28x28 and 14x14 stages), y and dx go through it instead, with its transformed weights in the same
+ * scratch: 16 multiplies per 2x2 tile instead of 36, at roundings a few ulp from the direct sums.
  * Nothing is allocated during a step.  e->N must not exceed the max_batch given to the constructor.
  * The work areas and the flipped weights live in a scratch area the model shares between all its
  * nodes (set_work; nothing in it outlives a call), or one of the node's own (gs_conv2d_own_work).
@@ -64,6 +67,8 @@ typedef struct conv_state {
     int d3_fwd, d3_dx;      /* 3x3 stride 1 pad 1 that the backend's conv3x3 takes: y, and dx (the
                                convolution of dy with the flipped weights), straight from the image */
     uint16_t *d3_masks;     /* its masks for H x W (the same for dx: Ho x Wo = H x W) */
+    int wino_fwd, wino_dx;  /* y, and dx, by the backend's Winograd F(2x2, 3x3) instead (wino3x3): its
+                               transformed weights in wt's scratch, its work in the column buffer */
     int d3_dw;              /* and dW by the backend's conv3x3_dw, in the column buffer's room */
     float *wt;              /* (C, O, kh, kw): w with in/out swapped and the taps flipped */
     size_t w_off, b_off;    /* weight (O, C, kh, kw); bias (O) or GS_NO_OFFSET */
@@ -106,6 +111,9 @@ static void forward_group(const gs_exec *e, const conv_state *s, const float *x,
     const size_t out = (size_t)O * P, in = (size_t)s->C * s->H * s->W;
     const float *w = e->params + s->w_off;
     const float *b = bias && s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL;
+    if (s->wino_fwd && e->be->wino3x3(g, s->C, s->H, s->W, O, x + (size_t)n0 * in, s->wt, b, y + (size_t)n0 * out, 0,
+                                      slot_col(s, t), s->col_floats))
+        return;
     if (s->d3_fwd && e->be->conv3x3(g, s->C, s->H, s->W, O, x + (size_t)n0 * in, s->wt, b, s->d3_masks, y + (size_t)n0 * out, 0))
         return;
     float *dst = g == 1 ? y + (size_t)n0 * out : slot_tmp(s, t);    /* (O, g P) */
@@ -196,7 +204,8 @@ static void forward_units(void *arg, int u0, int u1)
 static void conv_apply(const gs_exec *e, conv_state *s, const float *x, float *y, int bias)
 {
     const int N = e->N, G = s->group, groups = (N + G - 1) / G;
-    if (s->d3_fwd) direct_weights(e, s, 0);
+    if (s->wino_fwd) e->be->wino3x3_filter(s->C, s->O, e->params + s->w_off, 0, s->wt);
+    else if (s->d3_fwd) direct_weights(e, s, 0);
     const int T = outer_threads(e, s, groups);
     if (T <= 1) {
         for (int q = 0; q < groups; q++)
@@ -267,6 +276,9 @@ static void backward_group(const gs_exec *e, const gs_node *n, const conv_state 
             db[o] = beta_w != 0.0f ? db[o] + sum : sum;
         }
     if (!dx) return;
+    if (s->wino_dx && e->be->wino3x3(g, O, s->Ho, s->Wo, s->C, dy + (size_t)n0 * out, s->wt, NULL, dx + (size_t)n0 * in,
+                                     n->acc[0], colbuf, s->col_floats))
+        return;
     if (s->d3_dx && e->be->conv3x3(g, O, s->Ho, s->Wo, s->C, dy + (size_t)n0 * out, s->wt, NULL, s->d3_masks,
                                    dx + (size_t)n0 * in, n->acc[0]))
         return;
@@ -308,7 +320,9 @@ static void conv_backward(const gs_exec *e, gs_node *n, const float *x, const fl
     float *dw = e->grads + s->w_off;
     float *db = s->b_off != GS_NO_OFFSET ? e->grads + s->b_off : NULL;
     (void)x2; (void)y; (void)dx2;
-    if (s->d3_dx && dx) {
+    if (s->wino_dx && dx) {
+        e->be->wino3x3_filter(O, s->C, e->params + s->w_off, 1, s->wt);
+    } else if (s->d3_dx && dx) {
         direct_weights(e, s, 1);
     } else if (s->implicit_dx && dx) {
         const float *w = e->params + s->w_off;
@@ -436,6 +450,13 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
         if (s->d3_masks) be->conv3x3_masks(H, W, s->d3_masks);
         /* dW in the column buffer's room, which the implicit GEMM never fills */
         s->d3_dw = be->conv3x3_dw(0, C, H, W, O, NULL, NULL, NULL, 0, NULL, s->col_floats);
+        /* Winograd where the backend takes the shape and its work fits the column buffer's room */
+        s->wino_fwd = be->wino3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
+        s->wino_dx = be->wino3x3(0, O, H, W, C, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
+        if (s->wino_fwd || s->wino_dx) {
+            const size_t u = lines(be->wino3x3_filter_floats(C, O));
+            if (u > s->wt_floats) s->wt_floats = u;
+        }
     }
     size_t work;
     if (!gs_mul_ok(s->slot_floats, (size_t)s->slots, &work) || work > ((size_t)1 << 40)) {

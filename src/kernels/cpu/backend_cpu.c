@@ -11,6 +11,10 @@ static const gs_backend cpu_backend = {
     gs_conv3x3_masks_len,
     gs_conv3x3_masks,
     gs_conv3x3_dw,
+    gs_wino3x3,
+    gs_wino3x3_filter,
+    gs_wino3x3_filter_floats,
+    gs_wino3x3_work,
     gs_act_forward,
     gs_act_backward,
 };

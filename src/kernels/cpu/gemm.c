@@ -282,6 +282,52 @@ int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float
     return 0;
 }
 
+int gs_wino3x3_fits(int C, int H, int W, int O)
+{
+    return H >= 2 && W >= 2 && H % 2 == 0 && W % 2 == 0 && W <= 32 && (long)H * W >= GS_CONV3X3_MIN_PIXELS &&
+           (long)H * W <= GS_CONV3X3_MAX_PIXELS && C >= 8 && O >= 8 && O % 8 == 0;
+}
+
+size_t gs_wino3x3_filter_floats(int C, int O) { return (size_t)16 * C * O; }
+
+size_t gs_wino3x3_work(int C, int H, int W, int O) { return (size_t)16 * ((size_t)C + O) * (size_t)(H / 2) * (W / 2); }
+
+/* U[xi][c][o] = (G g Gᵀ)[xi], G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]], g the 3x3
+ * filter from input channel c to output channel o. */
+void gs_wino3x3_filter(int C, int O, const float *w, int flip, float *U)
+{
+    for (int o = 0; o < O; o++)
+        for (int c = 0; c < C; c++) {
+            float g[9];
+            for (int t = 0; t < 9; t++)   /* flip: w is (C, O, 3, 3) of the layer, taps reversed */
+                g[t] = flip ? w[((size_t)c * O + o) * 9 + 8 - t] : w[((size_t)o * C + c) * 9 + t];
+            float r[4][3];
+            for (int j = 0; j < 3; j++) {
+                r[0][j] = g[j];
+                r[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+                r[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+                r[3][j] = g[6 + j];
+            }
+            for (int i = 0; i < 4; i++) {
+                const float u[4] = { r[i][0], 0.5f * (r[i][0] + r[i][1] + r[i][2]),
+                                     0.5f * (r[i][0] - r[i][1] + r[i][2]), r[i][2] };
+                for (int j = 0; j < 4; j++) U[((size_t)(i * 4 + j) * C + c) * O + o] = u[j];
+            }
+        }
+}
+
+int gs_wino3x3(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias, float *y,
+               int accumulate, float *work, size_t work_floats)
+{
+#ifdef GS_GEMM_X86
+    if (gs_gemm_best_path() == GS_GEMM_AVX512)
+        return gs_wino3x3_avx512(g, C, H, W, O, x, U, bias, y, accumulate, work, work_floats);
+#endif
+    (void)g; (void)C; (void)H; (void)W; (void)O; (void)x; (void)U; (void)bias; (void)y; (void)accumulate;
+    (void)work; (void)work_floats;
+    return 0;
+}
+
 size_t gs_conv3x3_masks_len(int H, int W) { return (size_t)((H * W + 15) / 16) * 9; }
 
 void gs_conv3x3_masks(int H, int W, uint16_t *masks)

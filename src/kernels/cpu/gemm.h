@@ -54,6 +54,23 @@ size_t gs_conv3x3_dw_work(int C, int H, int W, int O);
 int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int accumulate,
                   float *work, size_t work_floats);
 
+/* The same convolution by Winograd's F(2x2, 3x3): 16 multiplies per 2x2 output tile and channel pair
+ * instead of 36, at the price of roundings a few ulp apart from the direct sums (relative error
+ * ~1e-6, measured against double sums in test_conv).  gs_wino3x3_filter transforms the weights
+ * once per pass into U (gs_wino3x3_filter_floats(C, O) floats): flip 0 takes w as (O, C, 3, 3), the
+ * layer's y; flip 1 takes the same w and gives the filters of dx = the convolution of dy (O
+ * channels in, C out) with the flipped taps, so its C and O are then the layer's O and C.
+ * gs_wino3x3: y (g, O, H, W) = conv(x (g, C, H, W)) + bias (NULL: none), or y += that when accumulate;
+ * one thread; work of gs_wino3x3_work(C, H, W, O) floats.  Done (1) on CPUs with AVX-512 for the
+ * shapes gs_wino3x3_fits takes (H and W even, W <= 32, at least GS_CONV3X3_MIN_PIXELS pixels, 8 <= C,
+ * O a multiple of 8), else 0 with nothing touched; g == 0 asks only. */
+int gs_wino3x3_fits(int C, int H, int W, int O);
+size_t gs_wino3x3_filter_floats(int C, int O);
+void gs_wino3x3_filter(int C, int O, const float *w, int flip, float *U);
+size_t gs_wino3x3_work(int C, int H, int W, int O);
+int gs_wino3x3(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias, float *y,
+               int accumulate, float *work, size_t work_floats);
+
 /* The reference: plain triple loop with double accumulation, the test oracle.
  * Same contract as gs_sgemm, one thread. */
 void gs_sgemm_naive(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -112,6 +129,8 @@ int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, const f
                       const uint16_t *masks, float *y, int accumulate);
 int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
                          int accumulate, float *work, size_t work_floats);
+int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias,
+                      float *y, int accumulate, float *work, size_t work_floats);
 #endif
 
 /* Width of one packed B panel (columns of C per micro-tile) for each path;
