@@ -19,10 +19,11 @@
  * GS_CONV3X3_MIN_PIXELS go, for y and for dx, through the backend's conv3x3 instead, straight from
  * the image without packing (1.55x the implicit GEMM on 28x28 maps with 16 channels, 1.08x on
  * 14x14 with 32; the same sums, so the same bits while C 9 fits one GEMM K block); its weights are
- * rearranged into wt's scratch at the start of each pass.  Where the backend's Winograd F(2x2, 3x3)
- * takes the shape (even maps at most 32 wide, 8 or more channels in, a multiple of 8 out: the study's
- * 28x28 and 14x14 stages), y and dx go through it instead, with its transformed weights in the same
- * scratch: 16 multiplies per 2x2 tile instead of 36, at roundings a few ulp from the direct sums.
+ * rearranged into wt's scratch at the start of each pass.  Layers with CONV_WINO_MIN_CHANNELS or more
+ * channels in and out whose shape the backend's Winograd F(2x2, 3x3) takes (even maps at most 32
+ * wide: the study's 14x14 stage) go for y and dx through it instead, with its transformed weights in
+ * the same scratch: 16 multiplies per 2x2 tile instead of 36, at roundings a few ulp from the direct
+ * sums.
  * Nothing is allocated during a step.  e->N must not exceed the max_batch given to the constructor.
  * The work areas and the flipped weights live in a scratch area the model shares between all its
  * nodes (set_work; nothing in it outlives a call), or one of the node's own (gs_conv2d_own_work).
@@ -51,6 +52,11 @@
 /* Deterministic mode: the batch's groups fall into this many chunks whatever the thread count, each
  * chunk's dW and db summed in its own slot, the slots then added in order. */
 #define CONV_DET_CHUNKS 8
+/* Winograd for y and dx only from this many channels in and out: in the resnet-20 step (2 threads, 3
+ * alternating rounds, per-node timing) its 32-channel 14x14 layers took 6-9% less time than by the
+ * direct kernel, its 16-channel 28x28 ones 4-10% more (the transforms' memory traffic against too
+ * few multiplies saved). */
+#define CONV_WINO_MIN_CHANNELS 32
 /* Below this many multiply-adds per pass, one thread. */
 #define CONV_MT_MIN_MACS (1L << 21)
 
@@ -453,6 +459,7 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
         /* Winograd where the backend takes the shape and its work fits the column buffer's room */
         s->wino_fwd = be->wino3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
         s->wino_dx = be->wino3x3(0, O, H, W, C, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
+        if (C < CONV_WINO_MIN_CHANNELS || O < CONV_WINO_MIN_CHANNELS) s->wino_fwd = s->wino_dx = 0;
         if (s->wino_fwd || s->wino_dx) {
             const size_t u = lines(be->wino3x3_filter_floats(C, O));
             if (u > s->wt_floats) s->wt_floats = u;

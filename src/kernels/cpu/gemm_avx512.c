@@ -497,105 +497,122 @@ TGT void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, co
 TGT int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias,
                           float *y, int accumulate, float *work, size_t work_floats)
 {
-    const int th = H / 2, tw = W / 2, T = th * tw, HW = H * W;
+    const int th = H / 2, tw = W / 2, HW = H * W;
     if (!gs_wino3x3_fits(C, H, W, O) || work_floats < gs_wino3x3_work(C, H, W, O)) return 0;
     if (g <= 0) return 1;
+    /* tile rows per block: at most 32 tiles, so a block's V and M stay in L1 */
+    const int rb = 32 / tw;
     const __mmask16 mt = lane_mask(tw), ml0 = lane_mask(W), ml1 = lane_mask(W - 16);
     const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i io = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const __m512 z = _mm512_setzero_ps();
-    float *V = work, *M = V + (size_t)16 * C * T;
-    const size_t vstep = (size_t)C * T, mstep = (size_t)O * T;
     for (int n = 0; n < g; n++) {
         const float *xn = x + (size_t)n * C * HW;
-        for (int c = 0; c < C; c++) {
-            const float *xc = xn + (size_t)c * HW;
-            for (int i = 0; i < th; i++) {
-                __m512 t0[4], t1[4], t2[4], t3[4];   /* row r of the window, its columns transformed */
-#pragma GCC unroll 4
-                for (int r = 0; r < 4; r++) {
-                    const int row = 2 * i - 1 + r;
-                    __m512 a = z, b = z;
-                    if (row >= 0 && row < H) {
-                        a = _mm512_maskz_loadu_ps(ml0, xc + (size_t)row * W);
-                        b = _mm512_maskz_loadu_ps(ml1, xc + (size_t)row * W + 16);
+        float *yn = y + (size_t)n * O * HW;
+        for (int i0 = 0; i0 < th; i0 += rb) {
+            const int rows = th - i0 < rb ? th - i0 : rb, T = rows * tw;
+            float *V = work, *M = V + (size_t)16 * C * T;
+            const size_t vstep = (size_t)C * T, mstep = (size_t)O * T;
+            for (int c = 0; c < C; c++) {
+                const float *xc = xn + (size_t)c * HW;
+                /* the rows this channel's next block reads first (the next sample's at the last
+                 * block): in training the image comes from memory, a channel's rows a plane apart */
+                {
+                    const int last = i0 + rb >= th, r0 = last ? 0 : 2 * (i0 + rb) + 1;
+                    const int r1 = last ? 2 * rb + 1 : 2 * (i0 + 2 * rb) + 1;
+                    const float *pc = last ? (n + 1 < g ? xc + (size_t)C * HW : NULL) : xc;
+                    for (int r = r0; pc && r < r1 && r < H; r++) {
+                        _mm_prefetch((const char *)(pc + (size_t)r * W), _MM_HINT_T0);
+                        _mm_prefetch((const char *)(pc + (size_t)r * W + W - 1), _MM_HINT_T0);
                     }
-                    /* columns 2j, 2j + 1 of tile j; 2j - 1 is the odd column one lane up, 2j + 2
-                     * the even one a lane down (zeros past the edges: the padding) */
-                    const __m512 ev = _mm512_permutex2var_ps(a, ie, b), od = _mm512_permutex2var_ps(a, io, b);
-                    const __m512 c0 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(od),
-                                                                              _mm512_castps_si512(z), 15));
-                    const __m512 c3 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(z),
-                                                                              _mm512_castps_si512(ev), 1));
-                    t0[r] = _mm512_sub_ps(c0, od);
-                    t1[r] = _mm512_add_ps(ev, od);
-                    t2[r] = _mm512_sub_ps(od, ev);
-                    t3[r] = _mm512_sub_ps(ev, c3);
                 }
-                float *vi = V + (size_t)c * T + (size_t)i * tw;
+                for (int i = i0; i < i0 + rows; i++) {
+                    __m512 t0[4], t1[4], t2[4], t3[4];   /* row r of the window, its columns transformed */
+#pragma GCC unroll 4
+                    for (int r = 0; r < 4; r++) {
+                        const int row = 2 * i - 1 + r;
+                        __m512 a = z, b = z;
+                        if (row >= 0 && row < H) {
+                            a = _mm512_maskz_loadu_ps(ml0, xc + (size_t)row * W);
+                            b = _mm512_maskz_loadu_ps(ml1, xc + (size_t)row * W + 16);
+                        }
+                        /* columns 2j, 2j + 1 of tile j; 2j - 1 is the odd column one lane up, 2j + 2
+                         * the even one a lane down (zeros past the edges: the padding) */
+                        const __m512 ev = _mm512_permutex2var_ps(a, ie, b), od = _mm512_permutex2var_ps(a, io, b);
+                        const __m512 c0 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(od),
+                                                                                  _mm512_castps_si512(z), 15));
+                        const __m512 c3 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(z),
+                                                                                  _mm512_castps_si512(ev), 1));
+                        t0[r] = _mm512_sub_ps(c0, od);
+                        t1[r] = _mm512_add_ps(ev, od);
+                        t2[r] = _mm512_sub_ps(od, ev);
+                        t3[r] = _mm512_sub_ps(ev, c3);
+                    }
+                    float *vi = V + (size_t)c * T + (size_t)(i - i0) * tw;
 #define X_WROW(s, t) \
-                _mm512_mask_storeu_ps(vi + (size_t)(0 + s) * vstep, mt, _mm512_sub_ps(t[0], t[2])); \
-                _mm512_mask_storeu_ps(vi + (size_t)(4 + s) * vstep, mt, _mm512_add_ps(t[1], t[2])); \
-                _mm512_mask_storeu_ps(vi + (size_t)(8 + s) * vstep, mt, _mm512_sub_ps(t[2], t[1])); \
-                _mm512_mask_storeu_ps(vi + (size_t)(12 + s) * vstep, mt, _mm512_sub_ps(t[1], t[3]));
-                X_WROW(0, t0) X_WROW(1, t1) X_WROW(2, t2) X_WROW(3, t3)
+                    _mm512_mask_storeu_ps(vi + (size_t)(0 + s) * vstep, mt, _mm512_sub_ps(t[0], t[2])); \
+                    _mm512_mask_storeu_ps(vi + (size_t)(4 + s) * vstep, mt, _mm512_add_ps(t[1], t[2])); \
+                    _mm512_mask_storeu_ps(vi + (size_t)(8 + s) * vstep, mt, _mm512_sub_ps(t[2], t[1])); \
+                    _mm512_mask_storeu_ps(vi + (size_t)(12 + s) * vstep, mt, _mm512_sub_ps(t[1], t[3]));
+                    X_WROW(0, t0) X_WROW(1, t1) X_WROW(2, t2) X_WROW(3, t3)
 #undef X_WROW
+                }
             }
-        }
-        for (int xi = 0; xi < 16; xi++) {
-            const float *Vx = V + (size_t)xi * vstep, *Ux = U + (size_t)xi * C * O;
-            float *Mx = M + (size_t)xi * mstep;
-            for (int o0 = 0; o0 < O; o0 += 8)
-                for (int t0 = 0; t0 < T; t0 += 32) {
-                    const __mmask16 m0 = lane_mask(T - t0), m1 = lane_mask(T - t0 - 16);
+            /* 16 products M[xi] (O x T) = U[xi]ᵀ V[xi], 8 output channels x the block's tiles at a time */
+            const __mmask16 m0 = lane_mask(T), m1 = lane_mask(T - 16);
+            for (int xi = 0; xi < 16; xi++) {
+                const float *Vx = V + (size_t)xi * vstep, *Ux = U + (size_t)xi * C * O;
+                float *Mx = M + (size_t)xi * mstep;
+                for (int o0 = 0; o0 < O; o0 += 8) {
 #define X_Z(r) __m512 u##r = _mm512_setzero_ps(), v##r = _mm512_setzero_ps();
                     X_ROWS(X_Z)
 #undef X_Z
                     for (int c = 0; c < C; c++) {
-                        const __m512 e0 = _mm512_maskz_loadu_ps(m0, Vx + (size_t)c * T + t0);
-                        const __m512 e1 = _mm512_maskz_loadu_ps(m1, Vx + (size_t)c * T + t0 + 16);
+                        const __m512 e0 = _mm512_maskz_loadu_ps(m0, Vx + (size_t)c * T);
+                        const __m512 e1 = _mm512_maskz_loadu_ps(m1, Vx + (size_t)c * T + 16);
                         const float *u = Ux + (size_t)c * O + o0;
 #define X_F(r) { const __m512 b = _mm512_set1_ps(u[r]); u##r = _mm512_fmadd_ps(b, e0, u##r); v##r = _mm512_fmadd_ps(b, e1, v##r); }
                         X_ROWS(X_F)
 #undef X_F
                     }
-#define X_S(r) _mm512_mask_storeu_ps(Mx + (size_t)(o0 + r) * T + t0, m0, u##r); \
-               _mm512_mask_storeu_ps(Mx + (size_t)(o0 + r) * T + t0 + 16, m1, v##r);
+#define X_S(r) _mm512_mask_storeu_ps(Mx + (size_t)(o0 + r) * T, m0, u##r); \
+               _mm512_mask_storeu_ps(Mx + (size_t)(o0 + r) * T + 16, m1, v##r);
                     X_ROWS(X_S)
 #undef X_S
                 }
-        }
-        float *yn = y + (size_t)n * O * HW;
-        for (int o = 0; o < O; o++) {
-            const __m512 bo = _mm512_set1_ps(bias ? bias[o] : 0.0f);
-            for (int i = 0; i < th; i++) {
-                const float *mo = M + (size_t)o * T + (size_t)i * tw;
-                __m512 q0[4], q1[4];
+            }
+            /* y = Aᵀ M A, Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]] */
+            for (int o = 0; o < O; o++) {
+                const __m512 bo = _mm512_set1_ps(bias ? bias[o] : 0.0f);
+                for (int i = i0; i < i0 + rows; i++) {
+                    const float *mo = M + (size_t)o * T + (size_t)(i - i0) * tw;
+                    __m512 q0[4], q1[4];
 #pragma GCC unroll 4
-                for (int s2 = 0; s2 < 4; s2++) {
-                    const __m512 m0 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(0 + s2) * mstep);
-                    const __m512 m1 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(4 + s2) * mstep);
-                    const __m512 m2 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(8 + s2) * mstep);
-                    const __m512 m3 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(12 + s2) * mstep);
-                    q0[s2] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-                    q1[s2] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
-                }
-#pragma GCC unroll 2
-                for (int a = 0; a < 2; a++) {
-                    const __m512 *q = a ? q1 : q0;
-                    const __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]), bo);
-                    const __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]), bo);
-                    /* row 2i + a: columns 2j from y0 and 2j + 1 from y1 */
-                    float *yr = yn + (size_t)o * HW + (size_t)(2 * i + a) * W;
-                    __m512 r0 = _mm512_permutex2var_ps(y0, lo, y1), r1 = _mm512_permutex2var_ps(y0, hi, y1);
-                    if (accumulate) {
-                        r0 = _mm512_add_ps(_mm512_maskz_loadu_ps(ml0, yr), r0);
-                        r1 = _mm512_add_ps(_mm512_maskz_loadu_ps(ml1, yr + 16), r1);
+                    for (int s2 = 0; s2 < 4; s2++) {
+                        const __m512 a0 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(0 + s2) * mstep);
+                        const __m512 a1 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(4 + s2) * mstep);
+                        const __m512 a2 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(8 + s2) * mstep);
+                        const __m512 a3 = _mm512_maskz_loadu_ps(mt, mo + (size_t)(12 + s2) * mstep);
+                        q0[s2] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
+                        q1[s2] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
                     }
-                    _mm512_mask_storeu_ps(yr, ml0, r0);
-                    _mm512_mask_storeu_ps(yr + 16, ml1, r1);
+#pragma GCC unroll 2
+                    for (int a = 0; a < 2; a++) {
+                        const __m512 *q = a ? q1 : q0;
+                        const __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]), bo);
+                        const __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]), bo);
+                        /* row 2i + a: columns 2j from y0 and 2j + 1 from y1 */
+                        float *yr = yn + (size_t)o * HW + (size_t)(2 * i + a) * W;
+                        __m512 r0 = _mm512_permutex2var_ps(y0, lo, y1), r1 = _mm512_permutex2var_ps(y0, hi, y1);
+                        if (accumulate) {
+                            r0 = _mm512_add_ps(_mm512_maskz_loadu_ps(ml0, yr), r0);
+                            r1 = _mm512_add_ps(_mm512_maskz_loadu_ps(ml1, yr + 16), r1);
+                        }
+                        _mm512_mask_storeu_ps(yr, ml0, r0);
+                        _mm512_mask_storeu_ps(yr + 16, ml1, r1);
+                    }
                 }
             }
         }
