@@ -391,6 +391,24 @@ static void test_wino3x3(void)
             }
 }
 
+/* Stride 2 on wide rows: im2col's gathers and col2im's adds over rows of 14 (the study's
+ * transitions), 20 and 17 output columns. */
+static void test_conv_stride2_rows(void)
+{
+    static const conv_case cases[] = {
+        { 2, 4, 28, 28, 8, 3, 3, 2, 1 },
+        { 1, 3, 9, 40, 8, 3, 3, 2, 1 },
+        { 2, 2, 10, 33, 4, 1, 1, 2, 0 },      /* 1x1 stride 2: the option-B shortcut, 17 a row */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const conv_case k = cases[i];
+        char label[128];
+        rng_seed(1100 + i);
+        snprintf(label, sizeof label, "stride 2 N%d C%d %dx%d O%d k%dx%d", k.N, k.C, k.H, k.W, k.O, k.kh, k.kw);
+        naive_case(k, 1, 1 + (int)(i % 2), k.N, label);
+    }
+}
+
 static void test_conv_vs_naive_random(void)
 {
     rng_seed(200);
@@ -717,6 +735,7 @@ int main(void)
     RUN(test_conv_fd);
     RUN(test_conv3x3_direct);
     RUN(test_wino3x3);
+    RUN(test_conv_stride2_rows);
     RUN(test_conv_vs_naive_random);
     RUN(test_conv_vs_naive_threads);
     RUN(test_conv_threads_same_bits);
