@@ -76,7 +76,9 @@ typedef struct conv_state {
     int wino_fwd, wino_dx;  /* y, and dx, by the backend's Winograd F(2x2, 3x3) instead (wino3x3): its
                                transformed weights in wt's scratch, its work in the column buffer */
     int d3_dw;              /* and dW by the backend's conv3x3_dw, in the column buffer's room */
-    float *wt;              /* (C, O, kh, kw): w with in/out swapped and the taps flipped */
+    float *wt;              /* the pass's rearranged weights: for the implicit dx, (C, O, kh, kw), w with
+                               in/out swapped and the taps flipped; for conv3x3, its layout; for
+                               Winograd, the transformed filters */
     size_t w_off, b_off;    /* weight (O, C, kh, kw); bias (O) or GS_NO_OFFSET */
     size_t col_floats, tmp_floats, dw_floats, slot_floats;
     float *work;            /* slots x [col (rows, G pixels) | tmp (O, G pixels) | dw (O, rows) | db (O)] */
@@ -457,9 +459,9 @@ int gs_conv2d_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int kh, 
         /* dW in the column buffer's room, which the implicit GEMM never fills */
         s->d3_dw = be->conv3x3_dw(0, C, H, W, O, NULL, NULL, NULL, 0, NULL, s->col_floats);
         /* Winograd where the backend takes the shape and its work fits the column buffer's room */
-        s->wino_fwd = be->wino3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
-        s->wino_dx = be->wino3x3(0, O, H, W, C, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
-        if (C < CONV_WINO_MIN_CHANNELS || O < CONV_WINO_MIN_CHANNELS) s->wino_fwd = s->wino_dx = 0;
+        const int wide = C >= CONV_WINO_MIN_CHANNELS && O >= CONV_WINO_MIN_CHANNELS;
+        s->wino_fwd = wide && be->wino3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
+        s->wino_dx = wide && be->wino3x3(0, O, H, W, C, NULL, NULL, NULL, NULL, 0, NULL, s->col_floats);
         if (s->wino_fwd || s->wino_dx) {
             const size_t u = lines(be->wino3x3_filter_floats(C, O));
             if (u > s->wt_floats) s->wt_floats = u;

@@ -311,9 +311,7 @@ static void forward_nodes(void *arg)
     gs_exec e; exec_init(m, &e);
     for (int i = 0; i < m->n_nodes; i++) {
         gs_node *n = &m->nodes[i];
-        const float *a = n->in[0] == 0 ? m->input : m->values[n->in[0]].data;
-        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? m->input : m->values[n->in[1]].data;
-        n->ops->forward(&e, n, a, b, m->values[n->out].data);
+        n->ops->forward(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data);
     }
 }
 
@@ -323,8 +321,7 @@ static void backward_nodes(void *arg)
     gs_exec e; exec_init(m, &e);
     for (int i = m->n_nodes - 1; i >= 0; i--) {
         gs_node *n = &m->nodes[i];
-        const float *a = n->in[0] == 0 ? m->input : m->values[n->in[0]].data;
-        const float *b = n->in[1] < 0 ? NULL : n->in[1] == 0 ? m->input : m->values[n->in[1]].data;
+        const float *a = gs_node_input(m, n, 0), *b = gs_node_input(m, n, 1);
         float *da = n->in[0] == 0 && !m->input_grad ? NULL : m->values[n->in[0]].grad;
         float *db = n->in[1] < 0 || (n->in[1] == 0 && !m->input_grad) ? NULL : m->values[n->in[1]].grad;
         n->ops->backward(&e, n, a, b, m->values[n->out].data, m->values[n->out].grad, da, db);

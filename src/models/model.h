@@ -76,6 +76,13 @@ int gs_model_add_tensor(gs_model *m, const char *name, gs_role role, int ndim,
                         const int64_t *shape, int fan_in, int fan_out, size_t *off);
 /* A new value of `features` per sample; returns its id or a negative code. */
 int gs_model_add_value(gs_model *m, int64_t features);
+/* The data of value v (value 0 is the caller's input). */
+static inline const float *gs_value_data(const gs_model *m, int v) { return v == 0 ? m->input : m->values[v].data; }
+/* The data of node n's input k (0 or 1), NULL where it has none. */
+static inline const float *gs_node_input(const gs_model *m, const gs_node *n, int k)
+{
+    return n->in[k] < 0 ? NULL : gs_value_data(m, n->in[k]);
+}
 /* Append a node slot (zeroed, in[1] = -1); NULL when out of memory. */
 gs_node *gs_model_add_node(gs_model *m, int in0, int in1, int out);
 /* Name the activation node just added as the output of layer `name`. */

@@ -108,9 +108,8 @@ void gs_jac_jvp(gs_jac *J, const float *v, float *u)
     memcpy(tan_of(J, J->h0), v, (size_t)J->N * (size_t)J->din * sizeof *v);
     for (int i = J->first; i <= J->last; i++) {
         gs_node *n = &m->nodes[i];
-        const float *x2 = n->in[1] >= 0 ? gs_value_data(m, n->in[1]) : NULL;
-        n->ops->jvp(&J->e, n, gs_value_data(m, n->in[0]), x2, m->values[n->out].data, tan_of(J, n->in[0]),
-                    n->in[1] >= 0 ? tan_of(J, n->in[1]) : NULL, tan_of(J, n->out));
+        n->ops->jvp(&J->e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data,
+                    tan_of(J, n->in[0]), n->in[1] >= 0 ? tan_of(J, n->in[1]) : NULL, tan_of(J, n->out));
     }
     memcpy(u, tan_of(J, J->hL), (size_t)J->N * (size_t)J->dout * sizeof *u);
 }
@@ -126,9 +125,8 @@ void gs_jac_vjp(gs_jac *J, const float *u, float *v)
         gs_node *n = &m->nodes[i];
         const int acc0 = n->acc[0], acc1 = n->acc[1];
         n->acc[0] = n->acc[1] = 1;           /* every cotangent starts at zero */
-        const float *x2 = n->in[1] >= 0 ? gs_value_data(m, n->in[1]) : NULL;
-        n->ops->backward(&J->e, n, gs_value_data(m, n->in[0]), x2, m->values[n->out].data, tan_of(J, n->out),
-                         tan_of(J, n->in[0]), n->in[1] >= 0 ? tan_of(J, n->in[1]) : NULL);
+        n->ops->backward(&J->e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data,
+                         tan_of(J, n->out), tan_of(J, n->in[0]), n->in[1] >= 0 ? tan_of(J, n->in[1]) : NULL);
         n->acc[0] = acc0; n->acc[1] = acc1;
     }
     memcpy(v, tan_of(J, J->h0), (size_t)J->N * (size_t)J->din * sizeof *v);

@@ -28,7 +28,7 @@ static void run_node(lesion_net *L, int i, const float *x)
     gs_model *m = L->m;
     gs_node *n = &m->nodes[i];
     const float *a = x ? x : gs_value_data(m, n->in[0]);
-    const float *b = n->in[1] < 0 ? NULL : gs_value_data(m, n->in[1]);
+    const float *b = gs_node_input(m, n, 1);
     n->ops->forward(&L->e, n, a, b, m->values[n->out].data);
 }
 

@@ -96,8 +96,7 @@ static void node_vjp(gs_paths_work *w, int i, int which, const float *dy, float 
     gs_node *n = &m->nodes[i];
     const int acc0 = n->acc[0], acc1 = n->acc[1];
     n->acc[0] = n->acc[1] = 0;
-    const float *b = n->in[1] >= 0 ? gs_value_data(m, n->in[1]) : NULL;
-    n->ops->backward(&w->e, n, gs_value_data(m, n->in[0]), b, m->values[n->out].data, dy,
+    n->ops->backward(&w->e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data, dy,
                      which == 0 ? dx : NULL, which == 1 ? dx : NULL);
     n->acc[0] = acc0; n->acc[1] = acc1;
 }

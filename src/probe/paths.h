@@ -28,8 +28,6 @@ int gs_blocks_find(gs_model *m, gs_block_ops **out);
 void gs_blocks_free(gs_block_ops *blocks, int n);
 /* The node whose output is value v (-1 for the input). */
 int gs_model_producer(const gs_model *m, int v);
-/* The data of value v (value 0 is the caller's input). */
-static inline const float *gs_value_data(const gs_model *m, int v) { return v == 0 ? m->input : m->values[v].data; }
 
 typedef struct gs_paths_work gs_paths_work;
 

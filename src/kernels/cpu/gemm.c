@@ -290,11 +290,11 @@ int gs_wino3x3_fits(int C, int H, int W, int O)
 
 size_t gs_wino3x3_filter_floats(int C, int O) { return (size_t)16 * C * O; }
 
-/* V and M of one block of tile rows, at most 32 tiles (gs_wino3x3_avx512) */
+/* V and M of one block of tile rows (gs_wino3x3_avx512): at most GS_WINO_BLOCK_TILES tiles */
 size_t gs_wino3x3_work(int C, int H, int W, int O)
 {
-    const int tw = W / 2 > 0 ? W / 2 : 1, rb = 32 / tw > 0 ? 32 / tw : 1, rows = H / 2 < rb ? H / 2 : rb;
-    return (size_t)16 * ((size_t)C + O) * (size_t)(rows * tw);
+    (void)H; (void)W;
+    return (size_t)16 * ((size_t)C + O) * GS_WINO_BLOCK_TILES;
 }
 
 /* U[xi][c][o] = (G g Gᵀ)[xi], G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]], g the 3x3

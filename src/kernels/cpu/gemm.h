@@ -65,6 +65,8 @@ int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float
  * shapes gs_wino3x3_fits takes (H and W even, W <= 32, at least GS_CONV3X3_MIN_PIXELS pixels, 8 <= C,
  * O a multiple of 8), else 0 with nothing touched; g == 0 asks only. */
 int gs_wino3x3_fits(int C, int H, int W, int O);
+/* Tiles per block of its work (whole tile rows of one sample; W <= 32 makes at most 16 a row). */
+#define GS_WINO_BLOCK_TILES 32
 size_t gs_wino3x3_filter_floats(int C, int O);
 void gs_wino3x3_filter(int C, int O, const float *w, int flip, float *U);
 size_t gs_wino3x3_work(int C, int H, int W, int O);

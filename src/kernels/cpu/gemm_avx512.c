@@ -492,16 +492,16 @@ TGT void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, co
  * 16 products M[xi] (O x T) = U[xi]ᵀ (O x C) V[xi] (C x T), and the output transform
  * y = Aᵀ M A.  A vector holds the W / 2 tiles of one tile row (so W <= 32): a row of the image is
  * loaded as two vectors and split into its even and odd columns by two permutes, which gives the
- * window's four columns for all the row's tiles at once.  The products run over the tiles of the
- * whole sample, 8 output channels x 32 tiles per register tile, like the direct kernel's. */
+ * window's four columns for all the row's tiles at once.  A sample goes in blocks of whole tile rows,
+ * at most GS_WINO_BLOCK_TILES tiles each, so that a block's V and M stay in L1; the products run
+ * over a block's tiles, 8 output channels x 32 tiles per register tile, like the direct kernel's. */
 TGT int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias,
                           float *y, int accumulate, float *work, size_t work_floats)
 {
     const int th = H / 2, tw = W / 2, HW = H * W;
     if (!gs_wino3x3_fits(C, H, W, O) || work_floats < gs_wino3x3_work(C, H, W, O)) return 0;
     if (g <= 0) return 1;
-    /* tile rows per block: at most 32 tiles, so a block's V and M stay in L1 */
-    const int rb = 32 / tw;
+    const int rb = GS_WINO_BLOCK_TILES / tw;   /* tile rows per block */
     const __mmask16 mt = lane_mask(tw), ml0 = lane_mask(W), ml1 = lane_mask(W - 16);
     const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i io = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
