@@ -5,7 +5,9 @@
  *     sigmoid and tanh; (b) gs_act_backward against central differences of the float forward and against
  *     gs_act_deriv_ref; (c) accumulate mode; (d) every length 1..67 and a few around the block size,
  *     in place, misaligned: all bitwise equal to one element at a time; (e) PyTorch's values from
- *     tests/ref/act_golden.h; names, deriv_max and the saturation count.
+ *     tests/ref/act_golden.h; names, deriv_max and the saturation count; (f) the norm kernels with a relu
+ *     fused in, bitwise against the affine map, the relu kernels and the plain norm kernels in turn, on
+ *     values that make y exactly 0, -0 and NaN.
  */
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +17,8 @@
 #include "harness.h"
 #include "kernels/cpu/act.h"
 #include "kernels/cpu/vmath.h"
+#include "kernels/cpu/norm.h"
+#include "kernels/cpu/reduce.h"
 #include "ref/act_golden.h"
 
 #define SELU_A 1.6732632423543772848170429916717
@@ -388,6 +392,92 @@ static void test_saturation(void)
     CHECK_EQ_INT(gs_act_count_saturated(GS_ACT_RELU, x, y, N, 0.05), 1500);
 }
 
+/* x such that y = x * a + b hits 0 (x = -b / a exactly), -0, NaN, and ordinary values */
+static float fused_x(size_t i, float a, float b)
+{
+    switch (i % 7) {
+    case 0: return -b / a;            /* a = 1 or a power of two below: y == 0 exactly */
+    case 1: return NAN;
+    case 2: return (float)sin(0.7 * (double)i) * 3.0f;
+    case 3: return -(float)(i % 5) * 0.25f;
+    default: return (float)cos(1.3 * (double)i);
+    }
+}
+
+static void test_relu_fused_norm(void)
+{
+    enum { N = 5, C = 37, S = 53 };
+    static float x[N * C * S], dr[N * C * S], y0[N * C * S], r0[N * C * S], y1[N * C * S], r1[N * C * S];
+    static float dy[N * C * S], dx0[N * C * S], dx1[N * C * S];
+    float scale[C], shift[C], mean[C], rstd[C], ka[C], kb[C], kc[C], s0[C], q0[C], s1[C], q1[C];
+    for (int c = 0; c < C; c++) {
+        scale[c] = c % 3 == 0 ? 1.0f : c % 3 == 1 ? 0.5f : 2.0f;
+        shift[c] = c % 4 == 0 ? 0.0f : (float)(c % 5) - 2.0f;
+        mean[c] = 0.1f * (float)c; rstd[c] = 1.0f + 0.01f * (float)c;
+        ka[c] = 0.3f; kb[c] = -0.02f * (float)c; kc[c] = 0.001f * (float)c;
+    }
+    for (size_t i = 0; i < (size_t)N * C * S; i++) dr[i] = (float)sin(0.37 * (double)i);
+    /* BatchNorm1d's kernels on (N, C) rows, channel range [3, C): */
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < C; c++) x[i * C + c] = fused_x((size_t)(i * C + c), scale[c], shift[c]);
+    gs_bn1d_apply(x, y0, N, C, 3, C, scale, shift);
+    gs_bn1d_apply_relu(x, y1, r1, N, C, 3, C, scale, shift);
+    for (int i = 0; i < N; i++) {
+        gs_act_forward(GS_ACT_RELU, y0 + i * C + 3, r0 + i * C + 3, C - 3);
+        gs_act_backward(GS_ACT_RELU, y0 + i * C + 3, NULL, dr + i * C + 3, dy + i * C + 3, C - 3, 0);
+    }
+    int same = 1;
+    for (int i = 0; i < N; i++)
+        same &= !memcmp(y0 + i * C + 3, y1 + i * C + 3, (C - 3) * sizeof(float)) &&
+                !memcmp(r0 + i * C + 3, r1 + i * C + 3, (C - 3) * sizeof(float));
+    CHECK(same, "gs_bn1d_apply_relu: y or relu(y) differ from gs_bn1d_apply then relu");
+    gs_bn1d_sums(x, dy, N, C, 3, C, mean, rstd, s0, q0);
+    gs_bn1d_sums_relu(x, dr, N, C, 3, C, mean, rstd, scale, shift, s1, q1);
+    CHECK(!memcmp(s0 + 3, s1 + 3, (C - 3) * sizeof(float)) && !memcmp(q0 + 3, q1 + 3, (C - 3) * sizeof(float)),
+          "gs_bn1d_sums_relu differs from relu's backward then gs_bn1d_sums");
+    for (int acc = 0; acc < 2; acc++) {
+        for (int i = 0; i < N * C; i++) dx0[i] = dx1[i] = 0.5f;
+        gs_bn1d_dx(x, dy, dx0, N, C, 3, C, ka, kb, kc, acc);
+        gs_bn1d_dx_relu(x, dr, dx1, N, C, 3, C, ka, kb, kc, scale, shift, acc);
+        CHECK(!memcmp(dx0, dx1, N * C * sizeof(float)), "gs_bn1d_dx_relu (accumulate %d) differs", acc);
+        memcpy(dx1, dr, N * C * sizeof(float));       /* in place: dx is dr */
+        if (acc) for (int i = 0; i < N * C; i++) dx0[i] = 0.5f;
+        if (acc) gs_bn1d_dx(x, dy, dx0, N, C, 3, C, ka, kb, kc, 0);
+        gs_bn1d_dx_relu(x, dx1, dx1, N, C, 3, C, ka, kb, kc, scale, shift, 0);
+        for (int i = 0; i < N; i++)
+            CHECK(!memcmp(dx0 + i * C + 3, dx1 + i * C + 3, (C - 3) * sizeof(float)), "gs_bn1d_dx_relu in place differs");
+    }
+    /* BatchNorm2d's: rows of S, one channel's map a, b */
+    const float a = 0.5f, b = -1.5f, mu = 0.25f;
+    for (size_t i = 0; i < (size_t)N * S; i++) x[i] = fused_x(i, a, b);
+    gs_affine(x, y0, (size_t)N * S, a, b);
+    gs_affine_relu(x, y1, r1, (size_t)N * S, a, b);
+    gs_act_forward(GS_ACT_RELU, y0, r0, (size_t)N * S);
+    gs_act_backward(GS_ACT_RELU, y0, NULL, dr, dy, (size_t)N * S, 0);
+    CHECK(!memcmp(y0, y1, N * S * sizeof(float)) && !memcmp(r0, r1, N * S * sizeof(float)),
+          "gs_affine_relu differs from gs_affine then relu");
+    for (size_t n = 1; n <= (size_t)N * S; n += n < 40 ? 1 : 37) {
+        double a0, b0, a1, b1;
+        gs_reduce_dot_centered(dy, x, n, mu, &a0, &b0);
+        gs_reduce_dot_centered_relu(dr, x, n, mu, a, b, &a1, &b1);
+        CHECK((a0 == a1 || (isnan(a0) && isnan(a1))) && (b0 == b1 || (isnan(b0) && isnan(b1))),
+              "gs_reduce_dot_centered_relu over %zu: %.17g %.17g, expected %.17g %.17g", n, a1, b1, a0, b0);
+        for (int acc = 0; acc < 2; acc++) {
+            for (size_t i = 0; i < n; i++) dx0[i] = dx1[i] = 0.5f;
+            gs_affine2(dy, x, dx0, n, 0.3f, -0.2f, 0.1f, acc);
+            gs_affine2_relu(dr, x, dx1, n, 0.3f, -0.2f, 0.1f, a, b, acc);
+            CHECK(!memcmp(dx0, dx1, n * sizeof(float)), "gs_affine2_relu over %zu (accumulate %d) differs", n, acc);
+        }
+        memcpy(dx1, dr, n * sizeof(float));
+        gs_affine2(dy, x, dx0, n, 0.3f, -0.2f, 0.1f, 0);
+        gs_affine2_relu(dx1, x, dx1, n, 0.3f, -0.2f, 0.1f, a, b, 0);
+        CHECK(!memcmp(dx0, dx1, n * sizeof(float)), "gs_affine2_relu over %zu in place differs", n);
+    }
+    size_t zeros = 0;
+    for (size_t i = 0; i < (size_t)N * S; i++) zeros += y0[i] == 0.0f;
+    CHECK(zeros >= 10, "only %zu exact zeros of y tried", zeros);
+}
+
 int main(void)
 {
     RUN(test_forward_grid);
@@ -399,5 +489,6 @@ int main(void)
     RUN(test_names);
     RUN(test_deriv_max);
     RUN(test_saturation);
+    RUN(test_relu_fused_norm);
     return FINISH();
 }

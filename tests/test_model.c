@@ -623,6 +623,100 @@ static void test_grad_sharing(void)
     gs_ctx_free(ctx);
 }
 
+/* ---- relu fused into the node before it: the same bits as every node by itself ---- */
+#define FUSE_N 6
+/* Two forward and backward passes (mode 1: with a probe, which keeps the points' gradients; mode 2:
+ * with the gradient between each fused pair marked kept, so backward runs them one by one after a fused
+ * forward); fills the activations, the kept gradients and the parameter gradients into out; returns the
+ * fused nodes. */
+static int fusion_run(const gs_model_config *c, int threads, int no_fusion, int mode, float **out, size_t *len)
+{
+    gs_ctx *ctx = gs_ctx_create();
+    gs_ctx_set_threads(ctx, threads);
+    gs_model *m = NULL;
+    int fused = -1;
+    *out = NULL; *len = 0;
+    int rc = gs_model_create(ctx, c, FUSE_N, &m);
+    if (rc == GS_OK) rc = gs_model_init(m, 7);
+    CHECK(rc == GS_OK, "%s", gs_errmsg(ctx));
+    if (rc) { gs_model_free(m); gs_ctx_free(ctx); return -1; }
+    m->no_fusion = no_fusion;
+    CHECK_EQ_INT(gs_model_plan_fusion(m), GS_OK);
+    gs_probe *p = NULL;
+    if (mode == 1) CHECK(gs_probe_create(ctx, m, &p) == GS_OK, "%s", gs_errmsg(ctx));
+    char *kept = calloc((size_t)m->n_values, 1);
+    for (int v = 0; v < m->n_values; v++) kept[v] = !m->values[v].grad_shared;
+    fused = 0;
+    for (int i = 0; i < m->n_nodes; i++) {
+        fused += m->nodes[i].fuse_relu;
+        if (mode == 2 && m->nodes[i].fuse_relu) m->values[m->nodes[i].out].grad_shared = 0;
+    }
+    const int F = (int)m->values[0].features;
+    float *x = malloc(sizeof(float) * FUSE_N * F);
+    int32_t y[FUSE_N];
+    rng_seed(23);
+    for (int k = 0; k < FUSE_N * F; k++) x[k] = (float)(2 * urand() - 1);
+    for (int k = 0; k < FUSE_N; k++) y[k] = k % 3;
+    /* two steps with an SGD-like move between, so the second runs on trained γ, β (the mask's map) */
+    for (int step = 0; step < 2 && rc == GS_OK; step++) {
+        gs_model_zero_grad(m);
+        rc = gs_model_forward(m, x, FUSE_N);
+        if (rc == GS_OK) rc = gs_model_loss(m, y, NULL);
+        if (rc == GS_OK) rc = gs_model_backward(m);
+        for (size_t k = 0; step == 0 && rc == GS_OK && k < m->n_params; k++) m->params[k] -= 0.5f * m->grads[k];
+    }
+    CHECK(rc == GS_OK, "%s", gs_errmsg(ctx));
+    size_t n = m->n_params;
+    for (int v = 1; v < m->n_values; v++) n += (size_t)FUSE_N * (size_t)m->values[v].features * (kept[v] ? 2 : 1);
+    float *o = malloc(n * sizeof *o), *q = o;
+    memcpy(q, m->grads, m->n_params * sizeof *q); q += m->n_params;
+    for (int v = 1; v < m->n_values; v++) {
+        const size_t k = (size_t)FUSE_N * (size_t)m->values[v].features;
+        memcpy(q, m->values[v].data, k * sizeof *q); q += k;
+        if (kept[v]) { memcpy(q, m->values[v].grad, k * sizeof *q); q += k; }
+    }
+    free(kept);
+    *out = o; *len = n;
+    free(x);
+    gs_probe_free(p);
+    gs_model_free(m);
+    gs_ctx_free(ctx);
+    return fused;
+}
+
+static void test_fusion_bits(void)
+{
+    struct { const char *label; const char *family; int depth, skip, width; gs_norm norm; gs_res_scale rs; int fused; } cs[] = {
+        /* 40 features: two vectors and a tail of 8 in every row */
+        { "mlp post relu batch norm", "mlp", 4, 2, 40, GS_NORM_BATCH, GS_RES_SCALE_NONE, 2 + 2 },
+        { "mlp plain relu batch norm", "mlp", 3, 0, 40, GS_NORM_BATCH, GS_RES_SCALE_NONE, 3 },
+        { "mlp rezero relu", "mlp", 4, 2, 256, GS_NORM_NONE, GS_RES_SCALE_REZERO, 2 },
+        { "resnet-8 batch norm", "resnet", 8, 0, 16, GS_NORM_BATCH, GS_RES_SCALE_NONE, 1 + 3 + 3 },
+        { "plain-8 batch norm", "plain", 8, 0, 16, GS_NORM_BATCH, GS_RES_SCALE_NONE, 7 },
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        gs_model_config c = small_config(cs[i].depth, cs[i].skip, GS_BLOCK_POST, cs[i].norm, GS_ACT_RELU);
+        snprintf(c.family, sizeof c.family, "%s", cs[i].family);
+        c.width = cs[i].width; c.res_scale = cs[i].rs;
+        if (strcmp(cs[i].family, "mlp")) {   /* 9x9 images: odd rows, a vector and a tail */
+            c.in_channels = 1; c.in_height = 9; c.in_width = 9; c.in_features = 81;
+        }
+        for (int mode = 0; mode < 3; mode++)
+            for (int threads = 1; threads <= 2; threads++) {
+                float *a = NULL, *b = NULL;
+                size_t la = 0, lb = 0;
+                const int fa = fusion_run(&c, threads, 1, mode, &a, &la);
+                const int fb = fusion_run(&c, threads, 0, mode, &b, &lb);
+                CHECK(fa == 0, "%s: %d nodes fused with no_fusion", cs[i].label, fa);
+                CHECK(fb == cs[i].fused, "%s: %d nodes fused, expected %d", cs[i].label, fb, cs[i].fused);
+                CHECK(la == lb && a && b && memcmp(a, b, la * sizeof *a) == 0,
+                      "%s, %d thread(s)%s: values or gradients differ with the relus fused", cs[i].label, threads,
+                      mode == 1 ? ", probed" : mode == 2 ? ", backward unfused" : "");
+                free(a); free(b);
+            }
+    }
+}
+
 int main(void)
 {
     /* one test per gradient-check case, named after it */
@@ -640,5 +734,6 @@ int main(void)
     RUN(test_zero_last_fixup);
     RUN(test_procrustes);
     RUN(test_grad_sharing);
+    RUN(test_fusion_bits);
     return FINISH();
 }

@@ -3,6 +3,8 @@
  * Train: batch statistics (biased variance for normalising), running
  * averages updated with momentum and the unbiased variance, as PyTorch.
  * Eval: running statistics.  The statistics used are kept for backward.
+ * A relu right after the norm may run inside its passes (forward_relu, backward_relu: the model fuses
+ * them, layer.h): the same sums in the same order, so the same bits as the two nodes one after the other.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@ typedef struct bn_state {
     size_t w_off, b_off, mean_off, var_off;
     float momentum, eps;
     float *mean, *rstd;     /* (C) statistics used by the last forward */
+    float *ya, *yb;         /* (C) its affine map y = x ya + yb, which a fused relu's backward recomputes */
     float *f1, *f2, *f3;    /* (C) scratch for the S == 1 fast path */
 } bn_state;
 
@@ -22,13 +25,13 @@ static void bn_free(void *p)
 {
     bn_state *s = p;
     if (!s) return;
-    free(s->mean); free(s->rstd); free(s->f1); free(s->f2); free(s->f3);
+    free(s->mean); free(s->rstd); free(s->ya); free(s->yb); free(s->f1); free(s->f2); free(s->f3);
     free(s);
 }
 
 /* BatchNorm1d on channels [c0, c1): statistics, running averages, the
  * affine map, all per channel, so threads split channels with no barrier. */
-static void bn1d_forward_range(const gs_exec *e, bn_state *s, const float *x, float *y, int c0, int c1)
+static void bn1d_forward_range(const gs_exec *e, bn_state *s, const float *x, float *y, float *r, int c0, int c1)
 {
     const int C = s->C, N = e->N;
     const float *gamma = e->params + s->w_off, *beta = e->params + s->b_off;
@@ -49,21 +52,24 @@ static void bn1d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
         }
     }
     for (int c = c0; c < c1; c++) {
-        s->f1[c] = s->rstd[c] * gamma[c];
-        s->f3[c] = beta[c] - s->mean[c] * s->f1[c];
+        s->ya[c] = s->rstd[c] * gamma[c];
+        s->yb[c] = beta[c] - s->mean[c] * s->ya[c];
     }
-    gs_bn1d_apply(x, y, N, C, c0, c1, s->f1, s->f3);
+    if (r) gs_bn1d_apply_relu(x, y, r, N, C, c0, c1, s->ya, s->yb);
+    else gs_bn1d_apply(x, y, N, C, c0, c1, s->ya, s->yb);
 }
 
-/* dγ, dβ and dx for channels [c0, c1) (see bn_backward for the formulas). */
+/* dγ, dβ and dx for channels [c0, c1) (see bn_backward for the formulas); relu: dy is the gradient of
+ * relu(y) (the fused relu's backward). */
 static void bn1d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s, const float *x,
-                                const float *dy, float *dx, int c0, int c1)
+                                const float *dy, float *dx, int relu, int c0, int c1)
 {
     const int C = s->C, N = e->N;
     const float *gamma = e->params + s->w_off;
     float *dgamma = e->grads + s->w_off, *dbeta = e->grads + s->b_off;
     float *sdy = s->f1, *sdyx = s->f2;
-    gs_bn1d_sums(x, dy, N, C, c0, c1, s->mean, s->rstd, sdy, sdyx);
+    if (relu) gs_bn1d_sums_relu(x, dy, N, C, c0, c1, s->mean, s->rstd, s->ya, s->yb, sdy, sdyx);
+    else gs_bn1d_sums(x, dy, N, C, c0, c1, s->mean, s->rstd, sdy, sdyx);
     for (int c = c0; c < c1; c++) {
         if (e->accumulate) { dgamma[c] += sdyx[c]; dbeta[c] += sdy[c]; }
         else { dgamma[c] = sdyx[c]; dbeta[c] = sdy[c]; }
@@ -79,7 +85,8 @@ static void bn1d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
             s->f1[c] = g; s->f2[c] = 0; s->f3[c] = 0;
         }
     }
-    gs_bn1d_dx(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, n->acc[0]);
+    if (relu) gs_bn1d_dx_relu(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, s->ya, s->yb, n->acc[0]);
+    else gs_bn1d_dx(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, n->acc[0]);
 }
 
 /* The next row of a channel: its lines are fetched while this row is summed (a channel's rows are
@@ -91,7 +98,7 @@ static inline void fetch_row(const float *p, int S)
 
 /* BatchNorm2d (S > 1) on channels [c0, c1): each channel is N rows of S
  * contiguous values. */
-static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, float *y, int c0, int c1)
+static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, float *y, float *r, int c0, int c1)
 {
     const int C = s->C, S = s->S, N = e->N;
     const double M = (double)N * S;
@@ -119,16 +126,18 @@ static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
             s->rstd[c] = (float)(1.0 / sqrt((double)rvar[c] + s->eps));
         }
         const float a = s->rstd[c] * gamma[c], b = beta[c] - s->mean[c] * a;
+        s->ya[c] = a; s->yb[c] = b;
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
             if (!e->training && i + 1 < N) fetch_row(x + off + (size_t)C * S, S);   /* no statistics pass before */
-            gs_affine(x + off, y + off, (size_t)S, a, b);
+            if (r) gs_affine_relu(x + off, y + off, r + off, (size_t)S, a, b);
+            else gs_affine(x + off, y + off, (size_t)S, a, b);
         }
     }
 }
 
 static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s, const float *x,
-                                const float *dy, float *dx, int c0, int c1)
+                                const float *dy, float *dx, int relu, int c0, int c1)
 {
     const int C = s->C, S = s->S, N = e->N;
     const float M = (float)N * S;
@@ -139,7 +148,8 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
             if (i + 1 < N) { fetch_row(dy + off + (size_t)C * S, S); fetch_row(x + off + (size_t)C * S, S); }
-            gs_reduce_dot_centered(dy + off, x + off, (size_t)S, s->mean[c], &a, &b);
+            if (relu) gs_reduce_dot_centered_relu(dy + off, x + off, (size_t)S, s->mean[c], s->ya[c], s->yb[c], &a, &b);
+            else gs_reduce_dot_centered(dy + off, x + off, (size_t)S, s->mean[c], &a, &b);
             sdy += a; sdyx += b;
         }
         sdyx *= s->rstd[c];
@@ -154,7 +164,8 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
         }
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
-            gs_affine2(dy + off, x + off, dx + off, (size_t)S, ka, kb, kc, n->acc[0]);
+            if (relu) gs_affine2_relu(dy + off, x + off, dx + off, (size_t)S, ka, kb, kc, s->ya[c], s->yb[c], n->acc[0]);
+            else gs_affine2(dy + off, x + off, dx + off, (size_t)S, ka, kb, kc, n->acc[0]);
         }
     }
 }
@@ -183,49 +194,75 @@ typedef struct bn1d_job {
     const gs_exec *e;
     gs_node *n;
     const float *x, *dy;
-    float *out;
+    float *out, *r;         /* r: the fused relu's output (forward); backward: dy is relu(y)'s gradient */
+    int relu;
 } bn1d_job;
 
 static void bn1d_forward_job(void *arg, size_t lo, size_t hi)
 {
     const bn1d_job *j = arg;
-    bn1d_forward_range(j->e, j->n->state, j->x, j->out, (int)lo, (int)hi);
+    bn1d_forward_range(j->e, j->n->state, j->x, j->out, j->r, (int)lo, (int)hi);
 }
 
 static void bn1d_backward_job(void *arg, size_t lo, size_t hi)
 {
     const bn1d_job *j = arg;
-    bn1d_backward_range(j->e, j->n, j->n->state, j->x, j->dy, j->out, (int)lo, (int)hi);
+    bn1d_backward_range(j->e, j->n, j->n->state, j->x, j->dy, j->out, j->relu, (int)lo, (int)hi);
+}
+
+/* y = BN(x), and r = relu(y) unless r is NULL */
+static void bn_apply(const gs_exec *e, gs_node *n, const float *x, float *y, float *r)
+{
+    bn_state *s = n->state;
+    const int C = s->C, S = s->S, N = e->N;
+    if (S == 1) {
+        bn1d_job j = { e, n, x, NULL, y, r, 0 };
+        gs_parallel_ranges(e, (size_t)C, (size_t)N * C, bn1d_forward_job, &j);
+        return;
+    }
+    BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, r, lo, hi));
 }
 
 static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
 {
-    bn_state *s = n->state;
-    const int C = s->C, S = s->S, N = e->N;
     (void)x2;
-    if (S == 1) {
-        bn1d_job j = { e, n, x, NULL, y };
-        gs_parallel_ranges(e, (size_t)C, (size_t)N * C, bn1d_forward_job, &j);
-        return;
-    }
-    BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, lo, hi));
+    bn_apply(e, n, x, y, NULL);
+}
+
+static void bn_forward_relu(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y, float *r)
+{
+    (void)x2;
+    bn_apply(e, n, x, y, r);
 }
 
 /* With x̂ = (x - μ) rstd over M = N*S values per channel:
  * dγ = Σ dy x̂,  dβ = Σ dy,
  * train: dx = γ rstd / M (M dy - Σ dy - x̂ Σ dy x̂);  eval: dx = γ rstd dy. */
-static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const float *x2,
-                        const float *y, const float *dy, float *dx, float *dx2)
+static void bn_grad(const gs_exec *e, gs_node *n, const float *x, const float *dy, float *dx, int relu)
 {
     bn_state *s = n->state;
     const int C = s->C, S = s->S, N = e->N;
-    (void)x2; (void)y; (void)dx2;
     if (S == 1) {
-        bn1d_job j = { e, n, x, dy, dx };
+        bn1d_job j = { e, n, x, dy, dx, NULL, relu };
         gs_parallel_ranges(e, (size_t)C, (size_t)N * C, bn1d_backward_job, &j);
         return;
     }
-    BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, lo, hi));
+    BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_backward_range(e, n, s, x, dy, dx, relu, lo, hi));
+}
+
+static void bn_backward(const gs_exec *e, gs_node *n, const float *x, const float *x2,
+                        const float *y, const float *dy, float *dx, float *dx2)
+{
+    (void)x2; (void)y; (void)dx2;
+    bn_grad(e, n, x, dy, dx, 0);
+}
+
+/* dr: the gradient of r = relu(y); the relu's mask comes from y recomputed from x */
+static void bn_backward_relu(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                             const float *r, const float *dr, float *dx, float *dx2)
+{
+    (void)x2; (void)y; (void)r; (void)dx2;
+    bn_grad(e, n, x, dr, dx, 1);
 }
 
 /* Eval mode: ty = γ rstd tx per channel, rstd of the running variance. */
@@ -244,7 +281,8 @@ static void bn_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2
         }
 }
 
-static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free, bn_jvp, NULL };
+static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free, bn_jvp, NULL,
+                                     bn_forward_relu, bn_backward_relu };
 
 int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size_t w_off,
                       size_t b_off, size_t mean_off, size_t var_off)
@@ -258,10 +296,12 @@ int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size
     s->momentum = 0.1f; s->eps = 1e-5f;
     s->mean = calloc((size_t)C, sizeof *s->mean);
     s->rstd = calloc((size_t)C, sizeof *s->rstd);
+    s->ya = calloc((size_t)C, sizeof *s->ya);
+    s->yb = calloc((size_t)C, sizeof *s->yb);
     s->f1 = calloc((size_t)C, sizeof *s->f1);
     s->f2 = calloc((size_t)C, sizeof *s->f2);
     s->f3 = calloc((size_t)C, sizeof *s->f3);
-    if (!s->mean || !s->rstd || !s->f1 || !s->f2 || !s->f3) {
+    if (!s->mean || !s->rstd || !s->ya || !s->yb || !s->f1 || !s->f2 || !s->f3) {
         bn_free(s);
         return gs_error(ctx, GS_ENOMEM, "batchnorm: out of memory");
     }

@@ -50,6 +50,14 @@ typedef struct gs_layer_ops {
     /* Hand the node its scratch area (n->work_floats floats, 64-byte aligned), shared with the other
      * nodes of its model: nothing in it outlives one forward or backward call.  NULL: no scratch. */
     void (*set_work)(gs_node *n, float *work);
+    /* A relu right after the node, in the node's own passes (NULL where the kind has none).  The model
+     * uses them when the relu is the only consumer of y (gs_model_finish): forward_relu writes y and
+     * r = relu(y), bit for bit what forward then the relu node write; backward_relu takes dr, the
+     * gradient of r, and gives what the relu's backward then this node's would, without writing y's
+     * gradient (dx may be the same buffer as dr). */
+    void (*forward_relu)(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y, float *r);
+    void (*backward_relu)(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                          const float *r, const float *dr, float *dx, float *dx2);
 } gs_layer_ops;
 
 struct gs_node {
@@ -63,6 +71,8 @@ struct gs_node {
     int64_t macs;          /* multiply-adds of one sample's forward (linear and conv layers), else 0 */
     int team;              /* forward and backward split their work only through gs_sgemm and
                             * gs_parallel_ranges, so they can run inside a team (team.h) */
+    int fuse_relu;         /* the next node is a relu of this one's output alone, run by this node's
+                            * forward_relu/backward_relu (gs_model_finish) */
 };
 
 /* Split [0, n) into e->threads ranges aligned to 16 elements and run
@@ -107,6 +117,8 @@ int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size
                       size_t b_off, size_t mean_off, size_t var_off);
 int gs_layernorm_node(gs_ctx *ctx, gs_node *n, int F, int max_batch, size_t w_off, size_t b_off);
 int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F);
+/* Whether n is an activation node computing relu. */
+int gs_act_node_is_relu(const gs_node *n);
 /* y = a + alpha * b (alpha_off == GS_NO_OFFSET: alpha = 1) */
 int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off);
 

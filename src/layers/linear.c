@@ -82,7 +82,7 @@ static void linear_jvp(const gs_exec *e, gs_node *n, const float *x, const float
     e->be->sgemm(0, 1, e->N, O, I, 1.0f, tx, I, e->params + s->w_off, I, 0.0f, ty, O, e->threads);
 }
 
-static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free, linear_jvp, NULL };
+static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free, linear_jvp, NULL, NULL, NULL };
 
 int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off)
 {

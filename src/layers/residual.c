@@ -1,14 +1,18 @@
 /* residual.c - the residual addition y = a + alpha * b, with alpha = 1 or a
- * learned scalar (ReZero's alphas.{b}). */
+ * learned scalar (ReZero's alphas.{b}), and the post blocks' relu after it
+ * when the model fuses the two (forward_relu, backward_relu). */
 #include <stdlib.h>
 #include <string.h>
 #include "layers/layer.h"
+#include "kernels/cpu/simd.h"
 
 typedef struct add_state { size_t alpha_off; } add_state;
 
 typedef struct add_job {
     const float *a, *b, *dy;
     float *y, *da, *db;
+    const float *z;         /* backward with the relu: y = a + alpha b, dy is the gradient of relu(y) */
+    float *r;               /* forward with the relu: relu(y) */
     float alpha;
     int acc_a, acc_b;
 } add_job;
@@ -18,7 +22,38 @@ static void add_forward_range(void *arg, size_t lo, size_t hi)
     const add_job *j = arg;
     const float *a = j->a, *b = j->b, alpha = j->alpha;
     float *y = j->y;
-    for (size_t i = lo; i < hi; i++) y[i] = a[i] + alpha * b[i];
+    float *r = j->r;
+    if (r)
+        for (size_t i = lo; i < hi; i++) {
+            const float v = a[i] + alpha * b[i];
+            y[i] = v;
+            r[i] = v < 0.0f ? 0.0f : v;   /* the relu node's clamp */
+        }
+    else
+        for (size_t i = lo; i < hi; i++) y[i] = a[i] + alpha * b[i];
+}
+
+/* relu's backward on y, as the relu node's: 0 where y <= 0, dr elsewhere (NaN passes dr) */
+static inline float relu_grad(float y, float dr) { return y <= 0.0f ? 0.0f : dr; }
+
+/* the same with the relu, in explicit vectors: da or db may be the same buffer as dr, element for element,
+ * which would send a compiler-vectorised loop down its scalar path */
+GS_CLONES static void add_relu_backward_range(const add_job *j, size_t lo, size_t hi)
+{
+    const float *dr = j->dy, *z = j->z, alpha = j->alpha;
+    float *da = j->da, *db = j->db;
+    const int acc_a = j->acc_a, acc_b = j->acc_b;
+    size_t i = lo;
+    for (; i + GS_LANES <= hi; i += GS_LANES) {
+        const gs_vf g = GS_RELU_GRAD_V(GS_VLOAD(z + i), GS_VLOAD(dr + i));
+        if (da) { gs_vf v = g; if (acc_a) v += GS_VLOAD(da + i); GS_VSTORE(da + i, v); }
+        if (db) { gs_vf v = alpha * g; if (acc_b) v += GS_VLOAD(db + i); GS_VSTORE(db + i, v); }
+    }
+    for (; i < hi; i++) {
+        const float g = relu_grad(z[i], dr[i]);
+        if (da) da[i] = acc_a ? da[i] + g : g;
+        if (db) db[i] = acc_b ? db[i] + alpha * g : alpha * g;
+    }
 }
 
 static void add_backward_range(void *arg, size_t lo, size_t hi)
@@ -26,6 +61,7 @@ static void add_backward_range(void *arg, size_t lo, size_t hi)
     const add_job *j = arg;
     const float *dy = j->dy, alpha = j->alpha;
     float *da = j->da, *db = j->db;
+    if (j->z) { add_relu_backward_range(j, lo, hi); return; }
     if (da) {
         if (j->acc_a) for (size_t i = lo; i < hi; i++) da[i] += dy[i];
         else if (da != dy) memcpy(da + lo, dy + lo, (hi - lo) * sizeof *da);
@@ -36,30 +72,54 @@ static void add_backward_range(void *arg, size_t lo, size_t hi)
     }
 }
 
+static float add_alpha(const gs_exec *e, const add_state *s)
+{
+    return s->alpha_off == GS_NO_OFFSET ? 1.0f : e->params[s->alpha_off];
+}
+
 static void add_forward(const gs_exec *e, gs_node *n, const float *a, const float *b, float *y)
 {
-    add_state *s = n->state;
     const size_t len = (size_t)e->N * (size_t)n->in_features;
-    add_job j = { a, b, NULL, y, NULL, NULL, s->alpha_off == GS_NO_OFFSET ? 1.0f : e->params[s->alpha_off], 0, 0 };
+    add_job j = { a, b, NULL, y, NULL, NULL, NULL, NULL, add_alpha(e, n->state), 0, 0 };
     gs_parallel_ranges(e, len, len, add_forward_range, &j);
 }
 
-/* da = dy;  db = alpha dy;  dalpha = Σ dy b */
-static void add_backward(const gs_exec *e, gs_node *n, const float *a, const float *b,
-                         const float *y, const float *dy, float *da, float *db)
+static void add_forward_relu(const gs_exec *e, gs_node *n, const float *a, const float *b, float *y, float *r)
+{
+    const size_t len = (size_t)e->N * (size_t)n->in_features;
+    add_job j = { a, b, NULL, y, NULL, NULL, NULL, r, add_alpha(e, n->state), 0, 0 };
+    gs_parallel_ranges(e, len, len, add_forward_range, &j);
+}
+
+/* da = dy;  db = alpha dy;  dalpha = Σ dy b.  With z (the fused relu), dy = relu'(z) dr. */
+static void add_grad(const gs_exec *e, gs_node *n, const float *b, const float *z, const float *dy, float *da,
+                     float *db)
 {
     add_state *s = n->state;
     const size_t len = (size_t)e->N * (size_t)n->in_features;
-    const float alpha = s->alpha_off == GS_NO_OFFSET ? 1.0f : e->params[s->alpha_off];
-    (void)a; (void)y;
+    const float alpha = add_alpha(e, s);
     if (s->alpha_off != GS_NO_OFFSET) {
         double acc = 0;
-        for (size_t i = 0; i < len; i++) acc += (double)dy[i] * b[i];
+        for (size_t i = 0; i < len; i++) acc += (double)(z ? relu_grad(z[i], dy[i]) : dy[i]) * b[i];
         float *dalpha = e->grads + s->alpha_off;
         *dalpha = e->accumulate ? *dalpha + (float)acc : (float)acc;
     }
-    add_job j = { NULL, b, dy, NULL, da, db, alpha, n->acc[0], n->acc[1] };
+    add_job j = { NULL, b, dy, NULL, da, db, z, NULL, alpha, n->acc[0], n->acc[1] };
     gs_parallel_ranges(e, len, len, add_backward_range, &j);
+}
+
+static void add_backward(const gs_exec *e, gs_node *n, const float *a, const float *b,
+                         const float *y, const float *dy, float *da, float *db)
+{
+    (void)a; (void)y;
+    add_grad(e, n, b, NULL, dy, da, db);
+}
+
+static void add_backward_relu(const gs_exec *e, gs_node *n, const float *a, const float *b, const float *y,
+                              const float *r, const float *dr, float *da, float *db)
+{
+    (void)a; (void)r;
+    add_grad(e, n, b, y, dr, da, db);
 }
 
 /* ty = ta + alpha tb */
@@ -72,7 +132,8 @@ static void add_jvp(const gs_exec *e, gs_node *n, const float *a, const float *b
     if (ty != ta) memcpy(ty, ta, len * sizeof *ty);
 }
 
-static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free, add_jvp, NULL };
+static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free, add_jvp, NULL,
+                                      add_forward_relu, add_backward_relu };
 
 int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off)
 {

@@ -166,6 +166,23 @@ int gs_model_finish(gs_model *m)
             seen[v] = 1;
         }
     free(seen);
+    return gs_model_plan_fusion(m);
+}
+
+int gs_model_plan_fusion(gs_model *m)
+{
+    int *uses = calloc((size_t)m->n_values, sizeof *uses);
+    if (!uses) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int k = 0; k < 2; k++)
+            if (m->nodes[i].in[k] >= 0) uses[m->nodes[i].in[k]]++;
+    for (int i = 0; i < m->n_nodes; i++) {
+        gs_node *n = &m->nodes[i];
+        const gs_node *r = i + 1 < m->n_nodes ? &m->nodes[i + 1] : NULL;
+        n->fuse_relu = !m->no_fusion && r && n->ops->forward_relu && n->ops->backward_relu && gs_act_node_is_relu(r) &&
+                       r->in[0] == n->out && r->in[1] < 0 && uses[n->out] == 1 && n->out != m->n_values - 1;
+    }
+    free(uses);
     return GS_OK;
 }
 
@@ -311,6 +328,11 @@ static void forward_nodes(void *arg)
     gs_exec e; exec_init(m, &e);
     for (int i = 0; i < m->n_nodes; i++) {
         gs_node *n = &m->nodes[i];
+        if (n->fuse_relu) {   /* the next node is its relu */
+            n->ops->forward_relu(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data,
+                                 m->values[m->nodes[++i].out].data);
+            continue;
+        }
         n->ops->forward(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data);
     }
 }
@@ -321,10 +343,18 @@ static void backward_nodes(void *arg)
     gs_exec e; exec_init(m, &e);
     for (int i = m->n_nodes - 1; i >= 0; i--) {
         gs_node *n = &m->nodes[i];
+        /* a relu fused into the node before it, unless someone keeps the gradient between them */
+        const gs_node *p = i > 0 && m->nodes[i - 1].fuse_relu && m->values[n->in[0]].grad_shared ? &m->nodes[i - 1] : NULL;
+        if (p) n = &m->nodes[--i];
         const float *a = gs_node_input(m, n, 0), *b = gs_node_input(m, n, 1);
         float *da = n->in[0] == 0 && !m->input_grad ? NULL : m->values[n->in[0]].grad;
         float *db = n->in[1] < 0 || (n->in[1] == 0 && !m->input_grad) ? NULL : m->values[n->in[1]].grad;
-        n->ops->backward(&e, n, a, b, m->values[n->out].data, m->values[n->out].grad, da, db);
+        if (p) {
+            const gs_value *r = &m->values[m->nodes[i + 1].out];
+            n->ops->backward_relu(&e, n, a, b, m->values[n->out].data, r->data, r->grad, da, db);
+        } else {
+            n->ops->backward(&e, n, a, b, m->values[n->out].data, m->values[n->out].grad, da, db);
+        }
     }
 }
 

@@ -59,6 +59,7 @@ struct gs_model {
     float *grad_arena;       /* the values' gradients (gs_model_plan_grads) */
     float *work;             /* the nodes' shared scratch area (the largest work_floats) */
     int keep_point_grads;    /* the instruments read the activation points' gradients after backward */
+    int no_fusion;           /* run every node by itself (gs_model_plan_fusion; the tests' reference) */
 
     gs_act_point *points; int n_points, cap_points;
     int *block_in; int n_block_in, cap_block_in;  /* x_0 .. x_n of the residual blocks */
@@ -100,6 +101,11 @@ int gs_model_finish(gs_model *m);
  * backward; every other value's gradient lives only between its last consumer's backward and its
  * producer's, so values whose lives do not overlap share a buffer.  Gradient contents are lost. */
 int gs_model_plan_grads(gs_model *m);
+/* Mark the nodes whose relu runs inside their own passes (gs_node.fuse_relu): a relu node right after
+ * one whose kind has forward_relu, with that node's output as its only input and no other consumer of
+ * it; none with no_fusion.  Backward fuses them only while the value between them keeps no gradient
+ * of its own (grad_shared).  Values and gradients come out bit for bit as without fusion. */
+int gs_model_plan_fusion(gs_model *m);
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);
 
 /* Samples among N whose largest logit (of K) is their label. */

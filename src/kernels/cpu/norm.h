@@ -16,4 +16,15 @@ void gs_bn1d_sums(const float *x, const float *dy, int N, int C, int c0, int c1,
 void gs_bn1d_dx(const float *x, const float *dy, float *dx, int N, int C, int c0, int c1,
                 const float *ka, const float *kb, const float *kc, int accumulate);
 
+/* With a relu after the norm (its passes fused into these; y = x * scale[c] + shift[c] exactly as
+ * gs_bn1d_apply computes it, so the relu's mask is the relu node's):
+ * gs_bn1d_apply_relu: y as gs_bn1d_apply, and r = relu(y);
+ * gs_bn1d_sums_relu, gs_bn1d_dx_relu: gs_bn1d_sums and gs_bn1d_dx on dy = (y <= 0 ? 0 : dr), dx may be dr. */
+void gs_bn1d_apply_relu(const float *x, float *y, float *r, int N, int C, int c0, int c1, const float *scale,
+                        const float *shift);
+void gs_bn1d_sums_relu(const float *x, const float *dr, int N, int C, int c0, int c1, const float *mean,
+                       const float *rstd, const float *scale, const float *shift, float *sdy, float *sdyx);
+void gs_bn1d_dx_relu(const float *x, const float *dr, float *dx, int N, int C, int c0, int c1, const float *ka,
+                     const float *kb, const float *kc, const float *scale, const float *shift, int accumulate);
+
 #endif

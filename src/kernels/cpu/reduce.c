@@ -36,9 +36,13 @@ double gs_reduce_centered_sq(const float *x, size_t n, double mu)
     return q;
 }
 
-GS_CLONES
-void gs_reduce_dot_centered(const float *restrict dy, const float *restrict x, size_t n, float mu,
-                            double *sdy, double *sdyx)
+/* relu's backward on the y it recomputes: 0 where y <= 0, dr elsewhere (a NaN y passes dr) */
+static inline float relu_grad(float y, float dr) { return y <= 0.0f ? 0.0f : dr; }
+
+/* Σ d and Σ d (x - mu), d = dy, or with relu set the relu's gradient of dy at y = x * ya + yb */
+static inline __attribute__((always_inline)) void dot_centered(const float *dy, const float *restrict x, size_t n,
+                                                               float mu, int relu, float ya, float yb,
+                                                               double *sdy, double *sdyx)
 {
     const float m = mu;
     double a = 0, b = 0;
@@ -47,13 +51,24 @@ void gs_reduce_dot_centered(const float *restrict dy, const float *restrict x, s
         gs_vf la = (gs_vf){ 0 }, lb = (gs_vf){ 0 };
         size_t j = i;
         for (; j + GS_LANES <= end; j += GS_LANES) {
-            const gs_vf d = GS_VLOAD(dy + j);
-            la += d; lb += d * (GS_VLOAD(x + j) - m);
+            const gs_vf xv = GS_VLOAD(x + j);
+            const gs_vf dv = GS_VLOAD(dy + j), d = relu ? GS_RELU_GRAD_V(xv * ya + yb, dv) : dv;
+            la += d; lb += d * (xv - m);
         }
-        for (; j < end; j++) { a += dy[j]; b += (double)dy[j] * (x[j] - mu); }
+        for (; j < end; j++) {
+            const float d = relu ? relu_grad(x[j] * ya + yb, dy[j]) : dy[j];
+            a += d; b += (double)d * (x[j] - mu);
+        }
         a += gs_vsum(&la); b += gs_vsum(&lb);
     }
     *sdy = a; *sdyx = b;
+}
+
+GS_CLONES
+void gs_reduce_dot_centered(const float *restrict dy, const float *restrict x, size_t n, float mu,
+                            double *sdy, double *sdyx)
+{
+    dot_centered(dy, x, n, mu, 0, 0.0f, 0.0f, sdy, sdyx);
 }
 
 GS_CLONES
@@ -68,6 +83,42 @@ void gs_affine2(const float *restrict dy, const float *restrict x, float *restri
 {
     if (accumulate) for (size_t i = 0; i < n; i++) dx[i] += a * dy[i] + b * x[i] + c;
     else for (size_t i = 0; i < n; i++) dx[i] = a * dy[i] + b * x[i] + c;
+}
+
+GS_CLONES
+void gs_affine_relu(const float *restrict x, float *restrict y, float *restrict r, size_t n, float a, float b)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i] * a + b;
+        y[i] = v;
+        r[i] = v < 0.0f ? 0.0f : v;
+    }
+}
+
+GS_CLONES
+void gs_reduce_dot_centered_relu(const float *dr, const float *restrict x, size_t n, float mu, float ya,
+                                 float yb, double *sdy, double *sdyx)
+{
+    dot_centered(dr, x, n, mu, 1, ya, yb, sdy, sdyx);
+}
+
+/* written with explicit vectors: dx may be dr, which a compiler's overlap check would send down a
+ * scalar loop */
+GS_CLONES
+void gs_affine2_relu(const float *dr, const float *x, float *dx, size_t n, float a, float b, float c, float ya,
+                     float yb, int accumulate)
+{
+    size_t i = 0;
+    for (; i + GS_LANES <= n; i += GS_LANES) {
+        const gs_vf xv = GS_VLOAD(x + i);
+        gs_vf v = a * GS_RELU_GRAD_V(xv * ya + yb, GS_VLOAD(dr + i)) + b * xv + c;
+        if (accumulate) v += GS_VLOAD(dx + i);
+        GS_VSTORE(dx + i, v);
+    }
+    for (; i < n; i++) {
+        const float v = a * relu_grad(x[i] * ya + yb, dr[i]) + b * x[i] + c;
+        dx[i] = accumulate ? dx[i] + v : v;
+    }
 }
 
 /* The fused updates: one pass reads g, p and the moments, writes p and the

@@ -13,6 +13,17 @@ void gs_reduce_dot_centered(const float *dy, const float *x, size_t n, float mu,
 void gs_affine(const float *x, float *y, size_t n, float a, float b);
 /* dx (=|+=) a dy + b x + c */
 void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, float b, float c, int accumulate);
+/* The same three with a relu after the affine map y = x * ya + yb (the relu fused into the pass that
+ * writes y, and its backward into the passes that read y's gradient; y is computed as gs_affine does,
+ * so the mask is bit for bit the relu node's):
+ * gs_affine_relu: y = x * a + b and r = relu(y) (y < 0 ? 0 : y, as the relu node);
+ * gs_reduce_dot_centered_relu: Σ g and Σ g (x - mu), g = y <= 0 ? 0 : dr;
+ * gs_affine2_relu: dx (=|+=) a g + b x + c.  dx may be dr (in place). */
+void gs_affine_relu(const float *x, float *y, float *r, size_t n, float a, float b);
+void gs_reduce_dot_centered_relu(const float *dr, const float *x, size_t n, float mu, float ya, float yb,
+                                 double *sdy, double *sdyx);
+void gs_affine2_relu(const float *dr, const float *x, float *dx, size_t n, float a, float b, float c, float ya,
+                     float yb, int accumulate);
 /* Σ(x - mu)² */
 double gs_reduce_centered_sq(const float *x, size_t n, double mu);
 

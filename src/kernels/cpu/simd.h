@@ -26,6 +26,11 @@
 typedef float gs_vf __attribute__((vector_size(64)));
 /* the same, for loads and stores at any float alignment */
 typedef float gs_vf_u __attribute__((vector_size(64), aligned(4), may_alias));
+/* sixteen int lanes: what a comparison of two gs_vf gives (-1 true, 0 false), and a mask to cast through */
+typedef int gs_vi __attribute__((vector_size(64)));
+/* relu's backward on lanes: 0 where y <= 0, dr elsewhere (a NaN y passes dr), as the relu node's (a macro:
+ * a function taking gs_vf by value has no fixed ABI outside the clones) */
+#define GS_RELU_GRAD_V(y, dr) ((gs_vf)((gs_vi)(dr) & ~(gs_vi)((y) <= 0.0f)))
 #define GS_VLOAD(p) (*(const gs_vf_u *)(p))
 #define GS_VSTORE(p, v) (*(gs_vf_u *)(p) = (v))
 static inline double gs_vsum(const gs_vf *v)
