@@ -391,6 +391,89 @@ static void test_wino3x3(void)
             }
 }
 
+/* The stride-2 kernels through phase images against double sums: y (with bias and accumulate), dx
+ * (accumulate) and dW (accumulate) on shapes with 7-, 14-, 15-, 16- and 31-wide outputs; the shapes they decline. */
+static double s2_x(const float *x, int H, int W, int c, int h, int w)
+{
+    return h < 0 || w < 0 || h >= H || w >= W ? 0.0 : (double)x[((size_t)c * H + h) * W + w];
+}
+
+static void test_conv3x3s2(void)
+{
+    const gs_backend *be = gs_backend_cpu();
+    const size_t big = (size_t)1 << 22;
+    if (!be->conv3x3s2(0, 16, 28, 28, 32, NULL, NULL, NULL, NULL, 0, NULL, big)) return;   /* no AVX-512 */
+    CHECK(!be->conv3x3s2(0, 16, 28, 27, 32, NULL, NULL, NULL, NULL, 0, NULL, big), "odd width taken");
+    CHECK(!be->conv3x3s2(0, 16, 8, 64, 32, NULL, NULL, NULL, NULL, 0, NULL, big), "32-wide output taken");
+    CHECK(!be->conv3x3s2(0, 16, 8, 8, 32, NULL, NULL, NULL, NULL, 0, NULL, big), "16 output pixels taken");
+    CHECK(!be->conv3x3s2(0, 12, 28, 28, 32, NULL, NULL, NULL, NULL, 0, NULL, big), "C 12 taken");
+    CHECK(!be->conv3x3s2_dw(0, 16, 28, 28, 24, NULL, NULL, NULL, 0, NULL, big), "O 24 taken");
+    CHECK(!be->conv3x3s2_dx(0, 16, 28, 28, 32, NULL, NULL, NULL, 0, NULL, be->conv3x3s2_work(16, 28, 28, 32) - 1),
+          "too little work taken");
+    static const int shapes[][4] = { { 16, 28, 28, 32 }, { 32, 14, 14, 64 }, { 8, 26, 30, 16 }, { 24, 32, 32, 16 },
+                                     { 8, 24, 62, 32 } };
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const int C = shapes[k][0], H = shapes[k][1], W = shapes[k][2], O = shapes[k][3], g = 2;
+        const int Ho = H / 2, Wo = W / 2, P = Ho * Wo;
+        rng_seed(950 + k);
+        const size_t nx = (size_t)g * C * H * W, ny = (size_t)g * O * P, nw = (size_t)O * C * 9;
+        float *x = falloc(nx), *w = falloc(nw), *b = falloc((size_t)O), *y = falloc(ny), *y0 = falloc(ny);
+        float *dx = falloc(nx), *dx0 = falloc(nx), *dw = falloc(nw), *dw0 = falloc(nw);
+        const size_t nwk = be->conv3x3s2_work(C, H, W, O);
+        float *work = falloc(nwk);
+        fill(x, nx, -1, 1); fill(w, nw, -1, 1); fill(b, (size_t)O, -1, 1);
+        fill(y0, ny, -1, 1); fill(dx0, nx, -1, 1); fill(dw0, nw, -1, 1);
+        memcpy(y, y0, ny * sizeof *y); memcpy(dx, dx0, nx * sizeof *dx); memcpy(dw, dw0, nw * sizeof *dw);
+        const float *dy = y0;    /* any values do for dy */
+        CHECK(be->conv3x3s2(g, C, H, W, O, x, w, b, y, 1, work, nwk) == 1, "y declined");
+        CHECK(be->conv3x3s2_dx(g, C, H, W, O, dy, w, dx, 1, work, nwk) == 1, "dx declined");
+        CHECK(be->conv3x3s2_dw(g, C, H, W, O, x, dy, dw, 1, work, nwk) == 1, "dW declined");
+        double ey = 0, sy = 1e-30, ex = 0, sx = 1e-30, ew = 0, sw = 1e-30;
+        for (int n = 0; n < g; n++) {
+            const float *xn = x + (size_t)n * C * H * W, *dn = dy + (size_t)n * O * P;
+            for (int o = 0; o < O; o++)
+                for (int i = 0; i < Ho; i++)
+                    for (int j = 0; j < Wo; j++) {
+                        double r = (double)y0[((size_t)n * O + o) * P + (size_t)i * Wo + j] + b[o];
+                        for (int c = 0; c < C; c++)
+                            for (int t = 0; t < 9; t++)
+                                r += (double)w[((size_t)o * C + c) * 9 + t] * s2_x(xn, H, W, c, 2 * i + t / 3 - 1, 2 * j + t % 3 - 1);
+                        const size_t q = ((size_t)n * O + o) * P + (size_t)i * Wo + j;
+                        ey = fmax(ey, fabs(y[q] - r)); sy = fmax(sy, fabs(r));
+                    }
+            for (int c = 0; c < C; c++)
+                for (int h = 0; h < H; h++)
+                    for (int v = 0; v < W; v++) {
+                        const size_t q = (size_t)n * C * H * W + ((size_t)c * H + h) * W + v;
+                        double r = dx0[q];
+                        for (int o = 0; o < O; o++)
+                            for (int t = 0; t < 9; t++) {
+                                const int hh = h + 1 - t / 3, ww = v + 1 - t % 3;   /* = 2 i, 2 j */
+                                if (hh < 0 || ww < 0 || hh % 2 || ww % 2 || hh / 2 >= Ho || ww / 2 >= Wo) continue;
+                                r += (double)w[((size_t)o * C + c) * 9 + t] * dn[(size_t)o * P + (size_t)(hh / 2) * Wo + ww / 2];
+                            }
+                        ex = fmax(ex, fabs(dx[q] - r)); sx = fmax(sx, fabs(r));
+                    }
+        }
+        for (int o = 0; o < O; o++)
+            for (int c = 0; c < C; c++)
+                for (int t = 0; t < 9; t++) {
+                    double r = dw0[((size_t)o * C + c) * 9 + t];
+                    for (int n = 0; n < g; n++)
+                        for (int i = 0; i < Ho; i++)
+                            for (int j = 0; j < Wo; j++)
+                                r += (double)dy[((size_t)n * O + o) * P + (size_t)i * Wo + j] *
+                                     s2_x(x + (size_t)n * C * H * W, H, W, c, 2 * i + t / 3 - 1, 2 * j + t % 3 - 1);
+                    const size_t q = ((size_t)o * C + c) * 9 + t;
+                    ew = fmax(ew, fabs(dw[q] - r)); sw = fmax(sw, fabs(r));
+                }
+        CHECK(ey <= 1e-5 * sy, "conv3x3s2 y C%d %dx%d O%d: worst error %.3g of %.3g", C, H, W, O, ey, sy);
+        CHECK(ex <= 1e-5 * sx, "conv3x3s2 dx C%d %dx%d O%d: worst error %.3g of %.3g", C, H, W, O, ex, sx);
+        CHECK(ew <= 1e-5 * sw, "conv3x3s2 dW C%d %dx%d O%d: worst error %.3g of %.3g", C, H, W, O, ew, sw);
+        free(x); free(w); free(b); free(y); free(y0); free(dx); free(dx0); free(dw); free(dw0); free(work);
+    }
+}
+
 /* Stride 2 on wide rows: im2col's gathers and col2im's adds over rows of 14 (the study's
  * transitions), 20 and 17 output columns. */
 static void test_conv_stride2_rows(void)
@@ -736,6 +819,7 @@ int main(void)
     RUN(test_conv3x3_direct);
     RUN(test_wino3x3);
     RUN(test_conv_stride2_rows);
+    RUN(test_conv3x3s2);
     RUN(test_conv_vs_naive_random);
     RUN(test_conv_vs_naive_threads);
     RUN(test_conv_threads_same_bits);

@@ -39,6 +39,16 @@ typedef struct gs_backend {
     void (*wino3x3_filter)(int C, int O, const float *w, int flip, float *U);
     size_t (*wino3x3_filter_floats)(int C, int O);
     size_t (*wino3x3_work)(int C, int H, int W, int O);
+    /* The 3x3 stride-2 padding-1 convolution through phase images (gs_conv3x3s2: y, dx, dW, with the
+     * weights as they are), conv3x3s2_work floats of scratch: 1 when done, 0 (nothing touched) where the
+     * backend cannot; g == 0 asks whether it could. */
+    int (*conv3x3s2)(int g, int C, int H, int W, int O, const float *x, const float *w, const float *bias, float *y,
+                     int accumulate, float *work, size_t work_floats);
+    int (*conv3x3s2_dx)(int g, int C, int H, int W, int O, const float *dy, const float *w, float *dx,
+                        int accumulate, float *work, size_t work_floats);
+    int (*conv3x3s2_dw)(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
+                        int accumulate, float *work, size_t work_floats);
+    size_t (*conv3x3s2_work)(int C, int H, int W, int O);
     void (*act_forward)(gs_act act, const float *x, float *y, size_t n);
     void (*act_backward)(gs_act act, const float *x, const float *y, const float *dy,
                          float *dx, size_t n, int accumulate);

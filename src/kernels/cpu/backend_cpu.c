@@ -15,6 +15,10 @@ static const gs_backend cpu_backend = {
     gs_wino3x3_filter,
     gs_wino3x3_filter_floats,
     gs_wino3x3_work,
+    gs_conv3x3s2,
+    gs_conv3x3s2_dx,
+    gs_conv3x3s2_dw,
+    gs_conv3x3s2_work,
     gs_act_forward,
     gs_act_backward,
 };

@@ -210,58 +210,70 @@ TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, flo
  * past the image's end) and 8 broadcasts of weights, 16 FMAs.  The sums run over (c, tap) in the
  * order the implicit GEMM's k runs, with the same FMAs, so the bits are its bits while C 9 fits one
  * GEMM K block. */
+/* One sample of it over taps in general: y (O, HW) = (or += when accumulate) bias + the sum over c < C and
+ * t < nt of wd[(c nt + t) O + o] times x's plane c (planes cs apart) at the pixel's flat offset + delta[t],
+ * lanes masked by masks[b nt + t] for block b of 16 pixels.  fetch: x streams from memory (prefetch W + 1
+ * pixels past each tile, as the 3x3 taps reach). */
+INL void x_conv_taps(int C, size_t cs, int HW, int W, int O, const float *x, const int *delta, const int nt,
+                     const float *wd, const float *bias, const uint16_t *masks, float *y, int accumulate, int fetch)
+{
+    const int blocks = (HW + 15) / 16;
+    for (int og = 0; og < O; og += 8)
+        for (int b = 0; b < blocks; b += 2) {
+            const int p0 = b * 16, two = b + 1 < blocks;
+            const uint16_t *m0 = masks + b * nt, *m1 = masks + (b + 1) * nt;
+#define X_Z(r) __m512 u##r = _mm512_setzero_ps(), v##r = _mm512_setzero_ps();
+            X_ROWS(X_Z)
+#undef X_Z
+            const float *xs = x + p0;
+            /* The image streams from memory in training (each sample once per pass), through C
+             * planes at once, more streams than the hardware follows: fetch the lines two tiles
+             * ahead (the taps reach W + 1 pixels past a tile). */
+            if (fetch && og == 0)
+                for (int c = 0; c < C; c++) {
+                    const float *pf = xs + (size_t)c * cs;
+                    /* a sample's first tile: its own lines and the next one's too */
+                    if (b == 0)
+                        for (int k = -W - 1; k < 64 + W; k += 16) _mm_prefetch((const char *)(pf + k), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(pf + 64 + W), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(pf + 80 + W), _MM_HINT_T0);
+                }
+            for (int c = 0; c < C; c++, xs += cs) {
+                const float *wc = wd + (size_t)c * nt * O + og;
+                for (int t = 0; t < nt; t++, wc += O) {
+                    const __m512 a = _mm512_maskz_loadu_ps((__mmask16)m0[t], xs + delta[t]);
+                    const __m512 z = two ? _mm512_maskz_loadu_ps((__mmask16)m1[t], xs + 16 + delta[t]) : _mm512_setzero_ps();
+#define X_F(r) { const __m512 q = _mm512_set1_ps(wc[r]); u##r = _mm512_fmadd_ps(q, a, u##r); v##r = _mm512_fmadd_ps(q, z, v##r); }
+                    X_ROWS(X_F)
+#undef X_F
+                }
+            }
+            const int left = HW - p0;
+            const __mmask16 s0 = lane_mask(left), s1 = lane_mask(left - 16);
+            float *yo = y + (size_t)og * HW + p0;
+#define X_S(r) { \
+                float *d = yo + (size_t)(r) * HW; \
+                __m512 e0 = u##r, e1 = v##r; \
+                if (bias) { const __m512 bb = _mm512_set1_ps(bias[og + r]); e0 = _mm512_add_ps(e0, bb); e1 = _mm512_add_ps(e1, bb); } \
+                if (accumulate) { e0 = _mm512_add_ps(_mm512_maskz_loadu_ps(s0, d), e0); e1 = _mm512_add_ps(_mm512_maskz_loadu_ps(s1, d + 16), e1); } \
+                _mm512_mask_storeu_ps(d, s0, e0); _mm512_mask_storeu_ps(d + 16, s1, e1); }
+            X_ROWS(X_S)
+#undef X_S
+        }
+}
+
 TGT int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
                           const uint16_t *masks, float *y, int accumulate)
 {
-    const int HW = H * W, blocks = (HW + 15) / 16;
+    const int HW = H * W;
     if (O % 8 || C < 1 || HW < GS_CONV3X3_MIN_PIXELS || HW > GS_CONV3X3_MAX_PIXELS) return 0;
     if (g <= 0) return 1;
     int delta[9];
     for (int t = 0; t < 9; t++) delta[t] = (t / 3 - 1) * W + (t % 3 - 1);
     const size_t in = (size_t)C * HW, out = (size_t)O * HW;
     for (int n = 0; n < g; n++)
-        for (int og = 0; og < O; og += 8)
-            for (int b = 0; b < blocks; b += 2) {
-                const int p0 = b * 16, two = b + 1 < blocks;
-                const uint16_t *m0 = masks + b * 9, *m1 = masks + (b + 1) * 9;
-#define X_Z(r) __m512 u##r = _mm512_setzero_ps(), v##r = _mm512_setzero_ps();
-                X_ROWS(X_Z)
-#undef X_Z
-                const float *xs = x + (size_t)n * in + p0;
-                /* The image streams from memory in training (each sample once per pass), through C
-                 * planes at once, more streams than the hardware follows: fetch the lines two tiles
-                 * ahead (the taps reach W + 1 pixels past a tile). */
-                if (og == 0)
-                    for (int c = 0; c < C; c++) {
-                        const float *pf = xs + (size_t)c * HW;
-                        /* a sample's first tile: its own lines and the next one's too */
-                        if (b == 0)
-                            for (int k = -W - 1; k < 64 + W; k += 16) _mm_prefetch((const char *)(pf + k), _MM_HINT_T0);
-                        _mm_prefetch((const char *)(pf + 64 + W), _MM_HINT_T0);
-                        _mm_prefetch((const char *)(pf + 80 + W), _MM_HINT_T0);
-                    }
-                for (int c = 0; c < C; c++, xs += HW) {
-                    const float *wc = wd + (size_t)c * 9 * O + og;
-                    for (int t = 0; t < 9; t++, wc += O) {
-                        const __m512 a = _mm512_maskz_loadu_ps((__mmask16)m0[t], xs + delta[t]);
-                        const __m512 z = two ? _mm512_maskz_loadu_ps((__mmask16)m1[t], xs + 16 + delta[t]) : _mm512_setzero_ps();
-#define X_F(r) { const __m512 q = _mm512_set1_ps(wc[r]); u##r = _mm512_fmadd_ps(q, a, u##r); v##r = _mm512_fmadd_ps(q, z, v##r); }
-                        X_ROWS(X_F)
-#undef X_F
-                    }
-                }
-                const int left = HW - p0;
-                const __mmask16 s0 = lane_mask(left), s1 = lane_mask(left - 16);
-                float *yo = y + (size_t)n * out + (size_t)og * HW + p0;
-#define X_S(r) { \
-                    float *d = yo + (size_t)(r) * HW; \
-                    __m512 e0 = u##r, e1 = v##r; \
-                    if (bias) { const __m512 bb = _mm512_set1_ps(bias[og + r]); e0 = _mm512_add_ps(e0, bb); e1 = _mm512_add_ps(e1, bb); } \
-                    if (accumulate) { e0 = _mm512_add_ps(_mm512_maskz_loadu_ps(s0, d), e0); e1 = _mm512_add_ps(_mm512_maskz_loadu_ps(s1, d + 16), e1); } \
-                    _mm512_mask_storeu_ps(d, s0, e0); _mm512_mask_storeu_ps(d + 16, s1, e1); }
-                X_ROWS(X_S)
-#undef X_S
-            }
+        x_conv_taps(C, (size_t)HW, HW, W, O, x + (size_t)n * in, delta, 9, wd, bias, masks, y + (size_t)n * out,
+                    accumulate, 1);
     return 1;
 }
 
@@ -656,3 +668,228 @@ TGT int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
 }
 
 #endif
+
+/* ---- the 3x3 stride-2 padding-1 convolution through phase images ----
+ *
+ * With x split into its four phase images x_pq[c][i][j] = x[c][2i + p][2j + q] (Ho x Wo each), every tap
+ * (kh, kw) of output pixel (i, j) reads one phase image at (i + di, j + dj), di, dj in {-1, 0}: phase
+ * p = (kh != 1), di = -(kh == 0), the same for the columns.  So y is x_conv_taps over the phase images
+ * with a tap table instead of im2col and a GEMM; dx, phase by phase, is the same kernel over dy with each
+ * phase's 1, 2 or 4 taps; dW, x_dw_pair's scheme over bordered phase rows. */
+static const int x_s2_even[16] = { 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30 };
+static const int x_s2_odd[16] = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31 };
+static const int x_s2_lo[16] = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 };
+static const int x_s2_hi[16] = { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 };
+
+/* Row r of width W into its even and odd columns (W / 2 each) */
+INL void x_split_row(const float *r, int W, float *even, float *odd)
+{
+    const __m512i ie = _mm512_loadu_si512(x_s2_even), io = _mm512_loadu_si512(x_s2_odd);
+    for (int j = 0; j < W; j += 32) {
+        const int n = W - j < 32 ? W - j : 32;
+        const __m512 a = _mm512_maskz_loadu_ps(lane_mask(n), r + j), b = _mm512_maskz_loadu_ps(lane_mask(n - 16), r + j + 16);
+        const __mmask16 m = lane_mask(n / 2);
+        _mm512_mask_storeu_ps(even + j / 2, m, _mm512_permutex2var_ps(a, ie, b));
+        _mm512_mask_storeu_ps(odd + j / 2, m, _mm512_permutex2var_ps(a, io, b));
+    }
+}
+
+/* (kh, kw) of tap t, its phase image and its shift */
+#define X_S2_PH(t) (((t) / 3 != 1) * 2 + ((t) % 3 != 1))
+#define X_S2_DI(t) (-((t) / 3 == 0))
+#define X_S2_DJ(t) (-((t) % 3 == 0))
+
+TGT int gs_conv3x3s2_avx512(int g, int C, int H, int W, int O, const float *x, const float *w, const float *bias,
+                            float *y, int accumulate, float *work, size_t work_floats)
+{
+    const int Ho = H / 2, Wo = W / 2, HWo = Ho * Wo, blocks = (HWo + 15) / 16;
+    if (!gs_conv3x3s2_fits(C, H, W, O) || work_floats < gs_conv3x3s2_work(C, H, W, O)) return 0;
+    if (g <= 0) return 1;
+    float *wd = work, *ph = wd + (size_t)C * 9 * O;     /* (C, 9, O); the phases (4, C, Ho Wo) */
+    for (int o = 0; o < O; o++)
+        for (int k = 0; k < C * 9; k++) wd[(size_t)k * O + o] = w[(size_t)o * C * 9 + k];
+    int delta[9];
+    uint16_t masks[(GS_CONV3X3_MAX_PIXELS / 16) * 9];
+    for (int t = 0; t < 9; t++) delta[t] = X_S2_PH(t) * C * HWo + X_S2_DI(t) * Wo + X_S2_DJ(t);
+    for (int b = 0; b < blocks; b++)
+        for (int t = 0; t < 9; t++) {
+            unsigned m = 0;
+            for (int l = 0; l < 16 && b * 16 + l < HWo; l++) {
+                const int p = b * 16 + l;
+                if (p / Wo + X_S2_DI(t) >= 0 && p % Wo + X_S2_DJ(t) >= 0) m |= 1u << l;
+            }
+            masks[b * 9 + t] = (uint16_t)m;
+        }
+    const size_t in = (size_t)C * H * W, out = (size_t)O * HWo, plane = (size_t)C * HWo;
+    for (int n = 0; n < g; n++) {
+        const float *xn = x + (size_t)n * in;
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < Ho; i++)
+                for (int p = 0; p < 2; p++)
+                    x_split_row(xn + ((size_t)c * H + 2 * i + p) * W, W, ph + (2 * p) * plane + (size_t)c * HWo + (size_t)i * Wo,
+                                ph + (2 * p + 1) * plane + (size_t)c * HWo + (size_t)i * Wo);
+        x_conv_taps(C, (size_t)HWo, HWo, Wo, O, ph, delta, 9, wd, bias, masks, y + (size_t)n * out, accumulate, 0);
+    }
+    return 1;
+}
+
+/* dx (g, C, H, W) (+)= the transposed stride-2 convolution of dy (g, O, H / 2, W / 2): phase (p, q) of dx,
+ * dx[c][2a + p][2b + q], sums the taps with kh = 1 (p = 0) or kh in {0, 2} (p = 1), which read dy at
+ * row a + 1 (kh = 0) or a, and the same for the columns. */
+TGT int gs_conv3x3s2_dx_avx512(int g, int C, int H, int W, int O, const float *dy, const float *w, float *dx,
+                               int accumulate, float *work, size_t work_floats)
+{
+    const int Ho = H / 2, Wo = W / 2, HWo = Ho * Wo, blocks = (HWo + 15) / 16;
+    if (!gs_conv3x3s2_fits(C, H, W, O) || work_floats < gs_conv3x3s2_work(C, H, W, O)) return 0;
+    if (g <= 0) return 1;
+    const size_t plane = (size_t)C * HWo;
+    float *ph = work, *wd = ph + 4 * plane;            /* the phases of dx (4, C, Ho Wo); weights per phase */
+    int nt[4], taps[4][4], delta[4][4];
+    uint16_t masks[4][(GS_CONV3X3_MAX_PIXELS / 16) * 4];
+    const float *wp[4];
+    float *q = wd;
+    for (int f = 0; f < 4; f++) {
+        nt[f] = 0;
+        for (int t = 0; t < 9; t++)
+            if (X_S2_PH(t) == f) {
+                taps[f][nt[f]] = t;
+                delta[f][nt[f]] = -X_S2_DI(t) * Wo - X_S2_DJ(t);    /* dy at (a - di, b - dj) */
+                nt[f]++;
+            }
+        for (int o = 0; o < O; o++)
+            for (int k = 0; k < nt[f]; k++)
+                for (int c = 0; c < C; c++) q[((size_t)o * nt[f] + k) * C + c] = w[((size_t)o * C + c) * 9 + taps[f][k]];
+        wp[f] = q;
+        q += (size_t)O * nt[f] * C;
+        for (int b = 0; b < blocks; b++)
+            for (int k = 0; k < nt[f]; k++) {
+                unsigned m = 0;
+                for (int l = 0; l < 16 && b * 16 + l < HWo; l++) {
+                    const int p = b * 16 + l, t = taps[f][k];
+                    if (p / Wo - X_S2_DI(t) < Ho && p % Wo - X_S2_DJ(t) < Wo) m |= 1u << l;
+                }
+                masks[f][b * nt[f] + k] = (uint16_t)m;
+            }
+    }
+    const __m512i ilo = _mm512_loadu_si512(x_s2_lo), ihi = _mm512_loadu_si512(x_s2_hi);
+    const size_t in = (size_t)C * H * W, out = (size_t)O * HWo;
+    for (int n = 0; n < g; n++) {
+        const float *dn = dy + (size_t)n * out;
+        /* nt is 1, 2, 2, 4: one call each, the tap count a constant in it */
+        x_conv_taps(O, (size_t)HWo, HWo, Wo, C, dn, delta[0], 1, wp[0], NULL, masks[0], ph, 0, 0);
+        x_conv_taps(O, (size_t)HWo, HWo, Wo, C, dn, delta[1], 2, wp[1], NULL, masks[1], ph + plane, 0, 0);
+        x_conv_taps(O, (size_t)HWo, HWo, Wo, C, dn, delta[2], 2, wp[2], NULL, masks[2], ph + 2 * plane, 0, 0);
+        x_conv_taps(O, (size_t)HWo, HWo, Wo, C, dn, delta[3], 4, wp[3], NULL, masks[3], ph + 3 * plane, 0, 0);
+        float *xn = dx + (size_t)n * in;
+        for (int c = 0; c < C; c++)
+            for (int a = 0; a < Ho; a++)
+                for (int p = 0; p < 2; p++) {
+                    const float *e = ph + (2 * p) * plane + (size_t)c * HWo + (size_t)a * Wo, *o = e + plane;
+                    float *r = xn + ((size_t)c * H + 2 * a + p) * W;
+                    for (int j = 0; j < Wo; j += 16) {
+                        const int nn = Wo - j < 16 ? Wo - j : 16;
+                        const __m512 u = _mm512_maskz_loadu_ps(lane_mask(nn), e + j), v = _mm512_maskz_loadu_ps(lane_mask(nn), o + j);
+                        __m512 lo = _mm512_permutex2var_ps(u, ilo, v), hi = _mm512_permutex2var_ps(u, ihi, v);
+                        const __mmask16 m0 = lane_mask(2 * nn), m1 = lane_mask(2 * nn - 16);
+                        if (accumulate) {
+                            lo = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, r + 2 * j), lo);
+                            hi = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, r + 2 * j + 16), hi);
+                        }
+                        _mm512_mask_storeu_ps(r + 2 * j, m0, lo);
+                        _mm512_mask_storeu_ps(r + 2 * j + 16, m1, hi);
+                    }
+                }
+    }
+    return 1;
+}
+
+/* dW (O, C, 3, 3) (+)= the sum over g samples of dy (g, O, H / 2, W / 2) times x's taps.  x's phase rows
+ * are laid out bordered as B[c][r][phase][32]: B[c][r][f][s] = x_f[c][r - 1][s - 1], zero for r = 0 or
+ * s = 0, so that every tap of pixel (i, j) is row i or i + 1 of B at a fixed displacement (phase f at
+ * 32 f, plus 0 or 1 for the column); two channels' 18 columns at a time, as x_dw_pair. */
+#define X_S2_ROW 128
+#define X_S2_TAPS(R0, R1, a, k) \
+    a[k + 0] = _mm512_fmadd_ps(_mm512_set1_ps(R0[96 + j]), v, a[k + 0]); \
+    a[k + 1] = _mm512_fmadd_ps(_mm512_set1_ps(R0[64 + j + 1]), v, a[k + 1]); \
+    a[k + 2] = _mm512_fmadd_ps(_mm512_set1_ps(R0[96 + j + 1]), v, a[k + 2]); \
+    a[k + 3] = _mm512_fmadd_ps(_mm512_set1_ps(R1[32 + j]), v, a[k + 3]); \
+    a[k + 4] = _mm512_fmadd_ps(_mm512_set1_ps(R1[j + 1]), v, a[k + 4]); \
+    a[k + 5] = _mm512_fmadd_ps(_mm512_set1_ps(R1[32 + j + 1]), v, a[k + 5]); \
+    a[k + 6] = _mm512_fmadd_ps(_mm512_set1_ps(R1[96 + j]), v, a[k + 6]); \
+    a[k + 7] = _mm512_fmadd_ps(_mm512_set1_ps(R1[64 + j + 1]), v, a[k + 7]); \
+    a[k + 8] = _mm512_fmadd_ps(_mm512_set1_ps(R1[96 + j + 1]), v, a[k + 8]);
+
+static TGT void x_dw_s2(const float *bc, size_t cs, int two, int Ho, int Wo, const float *dyt, float *acc)
+{
+    __m512 a[18];
+    const int na = two ? 18 : 9;
+    for (int j = 0; j < na; j++) a[j] = _mm512_load_ps(acc + (size_t)j * 16);
+    for (int j = na; j < 18; j++) a[j] = _mm512_setzero_ps();
+    for (int i = 0; i < Ho; i++) {
+        const float *r0 = bc + (size_t)i * X_S2_ROW, *r1 = r0 + X_S2_ROW, *s0 = r0 + cs, *s1 = r1 + cs;
+        const float *d = dyt + (size_t)i * Wo * 16;
+        if (two)
+            for (int j = 0; j < Wo; j++) {
+                const __m512 v = _mm512_loadu_ps(d + (size_t)j * 16);
+                X_S2_TAPS(r0, r1, a, 0)
+                X_S2_TAPS(s0, s1, a, 9)
+            }
+        else
+            for (int j = 0; j < Wo; j++) {
+                const __m512 v = _mm512_loadu_ps(d + (size_t)j * 16);
+                X_S2_TAPS(r0, r1, a, 0)
+            }
+    }
+    for (int j = 0; j < na; j++) _mm512_store_ps(acc + (size_t)j * 16, a[j]);
+}
+#undef X_S2_TAPS
+
+TGT int gs_conv3x3s2_dw_avx512(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
+                               int accumulate, float *work, size_t work_floats)
+{
+    const int Ho = H / 2, Wo = W / 2, HWo = Ho * Wo, K = C * 9;
+    if (!gs_conv3x3s2_fits(C, H, W, O) || work_floats < gs_conv3x3s2_work(C, H, W, O)) return 0;
+    if (g <= 0) return 1;
+    const size_t cs = (size_t)(Ho + 1) * X_S2_ROW;      /* one channel of B */
+    float *bp = work, *dyt = bp + (size_t)C * cs, *acc = dyt + (size_t)16 * HWo;
+    acc = (float *)(((uintptr_t)acc + 63) & ~(uintptr_t)63);   /* (O / 16, K, 16) */
+    memset(acc, 0, (size_t)O * K * sizeof *acc);
+    for (int c = 0; c < C; c++)     /* the border: row 0, and column 0 of every row */
+        for (int r = 0; r <= Ho; r++)
+            for (int f = 0; f < 4; f++) {
+                float *seg = bp + (size_t)c * cs + (size_t)r * X_S2_ROW + 32 * f;
+                if (r == 0) memset(seg, 0, 32 * sizeof *seg);
+                else seg[0] = 0.0f;
+            }
+    const size_t in = (size_t)C * H * W;
+    for (int n = 0; n < g; n++) {
+        const float *xn = x + (size_t)n * in;
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < Ho; i++)
+                for (int p = 0; p < 2; p++) {
+                    float *row = bp + (size_t)c * cs + (size_t)(i + 1) * X_S2_ROW + 64 * p + 1;
+                    x_split_row(xn + ((size_t)c * H + 2 * i + p) * W, W, row, row + 32);
+                }
+        for (int og = 0; og < O; og += 16) {
+            const float *dn = dy + ((size_t)n * O + og) * HWo;
+            for (int p0 = 0; p0 < HWo; p0 += 16) {
+                const int lanes = HWo - p0 < 16 ? HWo - p0 : 16;
+                const __mmask16 m = lane_mask(lanes);
+                __m512 r[16];
+                for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(m, dn + (size_t)i * HWo + p0);
+                x_transpose16(r);
+                for (int l = 0; l < lanes; l++) _mm512_storeu_ps(dyt + (size_t)(p0 + l) * 16, r[l]);
+            }
+            float *ag = acc + (size_t)og * K;
+            for (int c0 = 0; c0 < C; c0 += 2)
+                x_dw_s2(bp + (size_t)c0 * cs, cs, c0 + 1 < C, Ho, Wo, dyt, ag + (size_t)c0 * 9 * 16);
+        }
+    }
+    for (int o = 0; o < O; o++)
+        for (int k = 0; k < K; k++) {
+            const float v = acc[((size_t)(o / 16) * K + k) * 16 + o % 16];
+            float *d = dw + (size_t)o * K + k;
+            *d = accumulate ? *d + v : v;
+        }
+    return 1;
+}
