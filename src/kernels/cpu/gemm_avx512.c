@@ -226,6 +226,13 @@ INL void x_conv_taps(int C, size_t cs, int HW, int W, int O, const float *x, con
             X_ROWS(X_Z)
 #undef X_Z
             const float *xs = x + p0;
+            /* y's lines two tiles ahead when it is read: a gradient being added to, rarely in cache */
+            if (accumulate)
+                for (int r = 0; r < 8; r++) {
+                    const float *pf = y + (size_t)(og + r) * HW + p0 + 64;
+                    _mm_prefetch((const char *)pf, _MM_HINT_T0);
+                    _mm_prefetch((const char *)(pf + 16), _MM_HINT_T0);
+                }
             /* The image streams from memory in training (each sample once per pass), through C
              * planes at once, more streams than the hardware follows: fetch the lines two tiles
              * ahead (the taps reach W + 1 pixels past a tile). */
@@ -653,7 +660,9 @@ TGT int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
                         /* row 2i + a: columns 2j from y0 and 2j + 1 from y1 */
                         float *yr = yn + (size_t)o * HW + (size_t)(2 * i + a) * W;
                         __m512 r0 = _mm512_permutex2var_ps(y0, lo, y1), r1 = _mm512_permutex2var_ps(y0, hi, y1);
-                        if (accumulate) {
+                        if (accumulate) {   /* y a gradient being added to, rarely in cache: the next rows' lines */
+                            _mm_prefetch((const char *)(yr + 2 * W), _MM_HINT_T0);
+                            _mm_prefetch((const char *)(yr + 2 * W + 16), _MM_HINT_T0);
                             r0 = _mm512_add_ps(_mm512_maskz_loadu_ps(ml0, yr), r0);
                             r1 = _mm512_add_ps(_mm512_maskz_loadu_ps(ml1, yr + 16), r1);
                         }
@@ -667,7 +676,6 @@ TGT int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
     return 1;
 }
 
-#endif
 
 /* ---- the 3x3 stride-2 padding-1 convolution through phase images ----
  *
@@ -893,3 +901,5 @@ TGT int gs_conv3x3s2_dw_avx512(int g, int C, int H, int W, int O, const float *x
         }
     return 1;
 }
+
+#endif
