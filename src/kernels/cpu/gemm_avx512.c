@@ -799,7 +799,9 @@ TGT int gs_conv3x3s2_dx_avx512(int g, int C, int H, int W, int O, const float *d
                         const __m512 u = _mm512_maskz_loadu_ps(lane_mask(nn), e + j), v = _mm512_maskz_loadu_ps(lane_mask(nn), o + j);
                         __m512 lo = _mm512_permutex2var_ps(u, ilo, v), hi = _mm512_permutex2var_ps(u, ihi, v);
                         const __mmask16 m0 = lane_mask(2 * nn), m1 = lane_mask(2 * nn - 16);
-                        if (accumulate) {
+                        if (accumulate) {   /* as in the Winograd kernel: the next row pair's lines */
+                            _mm_prefetch((const char *)(r + 2 * W + 2 * j), _MM_HINT_T0);
+                            _mm_prefetch((const char *)(r + 2 * W + 2 * j + 16), _MM_HINT_T0);
                             lo = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, r + 2 * j), lo);
                             hi = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, r + 2 * j + 16), hi);
                         }
