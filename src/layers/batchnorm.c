@@ -106,14 +106,10 @@ static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
     float *rmean = e->buffers + s->mean_off, *rvar = e->buffers + s->var_off;
     for (int c = c0; c < c1; c++) {
         if (e->training) {
-            double sum = 0, sq = 0, t;
-            for (int i = 0; i < N; i++) {
-                if (i + 1 < N) fetch_row(x + ((size_t)(i + 1) * C + c) * S, S);
-                gs_reduce_sums(x + ((size_t)i * C + c) * S, (size_t)S, &t, NULL);
-                sum += t;
-            }
+            double sum;
+            gs_rows_sums(x + (size_t)c * S, N, (size_t)S, (size_t)C * S, &sum, NULL);
             const double mu = sum / M;
-            for (int i = 0; i < N; i++) sq += gs_reduce_centered_sq(x + ((size_t)i * C + c) * S, (size_t)S, mu);
+            const double sq = gs_rows_centered_sq(x + (size_t)c * S, N, (size_t)S, (size_t)C * S, mu);
             const double var = sq / M;
             s->mean[c] = (float)mu;
             s->rstd[c] = (float)(1.0 / sqrt(var + s->eps));
@@ -144,14 +140,10 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
     const float *gamma = e->params + s->w_off;
     float *dgamma = e->grads + s->w_off, *dbeta = e->grads + s->b_off;
     for (int c = c0; c < c1; c++) {
-        double sdy = 0, sdyx = 0, a, b;
-        for (int i = 0; i < N; i++) {
-            const size_t off = ((size_t)i * C + c) * S;
-            if (i + 1 < N) { fetch_row(dy + off + (size_t)C * S, S); fetch_row(x + off + (size_t)C * S, S); }
-            if (relu) gs_reduce_dot_centered_relu(dy + off, x + off, (size_t)S, s->mean[c], s->ya[c], s->yb[c], &a, &b);
-            else gs_reduce_dot_centered(dy + off, x + off, (size_t)S, s->mean[c], &a, &b);
-            sdy += a; sdyx += b;
-        }
+        double sdy, sdyx;
+        const size_t c0 = (size_t)c * S, cs = (size_t)C * S;
+        if (relu) gs_rows_dot_centered_relu(dy + c0, x + c0, N, (size_t)S, cs, s->mean[c], s->ya[c], s->yb[c], &sdy, &sdyx);
+        else gs_rows_dot_centered(dy + c0, x + c0, N, (size_t)S, cs, s->mean[c], &sdy, &sdyx);
         sdyx *= s->rstd[c];
         if (e->accumulate) { dgamma[c] += (float)sdyx; dbeta[c] += (float)sdy; }
         else { dgamma[c] = (float)sdyx; dbeta[c] = (float)sdy; }

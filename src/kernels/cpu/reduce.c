@@ -4,71 +4,124 @@
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/simd.h"
 
+/* The reductions below walk `rows` rows of S floats, `stride` apart (one row: a plain array), in float
+ * lanes flushed into double once GS_FLUSH elements have gone in (at the end of a row; within a row longer
+ * than that, every GS_FLUSH), the scalar tails straight into double.  Across many short rows (a
+ * BatchNorm2d channel: N rows of H W) the lanes are summed once per GS_FLUSH elements, not once a row.
+ * Where FETCH, the next row's lines (and PF2's) are fetched while a row is summed (rows a stride apart are
+ * too short a stream for the hardware's prefetcher). */
+#define ROWS_LOOP(INIT, VBODY, SBODY, FLUSH) do { \
+        INIT \
+        size_t cnt_ = 0; \
+        for (int i_ = 0; i_ < rows; i_++) { \
+            const size_t r_ = (size_t)i_ * stride; \
+            if (FETCH && i_ + 1 < rows) \
+                for (size_t k_ = 0; k_ < S; k_ += 16) { \
+                    __builtin_prefetch(x + r_ + stride + k_, 0, 3); \
+                    if (PF2) __builtin_prefetch(PF2 + r_ + stride + k_, 0, 3); \
+                } \
+            for (size_t j0_ = 0; j0_ < S; j0_ += GS_FLUSH) { \
+                const size_t end_ = S - j0_ < GS_FLUSH ? S : j0_ + GS_FLUSH; \
+                size_t j = j0_; \
+                for (; j + GS_LANES <= end_; j += GS_LANES) { const size_t o = r_ + j; VBODY } \
+                for (; j < end_; j++) { const size_t o = r_ + j; SBODY } \
+                cnt_ += end_ - j0_; \
+                if (cnt_ >= GS_FLUSH) { FLUSH cnt_ = 0; } \
+            } \
+        } \
+        FLUSH \
+    } while (0)
+
+#define PF2 ((const float *)0)
+#define FETCH 1
 GS_CLONES
-void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq)
+void gs_rows_sums(const float *x, int rows, size_t S, size_t stride, double *sum, double *sumsq)
 {
     double s = 0, q = 0;
-    for (size_t i = 0; i < n; i += GS_FLUSH) {
-        const size_t end = n - i < GS_FLUSH ? n : i + GS_FLUSH;
-        gs_vf ls = (gs_vf){ 0 }, lq = (gs_vf){ 0 };
-        size_t j = i;
-        for (; j + GS_LANES <= end; j += GS_LANES) { const gs_vf v = GS_VLOAD(x + j); ls += v; lq += v * v; }
-        for (; j < end; j++) { s += x[j]; q += (double)x[j] * x[j]; }
-        s += gs_vsum(&ls); q += gs_vsum(&lq);
-    }
+    gs_vf ls, lq;
+    ROWS_LOOP(ls = (gs_vf){ 0 }; lq = (gs_vf){ 0 };,
+              { const gs_vf v = GS_VLOAD(x + o); ls += v; lq += v * v; },
+              { s += x[o]; q += (double)x[o] * x[o]; },
+              { s += gs_vsum(&ls); q += gs_vsum(&lq); ls = (gs_vf){ 0 }; lq = (gs_vf){ 0 }; });
     if (sum) *sum = s;
     if (sumsq) *sumsq = q;
 }
 
+/* (a second pass over what gs_rows_sums just fetched: nothing to fetch) */
+#undef FETCH
+#define FETCH 0
 GS_CLONES
-double gs_reduce_centered_sq(const float *x, size_t n, double mu)
+double gs_rows_centered_sq(const float *x, int rows, size_t S, size_t stride, double mu)
 {
     const float m = (float)mu;
     double q = 0;
-    for (size_t i = 0; i < n; i += GS_FLUSH) {
-        const size_t end = n - i < GS_FLUSH ? n : i + GS_FLUSH;
-        gs_vf lq = (gs_vf){ 0 };
-        size_t j = i;
-        for (; j + GS_LANES <= end; j += GS_LANES) { const gs_vf d = GS_VLOAD(x + j) - m; lq += d * d; }
-        for (; j < end; j++) q += ((double)x[j] - mu) * ((double)x[j] - mu);
-        q += gs_vsum(&lq);
-    }
+    gs_vf lq;
+    ROWS_LOOP(lq = (gs_vf){ 0 };,
+              { const gs_vf d = GS_VLOAD(x + o) - m; lq += d * d; },
+              { q += ((double)x[o] - mu) * ((double)x[o] - mu); },
+              { q += gs_vsum(&lq); lq = (gs_vf){ 0 }; });
     return q;
 }
+#undef PF2
+#undef FETCH
+
+void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq) { gs_rows_sums(x, 1, n, n, sum, sumsq); }
+double gs_reduce_centered_sq(const float *x, size_t n, double mu) { return gs_rows_centered_sq(x, 1, n, n, mu); }
 
 /* relu's backward on the y it recomputes: 0 where y <= 0, dr elsewhere (a NaN y passes dr) */
 static inline float relu_grad(float y, float dr) { return y <= 0.0f ? 0.0f : dr; }
 
 /* Σ d and Σ d (x - mu), d = dy, or with relu set the relu's gradient of dy at y = x * ya + yb */
-static inline __attribute__((always_inline)) void dot_centered(const float *dy, const float *restrict x, size_t n,
-                                                               float mu, int relu, float ya, float yb,
-                                                               double *sdy, double *sdyx)
+#define PF2 dy
+#define FETCH 1
+static inline __attribute__((always_inline)) void dot_centered(const float *dy, const float *restrict x, int rows,
+                                                               size_t S, size_t stride, float mu, int relu, float ya,
+                                                               float yb, double *sdy, double *sdyx)
 {
     const float m = mu;
     double a = 0, b = 0;
-    for (size_t i = 0; i < n; i += GS_FLUSH) {
-        const size_t end = n - i < GS_FLUSH ? n : i + GS_FLUSH;
-        gs_vf la = (gs_vf){ 0 }, lb = (gs_vf){ 0 };
-        size_t j = i;
-        for (; j + GS_LANES <= end; j += GS_LANES) {
-            const gs_vf xv = GS_VLOAD(x + j);
-            const gs_vf dv = GS_VLOAD(dy + j), d = relu ? GS_RELU_GRAD_V(xv * ya + yb, dv) : dv;
-            la += d; lb += d * (xv - m);
-        }
-        for (; j < end; j++) {
-            const float d = relu ? relu_grad(x[j] * ya + yb, dy[j]) : dy[j];
-            a += d; b += (double)d * (x[j] - mu);
-        }
-        a += gs_vsum(&la); b += gs_vsum(&lb);
-    }
+    gs_vf la, lb;
+    ROWS_LOOP(la = (gs_vf){ 0 }; lb = (gs_vf){ 0 };,
+              {
+                  const gs_vf xv = GS_VLOAD(x + o);
+                  const gs_vf dv = GS_VLOAD(dy + o);
+                  const gs_vf d = relu ? GS_RELU_GRAD_V(xv * ya + yb, dv) : dv;
+                  la += d; lb += d * (xv - m);
+              },
+              {
+                  const float d = relu ? relu_grad(x[o] * ya + yb, dy[o]) : dy[o];
+                  a += d; b += (double)d * (x[o] - mu);
+              },
+              { a += gs_vsum(&la); b += gs_vsum(&lb); la = (gs_vf){ 0 }; lb = (gs_vf){ 0 }; });
     *sdy = a; *sdyx = b;
+}
+#undef PF2
+#undef FETCH
+#undef ROWS_LOOP
+
+GS_CLONES
+void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, size_t stride, float mu,
+                          double *sdy, double *sdyx)
+{
+    dot_centered(dy, x, rows, S, stride, mu, 0, 0.0f, 0.0f, sdy, sdyx);
 }
 
 GS_CLONES
-void gs_reduce_dot_centered(const float *restrict dy, const float *restrict x, size_t n, float mu,
-                            double *sdy, double *sdyx)
+void gs_rows_dot_centered_relu(const float *dr, const float *x, int rows, size_t S, size_t stride, float mu,
+                               float ya, float yb, double *sdy, double *sdyx)
 {
-    dot_centered(dy, x, n, mu, 0, 0.0f, 0.0f, sdy, sdyx);
+    dot_centered(dr, x, rows, S, stride, mu, 1, ya, yb, sdy, sdyx);
+}
+
+void gs_reduce_dot_centered(const float *dy, const float *x, size_t n, float mu, double *sdy, double *sdyx)
+{
+    gs_rows_dot_centered(dy, x, 1, n, n, mu, sdy, sdyx);
+}
+
+void gs_reduce_dot_centered_relu(const float *dr, const float *x, size_t n, float mu, float ya, float yb,
+                                 double *sdy, double *sdyx)
+{
+    gs_rows_dot_centered_relu(dr, x, 1, n, n, mu, ya, yb, sdy, sdyx);
 }
 
 GS_CLONES
@@ -93,13 +146,6 @@ void gs_affine_relu(const float *restrict x, float *restrict y, float *restrict 
         y[i] = v;
         r[i] = v < 0.0f ? 0.0f : v;
     }
-}
-
-GS_CLONES
-void gs_reduce_dot_centered_relu(const float *dr, const float *restrict x, size_t n, float mu, float ya,
-                                 float yb, double *sdy, double *sdyx)
-{
-    dot_centered(dr, x, n, mu, 1, ya, yb, sdy, sdyx);
 }
 
 /* written with explicit vectors: dx may be dr, which a compiler's overlap check would send down a

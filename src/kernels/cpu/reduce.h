@@ -5,6 +5,14 @@
 #define GS_REDUCE_H
 #include <stddef.h>
 
+/* The same three over `rows` rows of S floats `stride` apart (a BatchNorm2d channel): the float lanes are
+ * flushed into double once per GS_FLUSH elements, not once a row (see reduce.c). */
+void gs_rows_sums(const float *x, int rows, size_t S, size_t stride, double *sum, double *sumsq);
+double gs_rows_centered_sq(const float *x, int rows, size_t S, size_t stride, double mu);
+void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, size_t stride, float mu,
+                          double *sdy, double *sdyx);
+void gs_rows_dot_centered_relu(const float *dr, const float *x, int rows, size_t S, size_t stride, float mu,
+                               float ya, float yb, double *sdy, double *sdyx);
 /* Σx and Σx² of n floats (either output may be NULL). */
 void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq);
 /* Σ dy and Σ dy (x - mu) */
