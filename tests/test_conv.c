@@ -276,6 +276,8 @@ static void test_conv3x3_direct(void)
         { 2, 24, 16, 9, 12, 3, 3, 1, 1 },     /* O 12: y by the implicit GEMM, dx direct */
         { 1, 1, 28, 28, 16, 3, 3, 1, 1 },     /* a net's first layer */
         { 2, 32, 14, 14, 32, 3, 3, 1, 1 },    /* the study's second stage: y and dx by Winograd */
+        { 3, 64, 7, 7, 64, 3, 3, 1, 1 },      /* the third: y and dx on 7-wide maps, vectors over channels */
+        { 2, 16, 5, 7, 32, 3, 3, 1, 1 },      /* 7 wide, 5 rows: y by them, dx (16 out) by the implicit GEMM */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         for (int threads = 1; threads <= 2; threads++) {

@@ -269,9 +269,100 @@ INL void x_conv_taps(int C, size_t cs, int HW, int W, int O, const float *x, con
         }
 }
 
+/* ---- maps 7 wide: vectors over output channels ----
+ *
+ * On 7 x 7 maps a 32-pixel tile of one sample is a quarter empty, so there the vectors run over 32 output
+ * channels instead: a register tile of two output rows (14 pixels) x 32 output channels takes, for each
+ * input channel and tap, two loads of weights and 14 broadcasts of the image, bordered with zeros so that
+ * no tap needs a mask and every one is a fixed displacement from one pointer; 28 FMAs.  The sums (over c,
+ * then the taps, one FMA chain each) wait pixel-major in a small buffer and are transposed into y. */
+#define X7_W 7
+#define X7_W2 9
+#define X7_MAX_FLOATS 8192      /* each of the bordered image and the pixel-major sums, on the stack */
+
+INL void x_conv7_tile(const float *xb, size_t cs, int C, const float *wd, int O, const int rows, float *yt)
+{
+    __m512 a[2][X7_W][2];
+#pragma GCC unroll 2
+    for (int r = 0; r < rows; r++)
+#pragma GCC unroll 7
+        for (int j = 0; j < X7_W; j++) a[r][j][0] = a[r][j][1] = _mm512_setzero_ps();
+    for (int c = 0; c < C; c++) {
+        const float *xc = xb + (size_t)c * cs, *wc = wd + (size_t)c * 9 * O;
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; t++) {
+            const __m512 w0 = _mm512_loadu_ps(wc + (size_t)t * O), w1 = _mm512_loadu_ps(wc + (size_t)t * O + 16);
+            const float *q = xc + (t / 3) * X7_W2 + t % 3;
+#pragma GCC unroll 2
+            for (int r = 0; r < rows; r++)
+#pragma GCC unroll 7
+                for (int j = 0; j < X7_W; j++) {
+                    const __m512 b = _mm512_set1_ps(q[r * X7_W2 + j]);
+                    a[r][j][0] = _mm512_fmadd_ps(b, w0, a[r][j][0]);
+                    a[r][j][1] = _mm512_fmadd_ps(b, w1, a[r][j][1]);
+                }
+        }
+    }
+#pragma GCC unroll 2
+    for (int r = 0; r < rows; r++)
+#pragma GCC unroll 7
+        for (int j = 0; j < X7_W; j++) {
+            _mm512_storeu_ps(yt + (size_t)(r * X7_W + j) * O, a[r][j][0]);
+            _mm512_storeu_ps(yt + (size_t)(r * X7_W + j) * O + 16, a[r][j][1]);
+        }
+}
+
+static int x_conv7_fits(int C, int H, int O)
+{
+    return O % 32 == 0 && (long)C * (H + 2) * X7_W2 <= X7_MAX_FLOATS && (long)H * X7_W * O <= X7_MAX_FLOATS;
+}
+
+static TGT void x_conv7(int g, int C, int H, int O, const float *x, const float *wd, const float *bias, float *y,
+                        int accumulate)
+{
+    _Alignas(64) float xb[X7_MAX_FLOATS], yt[X7_MAX_FLOATS];
+    const int HW = H * X7_W;
+    const size_t cs = (size_t)(H + 2) * X7_W2;
+    for (int c = 0; c < C; c++) {   /* the border: zero once, the inside rewritten per sample */
+        float *d = xb + (size_t)c * cs;
+        memset(d, 0, X7_W2 * sizeof *d);
+        memset(d + (size_t)(H + 1) * X7_W2, 0, X7_W2 * sizeof *d);
+        for (int h = 1; h <= H; h++) { d[h * X7_W2] = 0.0f; d[h * X7_W2 + X7_W + 1] = 0.0f; }
+    }
+    for (int n = 0; n < g; n++) {
+        const float *xn = x + (size_t)n * C * HW;
+        for (int c = 0; c < C; c++)
+            for (int h = 0; h < H; h++)
+                memcpy(xb + (size_t)c * cs + (size_t)(h + 1) * X7_W2 + 1, xn + ((size_t)c * H + h) * X7_W, X7_W * sizeof(float));
+        for (int og = 0; og < O; og += 32)
+            for (int i0 = 0; i0 < H; i0++) x_conv7_tile(xb + (size_t)i0 * X7_W2, cs, C, wd + og, O, 1, yt + (size_t)i0 * X7_W * O + og);
+        float *yn = y + (size_t)n * O * HW;
+        for (int o0 = 0; o0 < O; o0 += 16)
+            for (int p0 = 0; p0 < HW; p0 += 16) {
+                const int lanes = HW - p0 < 16 ? HW - p0 : 16;
+                const __mmask16 m = lane_mask(lanes);
+                __m512 r[16];
+                for (int l = 0; l < 16; l++)
+                    r[l] = l < lanes ? _mm512_loadu_ps(yt + (size_t)(p0 + l) * O + o0) : _mm512_setzero_ps();
+                x_transpose16(r);
+                for (int k = 0; k < 16; k++) {
+                    float *d = yn + (size_t)(o0 + k) * HW + p0;
+                    __m512 v = r[k];
+                    if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(bias[o0 + k]));
+                    if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), v);
+                    _mm512_mask_storeu_ps(d, m, v);
+                }
+            }
+    }
+}
+
 TGT int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
                           const uint16_t *masks, float *y, int accumulate)
 {
+    if (W == X7_W && C >= 1 && H >= 1 && x_conv7_fits(C, H, O)) {
+        if (g > 0) x_conv7(g, C, H, O, x, wd, bias, y, accumulate);
+        return 1;
+    }
     const int HW = H * W;
     if (O % 8 || C < 1 || HW < GS_CONV3X3_MIN_PIXELS || HW > GS_CONV3X3_MAX_PIXELS) return 0;
     if (g <= 0) return 1;
