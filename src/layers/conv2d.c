@@ -16,10 +16,11 @@
  * Stride-1 layers with kw == 2 pad + 1 go through the backend's conv_gemm (implicit im2col, one
  * thread per group) whenever it takes them, whatever the thread count, so that y and dx keep
  * their bits from one thread count to another.  3x3 padding-1 layers on maps of at least
- * GS_CONV3X3_MIN_PIXELS (or 7 wide: the third stage) go, for y and for dx, through the backend's conv3x3 instead, straight from
- * the image without packing (1.55x the implicit GEMM on 28x28 maps with 16 channels, 1.08x on
- * 14x14 with 32; the same sums, so the same bits while C 9 fits one GEMM K block); its weights are
- * rearranged into wt's scratch at the start of each pass.  Layers with CONV_WINO_MIN_CHANNELS or more
+ * GS_CONV3X3_MIN_PIXELS, or 7 wide (the third stage), go, for y and for dx, through the backend's
+ * conv3x3 instead, straight from the image without packing (1.55x the implicit GEMM on 28x28 maps
+ * with 16 channels, 1.08x on 14x14 with 32, 1.2x on 7x7 with 64; the same sums, so the same bits
+ * while C 9 fits one GEMM K block); its weights are rearranged into wt's scratch at the start of
+ * each pass.  Layers with CONV_WINO_MIN_CHANNELS or more
  * channels in and out whose shape the backend's Winograd F(2x2, 3x3) takes (even maps at most 32
  * wide: the study's 14x14 stage) go for y and dx through it instead, with its transformed weights in
  * the same scratch: 16 multiplies per 2x2 tile instead of 36, at roundings a few ulp from the direct

@@ -343,13 +343,13 @@ static void backward_nodes(void *arg)
     gs_exec e; exec_init(m, &e);
     for (int i = m->n_nodes - 1; i >= 0; i--) {
         gs_node *n = &m->nodes[i];
-        /* a relu fused into the node before it, unless someone keeps the gradient between them */
-        const gs_node *p = i > 0 && m->nodes[i - 1].fuse_relu && m->values[n->in[0]].grad_shared ? &m->nodes[i - 1] : NULL;
-        if (p) n = &m->nodes[--i];
+        /* n a relu fused into the node before it: both at once, unless someone keeps the gradient between them */
+        const int fused = i > 0 && m->nodes[i - 1].fuse_relu && m->values[n->in[0]].grad_shared;
+        if (fused) n = &m->nodes[--i];
         const float *a = gs_node_input(m, n, 0), *b = gs_node_input(m, n, 1);
         float *da = n->in[0] == 0 && !m->input_grad ? NULL : m->values[n->in[0]].grad;
         float *db = n->in[1] < 0 || (n->in[1] == 0 && !m->input_grad) ? NULL : m->values[n->in[1]].grad;
-        if (p) {
+        if (fused) {
             const gs_value *r = &m->values[m->nodes[i + 1].out];
             n->ops->backward_relu(&e, n, a, b, m->values[n->out].data, r->data, r->grad, da, db);
         } else {
