@@ -420,8 +420,8 @@ static void test_relu_fused_norm(void)
     /* BatchNorm1d's kernels on (N, C) rows, channel range [3, C): */
     for (int i = 0; i < N; i++)
         for (int c = 0; c < C; c++) x[i * C + c] = fused_x((size_t)(i * C + c), scale[c], shift[c]);
-    gs_bn1d_apply(x, y0, N, C, 3, C, scale, shift);
-    gs_bn1d_apply_relu(x, y1, r1, N, C, 3, C, scale, shift);
+    gs_bn1d_apply(x, y0, NULL, N, C, 3, C, scale, shift);
+    gs_bn1d_apply(x, y1, r1, N, C, 3, C, scale, shift);
     for (int i = 0; i < N; i++) {
         gs_act_forward(GS_ACT_RELU, y0 + i * C + 3, r0 + i * C + 3, C - 3);
         gs_act_backward(GS_ACT_RELU, y0 + i * C + 3, NULL, dr + i * C + 3, dy + i * C + 3, C - 3, 0);
@@ -430,48 +430,56 @@ static void test_relu_fused_norm(void)
     for (int i = 0; i < N; i++)
         same &= !memcmp(y0 + i * C + 3, y1 + i * C + 3, (C - 3) * sizeof(float)) &&
                 !memcmp(r0 + i * C + 3, r1 + i * C + 3, (C - 3) * sizeof(float));
-    CHECK(same, "gs_bn1d_apply_relu: y or relu(y) differ from gs_bn1d_apply then relu");
-    gs_bn1d_sums(x, dy, N, C, 3, C, mean, rstd, s0, q0);
-    gs_bn1d_sums_relu(x, dr, N, C, 3, C, mean, rstd, scale, shift, s1, q1);
+    CHECK(same, "gs_bn1d_apply with the relu: y or relu(y) differ from gs_bn1d_apply then relu");
+    gs_bn1d_sums(x, dy, N, C, 3, C, mean, rstd, NULL, NULL, s0, q0);
+    gs_bn1d_sums(x, dr, N, C, 3, C, mean, rstd, scale, shift, s1, q1);
     CHECK(!memcmp(s0 + 3, s1 + 3, (C - 3) * sizeof(float)) && !memcmp(q0 + 3, q1 + 3, (C - 3) * sizeof(float)),
-          "gs_bn1d_sums_relu differs from relu's backward then gs_bn1d_sums");
+          "gs_bn1d_sums with the relu differs from relu's backward then gs_bn1d_sums");
     for (int acc = 0; acc < 2; acc++) {
         for (int i = 0; i < N * C; i++) dx0[i] = dx1[i] = 0.5f;
-        gs_bn1d_dx(x, dy, dx0, N, C, 3, C, ka, kb, kc, acc);
-        gs_bn1d_dx_relu(x, dr, dx1, N, C, 3, C, ka, kb, kc, scale, shift, acc);
-        CHECK(!memcmp(dx0, dx1, N * C * sizeof(float)), "gs_bn1d_dx_relu (accumulate %d) differs", acc);
+        gs_bn1d_dx(x, dy, dx0, N, C, 3, C, ka, kb, kc, NULL, NULL, acc);
+        gs_bn1d_dx(x, dr, dx1, N, C, 3, C, ka, kb, kc, scale, shift, acc);
+        CHECK(!memcmp(dx0, dx1, N * C * sizeof(float)), "gs_bn1d_dx with the relu (accumulate %d) differs", acc);
         memcpy(dx1, dr, N * C * sizeof(float));       /* in place: dx is dr */
         if (acc) for (int i = 0; i < N * C; i++) dx0[i] = 0.5f;
-        if (acc) gs_bn1d_dx(x, dy, dx0, N, C, 3, C, ka, kb, kc, 0);
-        gs_bn1d_dx_relu(x, dx1, dx1, N, C, 3, C, ka, kb, kc, scale, shift, 0);
+        if (acc) gs_bn1d_dx(x, dy, dx0, N, C, 3, C, ka, kb, kc, NULL, NULL, 0);
+        gs_bn1d_dx(x, dx1, dx1, N, C, 3, C, ka, kb, kc, scale, shift, 0);
         for (int i = 0; i < N; i++)
-            CHECK(!memcmp(dx0 + i * C + 3, dx1 + i * C + 3, (C - 3) * sizeof(float)), "gs_bn1d_dx_relu in place differs");
+            CHECK(!memcmp(dx0 + i * C + 3, dx1 + i * C + 3, (C - 3) * sizeof(float)),
+                  "gs_bn1d_dx with the relu, in place, differs");
     }
     /* BatchNorm2d's: rows of S, one channel's map a, b */
     const float a = 0.5f, b = -1.5f, mu = 0.25f;
     for (size_t i = 0; i < (size_t)N * S; i++) x[i] = fused_x(i, a, b);
-    gs_affine(x, y0, (size_t)N * S, a, b);
-    gs_affine_relu(x, y1, r1, (size_t)N * S, a, b);
+    gs_affine(x, y0, NULL, (size_t)N * S, a, b);
+    gs_affine(x, y1, r1, (size_t)N * S, a, b);
     gs_act_forward(GS_ACT_RELU, y0, r0, (size_t)N * S);
     gs_act_backward(GS_ACT_RELU, y0, NULL, dr, dy, (size_t)N * S, 0);
     CHECK(!memcmp(y0, y1, N * S * sizeof(float)) && !memcmp(r0, r1, N * S * sizeof(float)),
-          "gs_affine_relu differs from gs_affine then relu");
+          "gs_affine with the relu differs from gs_affine then relu");
     for (size_t n = 1; n <= (size_t)N * S; n += n < 40 ? 1 : 37) {
         double a0, b0, a1, b1;
-        gs_reduce_dot_centered(dy, x, n, mu, &a0, &b0);
-        gs_reduce_dot_centered_relu(dr, x, n, mu, a, b, &a1, &b1);
-        CHECK((a0 == a1 || (isnan(a0) && isnan(a1))) && (b0 == b1 || (isnan(b0) && isnan(b1))),
-              "gs_reduce_dot_centered_relu over %zu: %.17g %.17g, expected %.17g %.17g", n, a1, b1, a0, b0);
+        /* one row of n, and (where n splits) 5 rows of n / 5 that are 2 n / 5 apart */
+        for (int rows = 1; rows <= 5; rows += 4) {
+            if (n % (size_t)rows || 2 * n > (size_t)N * S) continue;
+            const size_t len = n / (size_t)rows, stride = rows > 1 ? 2 * len : len;
+            gs_rows_dot_centered(dy, x, rows, len, stride, mu, 0, 0.0f, 0.0f, &a0, &b0);
+            gs_rows_dot_centered(dr, x, rows, len, stride, mu, 1, a, b, &a1, &b1);
+            CHECK((a0 == a1 || (isnan(a0) && isnan(a1))) && (b0 == b1 || (isnan(b0) && isnan(b1))),
+                  "gs_rows_dot_centered with the relu, %d row(s) of %zu: %.17g %.17g, expected %.17g %.17g", rows,
+                  len, a1, b1, a0, b0);
+        }
         for (int acc = 0; acc < 2; acc++) {
             for (size_t i = 0; i < n; i++) dx0[i] = dx1[i] = 0.5f;
-            gs_affine2(dy, x, dx0, n, 0.3f, -0.2f, 0.1f, acc);
-            gs_affine2_relu(dr, x, dx1, n, 0.3f, -0.2f, 0.1f, a, b, acc);
-            CHECK(!memcmp(dx0, dx1, n * sizeof(float)), "gs_affine2_relu over %zu (accumulate %d) differs", n, acc);
+            gs_affine2(dy, x, dx0, n, 0.3f, -0.2f, 0.1f, 0, 0.0f, 0.0f, acc);
+            gs_affine2(dr, x, dx1, n, 0.3f, -0.2f, 0.1f, 1, a, b, acc);
+            CHECK(!memcmp(dx0, dx1, n * sizeof(float)), "gs_affine2 with the relu over %zu (accumulate %d) differs", n,
+                  acc);
         }
         memcpy(dx1, dr, n * sizeof(float));
-        gs_affine2(dy, x, dx0, n, 0.3f, -0.2f, 0.1f, 0);
-        gs_affine2_relu(dx1, x, dx1, n, 0.3f, -0.2f, 0.1f, a, b, 0);
-        CHECK(!memcmp(dx0, dx1, n * sizeof(float)), "gs_affine2_relu over %zu in place differs", n);
+        gs_affine2(dy, x, dx0, n, 0.3f, -0.2f, 0.1f, 0, 0.0f, 0.0f, 0);
+        gs_affine2(dx1, x, dx1, n, 0.3f, -0.2f, 0.1f, 1, a, b, 0);
+        CHECK(!memcmp(dx0, dx1, n * sizeof(float)), "gs_affine2 with the relu over %zu, in place, differs", n);
     }
     size_t zeros = 0;
     for (size_t i = 0; i < (size_t)N * S; i++) zeros += y0[i] == 0.0f;

@@ -55,8 +55,7 @@ static void bn1d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
         s->ya[c] = s->rstd[c] * gamma[c];
         s->yb[c] = beta[c] - s->mean[c] * s->ya[c];
     }
-    if (r) gs_bn1d_apply_relu(x, y, r, N, C, c0, c1, s->ya, s->yb);
-    else gs_bn1d_apply(x, y, N, C, c0, c1, s->ya, s->yb);
+    gs_bn1d_apply(x, y, r, N, C, c0, c1, s->ya, s->yb);
 }
 
 /* dγ, dβ and dx for channels [c0, c1) (see bn_backward for the formulas); relu: dy is the gradient of
@@ -68,8 +67,8 @@ static void bn1d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
     const float *gamma = e->params + s->w_off;
     float *dgamma = e->grads + s->w_off, *dbeta = e->grads + s->b_off;
     float *sdy = s->f1, *sdyx = s->f2;
-    if (relu) gs_bn1d_sums_relu(x, dy, N, C, c0, c1, s->mean, s->rstd, s->ya, s->yb, sdy, sdyx);
-    else gs_bn1d_sums(x, dy, N, C, c0, c1, s->mean, s->rstd, sdy, sdyx);
+    const float *ya = relu ? s->ya : NULL, *yb = relu ? s->yb : NULL;
+    gs_bn1d_sums(x, dy, N, C, c0, c1, s->mean, s->rstd, ya, yb, sdy, sdyx);
     for (int c = c0; c < c1; c++) {
         if (e->accumulate) { dgamma[c] += sdyx[c]; dbeta[c] += sdy[c]; }
         else { dgamma[c] = sdyx[c]; dbeta[c] = sdy[c]; }
@@ -85,8 +84,7 @@ static void bn1d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
             s->f1[c] = g; s->f2[c] = 0; s->f3[c] = 0;
         }
     }
-    if (relu) gs_bn1d_dx_relu(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, s->ya, s->yb, n->acc[0]);
-    else gs_bn1d_dx(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, n->acc[0]);
+    gs_bn1d_dx(x, dy, dx, N, C, c0, c1, s->f1, s->f2, s->f3, ya, yb, n->acc[0]);
 }
 
 /* The next row of a channel: its lines are fetched while this row is summed (a channel's rows are
@@ -126,8 +124,7 @@ static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
             if (!e->training && i + 1 < N) fetch_row(x + off + (size_t)C * S, S);   /* no statistics pass before */
-            if (r) gs_affine_relu(x + off, y + off, r + off, (size_t)S, a, b);
-            else gs_affine(x + off, y + off, (size_t)S, a, b);
+            gs_affine(x + off, y + off, r ? r + off : NULL, (size_t)S, a, b);
         }
     }
 }
@@ -141,9 +138,8 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
     float *dgamma = e->grads + s->w_off, *dbeta = e->grads + s->b_off;
     for (int c = c0; c < c1; c++) {
         double sdy, sdyx;
-        const size_t c0 = (size_t)c * S, cs = (size_t)C * S;
-        if (relu) gs_rows_dot_centered_relu(dy + c0, x + c0, N, (size_t)S, cs, s->mean[c], s->ya[c], s->yb[c], &sdy, &sdyx);
-        else gs_rows_dot_centered(dy + c0, x + c0, N, (size_t)S, cs, s->mean[c], &sdy, &sdyx);
+        gs_rows_dot_centered(dy + (size_t)c * S, x + (size_t)c * S, N, (size_t)S, (size_t)C * S, s->mean[c], relu,
+                             s->ya[c], s->yb[c], &sdy, &sdyx);
         sdyx *= s->rstd[c];
         if (e->accumulate) { dgamma[c] += (float)sdyx; dbeta[c] += (float)sdy; }
         else { dgamma[c] = (float)sdyx; dbeta[c] = (float)sdy; }
@@ -156,8 +152,7 @@ static void bn2d_backward_range(const gs_exec *e, const gs_node *n, bn_state *s,
         }
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
-            if (relu) gs_affine2_relu(dy + off, x + off, dx + off, (size_t)S, ka, kb, kc, s->ya[c], s->yb[c], n->acc[0]);
-            else gs_affine2(dy + off, x + off, dx + off, (size_t)S, ka, kb, kc, n->acc[0]);
+            gs_affine2(dy + off, x + off, dx + off, (size_t)S, ka, kb, kc, relu, s->ya[c], s->yb[c], n->acc[0]);
         }
     }
 }

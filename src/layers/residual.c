@@ -27,17 +27,15 @@ static void add_forward_range(void *arg, size_t lo, size_t hi)
         for (size_t i = lo; i < hi; i++) {
             const float v = a[i] + alpha * b[i];
             y[i] = v;
-            r[i] = v < 0.0f ? 0.0f : v;   /* the relu node's clamp */
+            r[i] = gs_relu(v);
         }
     else
         for (size_t i = lo; i < hi; i++) y[i] = a[i] + alpha * b[i];
 }
 
-/* relu's backward on y, as the relu node's: 0 where y <= 0, dr elsewhere (NaN passes dr) */
-static inline float relu_grad(float y, float dr) { return y <= 0.0f ? 0.0f : dr; }
-
-/* the same with the relu, in explicit vectors: da or db may be the same buffer as dr, element for element,
- * which would send a compiler-vectorised loop down its scalar path */
+/* The backward with the fused relu (z = y, dy the gradient of relu(y)), in explicit vectors: da or db may be
+ * the same buffer as dr, element for element, which would send a compiler-vectorised loop down its scalar
+ * path. */
 GS_CLONES static void add_relu_backward_range(const add_job *j, size_t lo, size_t hi)
 {
     const float *dr = j->dy, *z = j->z, alpha = j->alpha;
@@ -50,7 +48,7 @@ GS_CLONES static void add_relu_backward_range(const add_job *j, size_t lo, size_
         if (db) { gs_vf v = alpha * g; if (acc_b) v += GS_VLOAD(db + i); GS_VSTORE(db + i, v); }
     }
     for (; i < hi; i++) {
-        const float g = relu_grad(z[i], dr[i]);
+        const float g = gs_relu_grad(z[i], dr[i]);
         if (da) da[i] = acc_a ? da[i] + g : g;
         if (db) db[i] = acc_b ? db[i] + alpha * g : alpha * g;
     }
@@ -77,18 +75,17 @@ static float add_alpha(const gs_exec *e, const add_state *s)
     return s->alpha_off == GS_NO_OFFSET ? 1.0f : e->params[s->alpha_off];
 }
 
-static void add_forward(const gs_exec *e, gs_node *n, const float *a, const float *b, float *y)
-{
-    const size_t len = (size_t)e->N * (size_t)n->in_features;
-    add_job j = { a, b, NULL, y, NULL, NULL, NULL, NULL, add_alpha(e, n->state), 0, 0 };
-    gs_parallel_ranges(e, len, len, add_forward_range, &j);
-}
-
+/* y = a + alpha b, and r = relu(y) unless r is NULL */
 static void add_forward_relu(const gs_exec *e, gs_node *n, const float *a, const float *b, float *y, float *r)
 {
     const size_t len = (size_t)e->N * (size_t)n->in_features;
     add_job j = { a, b, NULL, y, NULL, NULL, NULL, r, add_alpha(e, n->state), 0, 0 };
     gs_parallel_ranges(e, len, len, add_forward_range, &j);
+}
+
+static void add_forward(const gs_exec *e, gs_node *n, const float *a, const float *b, float *y)
+{
+    add_forward_relu(e, n, a, b, y, NULL);
 }
 
 /* da = dy;  db = alpha dy;  dalpha = Σ dy b.  With z (the fused relu), dy = relu'(z) dr. */
@@ -100,7 +97,7 @@ static void add_grad(const gs_exec *e, gs_node *n, const float *b, const float *
     const float alpha = add_alpha(e, s);
     if (s->alpha_off != GS_NO_OFFSET) {
         double acc = 0;
-        for (size_t i = 0; i < len; i++) acc += (double)(z ? relu_grad(z[i], dy[i]) : dy[i]) * b[i];
+        for (size_t i = 0; i < len; i++) acc += (double)(z ? gs_relu_grad(z[i], dy[i]) : dy[i]) * b[i];
         float *dalpha = e->grads + s->alpha_off;
         *dalpha = e->accumulate ? *dalpha + (float)acc : (float)acc;
     }

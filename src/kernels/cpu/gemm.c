@@ -285,7 +285,7 @@ int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float
 int gs_conv3x3s2_fits(int C, int H, int W, int O)
 {
     const long Ho = H / 2, Wo = W / 2;
-    return C >= 1 && H % 2 == 0 && W % 2 == 0 && Wo <= 31 && Ho * Wo >= GS_CONV3X3S2_MIN_PIXELS &&
+    return C >= 1 && H % 2 == 0 && W % 2 == 0 && Wo < GS_CONV3X3S2_ROW / 4 && Ho * Wo >= GS_CONV3X3S2_MIN_PIXELS &&
            Ho * Wo <= GS_CONV3X3_MAX_PIXELS && O % 16 == 0 && C % 8 == 0;
 }
 
@@ -294,19 +294,16 @@ size_t gs_conv3x3s2_work(int C, int H, int W, int O)
     /* forward and dx: the four phase images and the weights rearranged; dW: x's bordered phase rows
      * (gs_conv3x3s2_dw_avx512), dy transposed for 16 channels, the sums, 64-byte alignment */
     const size_t HWo = (size_t)(H / 2) * (size_t)(W / 2), wts = (size_t)9 * C * O;
-    const size_t a = 4 * (size_t)C * HWo + wts, b = (size_t)C * (size_t)(H / 2 + 1) * 128 + 16 * HWo + wts + 16;
+    const size_t a = 4 * (size_t)C * HWo + wts, b = (size_t)C * (size_t)(H / 2 + 1) * GS_CONV3X3S2_ROW + 16 * HWo + wts + 16;
     return a > b ? a : b;
 }
-
-#define S2_DISPATCH(call) do { \
-        if (gs_gemm_best_path() == GS_GEMM_AVX512) return call; \
-    } while (0)
 
 int gs_conv3x3s2(int g, int C, int H, int W, int O, const float *x, const float *w, const float *bias, float *y,
                  int accumulate, float *work, size_t work_floats)
 {
 #ifdef GS_GEMM_X86
-    S2_DISPATCH(gs_conv3x3s2_avx512(g, C, H, W, O, x, w, bias, y, accumulate, work, work_floats));
+    if (gs_gemm_best_path() == GS_GEMM_AVX512)
+        return gs_conv3x3s2_avx512(g, C, H, W, O, x, w, bias, y, accumulate, work, work_floats);
 #endif
     (void)g; (void)C; (void)H; (void)W; (void)O; (void)x; (void)w; (void)bias; (void)y; (void)accumulate; (void)work;
     (void)work_floats;
@@ -317,7 +314,8 @@ int gs_conv3x3s2_dx(int g, int C, int H, int W, int O, const float *dy, const fl
                     float *work, size_t work_floats)
 {
 #ifdef GS_GEMM_X86
-    S2_DISPATCH(gs_conv3x3s2_dx_avx512(g, C, H, W, O, dy, w, dx, accumulate, work, work_floats));
+    if (gs_gemm_best_path() == GS_GEMM_AVX512)
+        return gs_conv3x3s2_dx_avx512(g, C, H, W, O, dy, w, dx, accumulate, work, work_floats);
 #endif
     (void)g; (void)C; (void)H; (void)W; (void)O; (void)dy; (void)w; (void)dx; (void)accumulate; (void)work;
     (void)work_floats;
@@ -328,13 +326,13 @@ int gs_conv3x3s2_dw(int g, int C, int H, int W, int O, const float *x, const flo
                     float *work, size_t work_floats)
 {
 #ifdef GS_GEMM_X86
-    S2_DISPATCH(gs_conv3x3s2_dw_avx512(g, C, H, W, O, x, dy, dw, accumulate, work, work_floats));
+    if (gs_gemm_best_path() == GS_GEMM_AVX512)
+        return gs_conv3x3s2_dw_avx512(g, C, H, W, O, x, dy, dw, accumulate, work, work_floats);
 #endif
     (void)g; (void)C; (void)H; (void)W; (void)O; (void)x; (void)dy; (void)dw; (void)accumulate; (void)work;
     (void)work_floats;
     return 0;
 }
-#undef S2_DISPATCH
 
 int gs_wino3x3_fits(int C, int H, int W, int O)
 {

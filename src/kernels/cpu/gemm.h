@@ -68,6 +68,8 @@ int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float
 /* Its smallest output: 7 x 7 maps still pay (32 -> 64 channels, the resnets' second transition: forward
  * 1.23 -> 1.17 ms a step, backward 2.75 -> 2.5 against im2col + GEMM). */
 #define GS_CONV3X3S2_MIN_PIXELS 32
+/* The dW's bordered phase rows: floats a row, the four phases' 32 each (so W / 2 + 1 <= 32) */
+#define GS_CONV3X3S2_ROW 128
 int gs_conv3x3s2_fits(int C, int H, int W, int O);
 size_t gs_conv3x3s2_work(int C, int H, int W, int O);
 int gs_conv3x3s2(int g, int C, int H, int W, int O, const float *x, const float *w, const float *bias, float *y,

@@ -33,6 +33,14 @@ static inline __mmask16 lane_mask(int lanes)
     return lanes >= 16 ? (__mmask16)0xFFFF : lanes <= 0 ? (__mmask16)0 : (__mmask16)((1u << lanes) - 1);
 }
 
+/* _mm512_permutex2var_ps indices over a pair of vectors (32 lanes): their even lanes, their odd lanes
+ * (a row split into even and odd columns: Winograd, the stride-2 phases), and two vectors interleaved,
+ * the low and the high half (the stride-2 dx's phases merged back into rows) */
+static const int x_even_idx[16] = { 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30 };
+static const int x_odd_idx[16] = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31 };
+static const int x_lo_idx[16] = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 };
+static const int x_hi_idx[16] = { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 };
+
 /* bp[k][0..32) = B[k0 + k][0..nw), zero beyond nw (op(B) = B, rows of B are rows of the panel). */
 static TGT void x_pack_b_rows(const float *B, ptrdiff_t ldb, int k0, int kc, int nw, float *bp)
 {
@@ -272,44 +280,39 @@ INL void x_conv_taps(int C, size_t cs, int HW, int W, int O, const float *x, con
 /* ---- maps 7 wide: vectors over output channels ----
  *
  * On 7 x 7 maps a 32-pixel tile of one sample is a quarter empty, so there the vectors run over 32 output
- * channels instead: a register tile of two output rows (14 pixels) x 32 output channels takes, for each
- * input channel and tap, two loads of weights and 14 broadcasts of the image, bordered with zeros so that
- * no tap needs a mask and every one is a fixed displacement from one pointer; 28 FMAs.  The sums (over c,
+ * channels instead: a register tile of one output row (7 pixels) x 32 output channels takes, for each
+ * input channel and tap, two loads of weights and 7 broadcasts of the image, bordered with zeros so that
+ * no tap needs a mask and every one is a fixed displacement from one pointer; 14 FMAs (two rows, 28
+ * accumulators, run out of registers: 132 GFLOP/s against 205 on one core).  The sums (over c,
  * then the taps, one FMA chain each) wait pixel-major in a small buffer and are transposed into y. */
 #define X7_W 7
 #define X7_W2 9
 #define X7_MAX_FLOATS 8192      /* each of the bordered image and the pixel-major sums, on the stack */
 
-INL void x_conv7_tile(const float *xb, size_t cs, int C, const float *wd, int O, const int rows, float *yt)
+INL void x_conv7_tile(const float *xb, size_t cs, int C, const float *wd, int O, float *yt)
 {
-    __m512 a[2][X7_W][2];
-#pragma GCC unroll 2
-    for (int r = 0; r < rows; r++)
+    __m512 a[X7_W][2];
 #pragma GCC unroll 7
-        for (int j = 0; j < X7_W; j++) a[r][j][0] = a[r][j][1] = _mm512_setzero_ps();
+    for (int j = 0; j < X7_W; j++) a[j][0] = a[j][1] = _mm512_setzero_ps();
     for (int c = 0; c < C; c++) {
         const float *xc = xb + (size_t)c * cs, *wc = wd + (size_t)c * 9 * O;
 #pragma GCC unroll 9
         for (int t = 0; t < 9; t++) {
             const __m512 w0 = _mm512_loadu_ps(wc + (size_t)t * O), w1 = _mm512_loadu_ps(wc + (size_t)t * O + 16);
             const float *q = xc + (t / 3) * X7_W2 + t % 3;
-#pragma GCC unroll 2
-            for (int r = 0; r < rows; r++)
 #pragma GCC unroll 7
-                for (int j = 0; j < X7_W; j++) {
-                    const __m512 b = _mm512_set1_ps(q[r * X7_W2 + j]);
-                    a[r][j][0] = _mm512_fmadd_ps(b, w0, a[r][j][0]);
-                    a[r][j][1] = _mm512_fmadd_ps(b, w1, a[r][j][1]);
-                }
+            for (int j = 0; j < X7_W; j++) {
+                const __m512 b = _mm512_set1_ps(q[j]);
+                a[j][0] = _mm512_fmadd_ps(b, w0, a[j][0]);
+                a[j][1] = _mm512_fmadd_ps(b, w1, a[j][1]);
+            }
         }
     }
-#pragma GCC unroll 2
-    for (int r = 0; r < rows; r++)
 #pragma GCC unroll 7
-        for (int j = 0; j < X7_W; j++) {
-            _mm512_storeu_ps(yt + (size_t)(r * X7_W + j) * O, a[r][j][0]);
-            _mm512_storeu_ps(yt + (size_t)(r * X7_W + j) * O + 16, a[r][j][1]);
-        }
+    for (int j = 0; j < X7_W; j++) {
+        _mm512_storeu_ps(yt + (size_t)j * O, a[j][0]);
+        _mm512_storeu_ps(yt + (size_t)j * O + 16, a[j][1]);
+    }
 }
 
 static int x_conv7_fits(int C, int H, int O)
@@ -335,7 +338,7 @@ static TGT void x_conv7(int g, int C, int H, int O, const float *x, const float 
             for (int h = 0; h < H; h++)
                 memcpy(xb + (size_t)c * cs + (size_t)(h + 1) * X7_W2 + 1, xn + ((size_t)c * H + h) * X7_W, X7_W * sizeof(float));
         for (int og = 0; og < O; og += 32)
-            for (int i0 = 0; i0 < H; i0++) x_conv7_tile(xb + (size_t)i0 * X7_W2, cs, C, wd + og, O, 1, yt + (size_t)i0 * X7_W * O + og);
+            for (int i = 0; i < H; i++) x_conv7_tile(xb + (size_t)i * X7_W2, cs, C, wd + og, O, yt + (size_t)i * X7_W * O + og);
         float *yn = y + (size_t)n * O * HW;
         for (int o0 = 0; o0 < O; o0 += 16)
             for (int p0 = 0; p0 < HW; p0 += 16) {
@@ -375,8 +378,8 @@ TGT int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
     return 1;
 }
 
-/* One sample's share of the weight gradient for 16 output channels and the 9 taps of one or two input
- * channels: a[c 9 + t] (16 lanes: the output channels) += sum over the pixels (h, w), in order, of
+/* One sample's share of the weight gradient for 16 output channels and the 9 taps of two input channels
+ * (one where `two` is 0, the last of an odd C): a[c 9 + t] (16 lanes: the output channels) += sum over the pixels (h, w), in order, of
  * dyt[h W + w] times the bordered x at row h + t / 3, column w + t % 3.  The sums live in registers for
  * the whole map; acc holds them between samples. */
 #define X_DW_TAPS(P, a, k) \
@@ -390,43 +393,36 @@ TGT int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
     a[k + 7] = _mm512_fmadd_ps(_mm512_set1_ps(P##2[w + 1]), v, a[k + 7]); \
     a[k + 8] = _mm512_fmadd_ps(_mm512_set1_ps(P##2[w + 2]), v, a[k + 8]);
 
-static TGT void x_dw_pair(const float *xc, int PP, int W2, int H, int W, const float *dyt, float *acc)
+static TGT void x_dw_tile(const float *xc, int PP, int two, int W2, int H, int W, const float *dyt, float *acc)
 {
     __m512 a[18];
-    for (int j = 0; j < 18; j++) a[j] = _mm512_load_ps(acc + (size_t)j * 16);
+    const int na = two ? 18 : 9;
+    for (int j = 0; j < na; j++) a[j] = _mm512_load_ps(acc + (size_t)j * 16);
+    for (int j = na; j < 18; j++) a[j] = _mm512_setzero_ps();
     for (int h = 0; h < H; h++) {
         const float *p0 = xc + (size_t)h * W2, *p1 = p0 + W2, *p2 = p1 + W2;
         const float *q0 = p0 + PP, *q1 = p1 + PP, *q2 = p2 + PP;
         const float *d = dyt + (size_t)h * W * 16;
-        for (int w = 0; w < W; w++) {
-            const __m512 v = _mm512_loadu_ps(d + (size_t)w * 16);
-            X_DW_TAPS(p, a, 0)
-            X_DW_TAPS(q, a, 9)
-        }
+        if (two)
+            for (int w = 0; w < W; w++) {
+                const __m512 v = _mm512_loadu_ps(d + (size_t)w * 16);
+                X_DW_TAPS(p, a, 0)
+                X_DW_TAPS(q, a, 9)
+            }
+        else
+            for (int w = 0; w < W; w++) {
+                const __m512 v = _mm512_loadu_ps(d + (size_t)w * 16);
+                X_DW_TAPS(p, a, 0)
+            }
     }
-    for (int j = 0; j < 18; j++) _mm512_store_ps(acc + (size_t)j * 16, a[j]);
-}
-
-static TGT void x_dw_one(const float *xc, int W2, int H, int W, const float *dyt, float *acc)
-{
-    __m512 a[9];
-    for (int j = 0; j < 9; j++) a[j] = _mm512_load_ps(acc + (size_t)j * 16);
-    for (int h = 0; h < H; h++) {
-        const float *p0 = xc + (size_t)h * W2, *p1 = p0 + W2, *p2 = p1 + W2;
-        const float *d = dyt + (size_t)h * W * 16;
-        for (int w = 0; w < W; w++) {
-            const __m512 v = _mm512_loadu_ps(d + (size_t)w * 16);
-            X_DW_TAPS(p, a, 0)
-        }
-    }
-    for (int j = 0; j < 9; j++) _mm512_store_ps(acc + (size_t)j * 16, a[j]);
+    for (int j = 0; j < na; j++) _mm512_store_ps(acc + (size_t)j * 16, a[j]);
 }
 #undef X_DW_TAPS
 
 /* Its weight gradient: dw[o][c][t] (+)= sum over the g samples and their pixels p of
  * dy[n][o][p] x[n][c][p shifted by tap t].  Vectors run over 16 output channels: dy is transposed to
  * (pixel, 16 channels), x copied with a zero border, and for the 18 (c, t) columns of two input
- * channels (x_dw_pair) each pixel costs one load of dy, 18 broadcasts of x at fixed displacements from
+ * channels (x_dw_tile) each pixel costs one load of dy, 18 broadcasts of x at fixed displacements from
  * six row pointers, and 18 FMAs; the sums wait in `work` between samples (each sample's x is bordered
  * once, for all output channels).  Sums over pixels in order, one sample after the other.  One core,
  * warm: 185-188 GFLOP/s on 28x28x16 and 14x14x32 (16 columns a tile, with their 16 offsets kept on
@@ -469,10 +465,8 @@ TGT int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, 
             }
             /* two channels' 18 columns at a time (one channel's 9 when C is odd): three rows of the
              * bordered x per channel, each tap a broadcast at a fixed displacement from them */
-            for (int c0 = 0; c0 < C; c0 += 2) {
-                if (c0 + 1 < C) x_dw_pair(xp + (size_t)c0 * PP, PP, W2, H, W, dyt, ag + (size_t)c0 * 9 * 16);
-                else x_dw_one(xp + (size_t)c0 * PP, W2, H, W, dyt, ag + (size_t)c0 * 9 * 16);
-            }
+            for (int c0 = 0; c0 < C; c0 += 2)
+                x_dw_tile(xp + (size_t)c0 * PP, PP, c0 + 1 < C, W2, H, W, dyt, ag + (size_t)c0 * 9 * 16);
         }
     }
     for (int o = 0; o < O; o++)
@@ -648,10 +642,8 @@ TGT int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
     if (g <= 0) return 1;
     const int rb = GS_WINO_BLOCK_TILES / tw;   /* tile rows per block */
     const __mmask16 mt = lane_mask(tw), ml0 = lane_mask(W), ml1 = lane_mask(W - 16);
-    const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i io = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    const __m512i ie = _mm512_loadu_si512(x_even_idx), io = _mm512_loadu_si512(x_odd_idx);
+    const __m512i lo = _mm512_loadu_si512(x_lo_idx), hi = _mm512_loadu_si512(x_hi_idx);
     const __m512 z = _mm512_setzero_ps();
     for (int n = 0; n < g; n++) {
         const float *xn = x + (size_t)n * C * HW;
@@ -774,16 +766,12 @@ TGT int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, con
  * (kh, kw) of output pixel (i, j) reads one phase image at (i + di, j + dj), di, dj in {-1, 0}: phase
  * p = (kh != 1), di = -(kh == 0), the same for the columns.  So y is x_conv_taps over the phase images
  * with a tap table instead of im2col and a GEMM; dx, phase by phase, is the same kernel over dy with each
- * phase's 1, 2 or 4 taps; dW, x_dw_pair's scheme over bordered phase rows. */
-static const int x_s2_even[16] = { 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30 };
-static const int x_s2_odd[16] = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31 };
-static const int x_s2_lo[16] = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 };
-static const int x_s2_hi[16] = { 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31 };
+ * phase's 1, 2 or 4 taps; dW, x_dw_tile's scheme over bordered phase rows. */
 
 /* Row r of width W into its even and odd columns (W / 2 each) */
 INL void x_split_row(const float *r, int W, float *even, float *odd)
 {
-    const __m512i ie = _mm512_loadu_si512(x_s2_even), io = _mm512_loadu_si512(x_s2_odd);
+    const __m512i ie = _mm512_loadu_si512(x_even_idx), io = _mm512_loadu_si512(x_odd_idx);
     for (int j = 0; j < W; j += 32) {
         const int n = W - j < 32 ? W - j : 32;
         const __m512 a = _mm512_maskz_loadu_ps(lane_mask(n), r + j), b = _mm512_maskz_loadu_ps(lane_mask(n - 16), r + j + 16);
@@ -870,7 +858,7 @@ TGT int gs_conv3x3s2_dx_avx512(int g, int C, int H, int W, int O, const float *d
                 masks[f][b * nt[f] + k] = (uint16_t)m;
             }
     }
-    const __m512i ilo = _mm512_loadu_si512(x_s2_lo), ihi = _mm512_loadu_si512(x_s2_hi);
+    const __m512i ilo = _mm512_loadu_si512(x_lo_idx), ihi = _mm512_loadu_si512(x_hi_idx);
     const size_t in = (size_t)C * H * W, out = (size_t)O * HWo;
     for (int n = 0; n < g; n++) {
         const float *dn = dy + (size_t)n * out;
@@ -907,8 +895,7 @@ TGT int gs_conv3x3s2_dx_avx512(int g, int C, int H, int W, int O, const float *d
 /* dW (O, C, 3, 3) (+)= the sum over g samples of dy (g, O, H / 2, W / 2) times x's taps.  x's phase rows
  * are laid out bordered as B[c][r][phase][32]: B[c][r][f][s] = x_f[c][r - 1][s - 1], zero for r = 0 or
  * s = 0, so that every tap of pixel (i, j) is row i or i + 1 of B at a fixed displacement (phase f at
- * 32 f, plus 0 or 1 for the column); two channels' 18 columns at a time, as x_dw_pair. */
-#define X_S2_ROW 128
+ * 32 f, plus 0 or 1 for the column); two channels' 18 columns at a time, as x_dw_tile. */
 #define X_S2_TAPS(R0, R1, a, k) \
     a[k + 0] = _mm512_fmadd_ps(_mm512_set1_ps(R0[96 + j]), v, a[k + 0]); \
     a[k + 1] = _mm512_fmadd_ps(_mm512_set1_ps(R0[64 + j + 1]), v, a[k + 1]); \
@@ -927,7 +914,7 @@ static TGT void x_dw_s2(const float *bc, size_t cs, int two, int Ho, int Wo, con
     for (int j = 0; j < na; j++) a[j] = _mm512_load_ps(acc + (size_t)j * 16);
     for (int j = na; j < 18; j++) a[j] = _mm512_setzero_ps();
     for (int i = 0; i < Ho; i++) {
-        const float *r0 = bc + (size_t)i * X_S2_ROW, *r1 = r0 + X_S2_ROW, *s0 = r0 + cs, *s1 = r1 + cs;
+        const float *r0 = bc + (size_t)i * GS_CONV3X3S2_ROW, *r1 = r0 + GS_CONV3X3S2_ROW, *s0 = r0 + cs, *s1 = r1 + cs;
         const float *d = dyt + (size_t)i * Wo * 16;
         if (two)
             for (int j = 0; j < Wo; j++) {
@@ -951,14 +938,14 @@ TGT int gs_conv3x3s2_dw_avx512(int g, int C, int H, int W, int O, const float *x
     const int Ho = H / 2, Wo = W / 2, HWo = Ho * Wo, K = C * 9;
     if (!gs_conv3x3s2_fits(C, H, W, O) || work_floats < gs_conv3x3s2_work(C, H, W, O)) return 0;
     if (g <= 0) return 1;
-    const size_t cs = (size_t)(Ho + 1) * X_S2_ROW;      /* one channel of B */
+    const size_t cs = (size_t)(Ho + 1) * GS_CONV3X3S2_ROW;      /* one channel of B */
     float *bp = work, *dyt = bp + (size_t)C * cs, *acc = dyt + (size_t)16 * HWo;
     acc = (float *)(((uintptr_t)acc + 63) & ~(uintptr_t)63);   /* (O / 16, K, 16) */
     memset(acc, 0, (size_t)O * K * sizeof *acc);
     for (int c = 0; c < C; c++)     /* the border: row 0, and column 0 of every row */
         for (int r = 0; r <= Ho; r++)
             for (int f = 0; f < 4; f++) {
-                float *seg = bp + (size_t)c * cs + (size_t)r * X_S2_ROW + 32 * f;
+                float *seg = bp + (size_t)c * cs + (size_t)r * GS_CONV3X3S2_ROW + 32 * f;
                 if (r == 0) memset(seg, 0, 32 * sizeof *seg);
                 else seg[0] = 0.0f;
             }
@@ -968,7 +955,7 @@ TGT int gs_conv3x3s2_dw_avx512(int g, int C, int H, int W, int O, const float *x
         for (int c = 0; c < C; c++)
             for (int i = 0; i < Ho; i++)
                 for (int p = 0; p < 2; p++) {
-                    float *row = bp + (size_t)c * cs + (size_t)(i + 1) * X_S2_ROW + 64 * p + 1;
+                    float *row = bp + (size_t)c * cs + (size_t)(i + 1) * GS_CONV3X3S2_ROW + 64 * p + 1;
                     x_split_row(xn + ((size_t)c * H + 2 * i + p) * W, W, row, row + 32);
                 }
         for (int og = 0; og < O; og += 16) {

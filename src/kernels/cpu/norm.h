@@ -6,25 +6,18 @@
 
 /* mean[c] = Σ_i x[i,c] / N;  var[c] = Σ_i (x[i,c] - mean[c])² / N (biased) */
 void gs_bn1d_stats(const float *x, int N, int C, int c0, int c1, float *mean, float *var);
-/* y = x * scale[c] + shift[c] */
-void gs_bn1d_apply(const float *x, float *y, int N, int C, int c0, int c1, const float *scale,
+/* y = x * scale[c] + shift[c], and r = relu(y) (y < 0 ? 0 : y, as the relu node) unless r is NULL */
+void gs_bn1d_apply(const float *x, float *y, float *r, int N, int C, int c0, int c1, const float *scale,
                    const float *shift);
-/* sdy[c] = Σ dy;  sdyx[c] = Σ dy (x - mean) rstd */
+/* sdy[c] = Σ dy;  sdyx[c] = Σ dy (x - mean) rstd.  With scale and shift (else NULL) dy is the gradient of
+ * relu(y), y = x * scale[c] + shift[c] as gs_bn1d_apply computes it, and the sums run over the relu's
+ * backward of it, y <= 0 ? 0 : dy: the fused relu's backward, bit for bit the relu node's. */
 void gs_bn1d_sums(const float *x, const float *dy, int N, int C, int c0, int c1, const float *mean,
-                  const float *rstd, float *sdy, float *sdyx);
-/* dx (=|+=) ka[c] dy + kb[c] x + kc[c] */
+                  const float *rstd, const float *scale, const float *shift, float *sdy, float *sdyx);
+/* dx (=|+=) ka[c] dy + kb[c] x + kc[c], dy through the relu's backward as in gs_bn1d_sums when scale and
+ * shift are given; dx may be dy (in place) */
 void gs_bn1d_dx(const float *x, const float *dy, float *dx, int N, int C, int c0, int c1,
-                const float *ka, const float *kb, const float *kc, int accumulate);
-
-/* With a relu after the norm (its passes fused into these; y = x * scale[c] + shift[c] exactly as
- * gs_bn1d_apply computes it, so the relu's mask is the relu node's):
- * gs_bn1d_apply_relu: y as gs_bn1d_apply, and r = relu(y);
- * gs_bn1d_sums_relu, gs_bn1d_dx_relu: gs_bn1d_sums and gs_bn1d_dx on dy = (y <= 0 ? 0 : dr), dx may be dr. */
-void gs_bn1d_apply_relu(const float *x, float *y, float *r, int N, int C, int c0, int c1, const float *scale,
-                        const float *shift);
-void gs_bn1d_sums_relu(const float *x, const float *dr, int N, int C, int c0, int c1, const float *mean,
-                       const float *rstd, const float *scale, const float *shift, float *sdy, float *sdyx);
-void gs_bn1d_dx_relu(const float *x, const float *dr, float *dx, int N, int C, int c0, int c1, const float *ka,
-                     const float *kb, const float *kc, const float *scale, const float *shift, int accumulate);
+                const float *ka, const float *kb, const float *kc, const float *scale, const float *shift,
+                int accumulate);
 
 #endif

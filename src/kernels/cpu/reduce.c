@@ -68,9 +68,6 @@ double gs_rows_centered_sq(const float *x, int rows, size_t S, size_t stride, do
 void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq) { gs_rows_sums(x, 1, n, n, sum, sumsq); }
 double gs_reduce_centered_sq(const float *x, size_t n, double mu) { return gs_rows_centered_sq(x, 1, n, n, mu); }
 
-/* relu's backward on the y it recomputes: 0 where y <= 0, dr elsewhere (a NaN y passes dr) */
-static inline float relu_grad(float y, float dr) { return y <= 0.0f ? 0.0f : dr; }
-
 /* Σ d and Σ d (x - mu), d = dy, or with relu set the relu's gradient of dy at y = x * ya + yb */
 #define PF2 dy
 #define FETCH 1
@@ -89,7 +86,7 @@ static inline __attribute__((always_inline)) void dot_centered(const float *dy, 
                   la += d; lb += d * (xv - m);
               },
               {
-                  const float d = relu ? relu_grad(x[o] * ya + yb, dy[o]) : dy[o];
+                  const float d = relu ? gs_relu_grad(x[o] * ya + yb, dy[o]) : dy[o];
                   a += d; b += (double)d * (x[o] - mu);
               },
               { a += gs_vsum(&la); b += gs_vsum(&lb); la = (gs_vf){ 0 }; lb = (gs_vf){ 0 }; });
@@ -100,71 +97,57 @@ static inline __attribute__((always_inline)) void dot_centered(const float *dy, 
 #undef ROWS_LOOP
 
 GS_CLONES
-void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, size_t stride, float mu,
-                          double *sdy, double *sdyx)
+void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, size_t stride, float mu, int relu,
+                          float ya, float yb, double *sdy, double *sdyx)
 {
-    dot_centered(dy, x, rows, S, stride, mu, 0, 0.0f, 0.0f, sdy, sdyx);
+    if (relu) dot_centered(dy, x, rows, S, stride, mu, 1, ya, yb, sdy, sdyx);
+    else dot_centered(dy, x, rows, S, stride, mu, 0, 0.0f, 0.0f, sdy, sdyx);
 }
 
-GS_CLONES
-void gs_rows_dot_centered_relu(const float *dr, const float *x, int rows, size_t S, size_t stride, float mu,
-                               float ya, float yb, double *sdy, double *sdyx)
-{
-    dot_centered(dr, x, rows, S, stride, mu, 1, ya, yb, sdy, sdyx);
-}
-
-void gs_reduce_dot_centered(const float *dy, const float *x, size_t n, float mu, double *sdy, double *sdyx)
-{
-    gs_rows_dot_centered(dy, x, 1, n, n, mu, sdy, sdyx);
-}
-
-void gs_reduce_dot_centered_relu(const float *dr, const float *x, size_t n, float mu, float ya, float yb,
-                                 double *sdy, double *sdyx)
-{
-    gs_rows_dot_centered_relu(dr, x, 1, n, n, mu, ya, yb, sdy, sdyx);
-}
-
-GS_CLONES
-void gs_affine(const float *restrict x, float *restrict y, size_t n, float a, float b)
-{
-    for (size_t i = 0; i < n; i++) y[i] = x[i] * a + b;
-}
-
-GS_CLONES
-void gs_affine2(const float *restrict dy, const float *restrict x, float *restrict dx, size_t n, float a,
-                float b, float c, int accumulate)
-{
-    if (accumulate) for (size_t i = 0; i < n; i++) dx[i] += a * dy[i] + b * x[i] + c;
-    else for (size_t i = 0; i < n; i++) dx[i] = a * dy[i] + b * x[i] + c;
-}
-
-GS_CLONES
-void gs_affine_relu(const float *restrict x, float *restrict y, float *restrict r, size_t n, float a, float b)
+/* The two affine passes in one body for both forms, the relu a constant in each call. */
+static inline __attribute__((always_inline)) void affine(const float *restrict x, float *restrict y,
+                                                         float *restrict r, size_t n, float a, float b, const int relu)
 {
     for (size_t i = 0; i < n; i++) {
         const float v = x[i] * a + b;
         y[i] = v;
-        r[i] = v < 0.0f ? 0.0f : v;
+        if (relu) r[i] = gs_relu(v);
     }
 }
 
-/* written with explicit vectors: dx may be dr, which a compiler's overlap check would send down a
- * scalar loop */
 GS_CLONES
-void gs_affine2_relu(const float *dr, const float *x, float *dx, size_t n, float a, float b, float c, float ya,
-                     float yb, int accumulate)
+void gs_affine(const float *x, float *y, float *r, size_t n, float a, float b)
+{
+    if (r) affine(x, y, r, n, a, b, 1);
+    else affine(x, y, NULL, n, a, b, 0);
+}
+
+/* explicit vectors: dx may be dy, which a compiler's overlap check would send down a scalar loop */
+static inline __attribute__((always_inline)) void affine2(const float *dy, const float *restrict x, float *dx,
+                                                          size_t n, float a, float b, float c, const int relu,
+                                                          float ya, float yb, int accumulate)
 {
     size_t i = 0;
     for (; i + GS_LANES <= n; i += GS_LANES) {
-        const gs_vf xv = GS_VLOAD(x + i);
-        gs_vf v = a * GS_RELU_GRAD_V(xv * ya + yb, GS_VLOAD(dr + i)) + b * xv + c;
+        const gs_vf xv = GS_VLOAD(x + i), dv = GS_VLOAD(dy + i);
+        const gs_vf g = relu ? GS_RELU_GRAD_V(xv * ya + yb, dv) : dv;
+        gs_vf v = a * g + b * xv + c;
         if (accumulate) v += GS_VLOAD(dx + i);
         GS_VSTORE(dx + i, v);
     }
     for (; i < n; i++) {
-        const float v = a * relu_grad(x[i] * ya + yb, dr[i]) + b * x[i] + c;
+        const float g = relu ? gs_relu_grad(x[i] * ya + yb, dy[i]) : dy[i];
+        const float v = a * g + b * x[i] + c;
         dx[i] = accumulate ? dx[i] + v : v;
     }
+}
+
+GS_CLONES
+void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, float b, float c, int relu, float ya,
+                float yb, int accumulate)
+{
+    if (relu) affine2(dy, x, dx, n, a, b, c, 1, ya, yb, accumulate);
+    else affine2(dy, x, dx, n, a, b, c, 0, 0.0f, 0.0f, accumulate);
 }
 
 /* The fused updates: one pass reads g, p and the moments, writes p and the

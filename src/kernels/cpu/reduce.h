@@ -5,35 +5,26 @@
 #define GS_REDUCE_H
 #include <stddef.h>
 
-/* The same three over `rows` rows of S floats `stride` apart (a BatchNorm2d channel): the float lanes are
- * flushed into double once per GS_FLUSH elements, not once a row (see reduce.c). */
-void gs_rows_sums(const float *x, int rows, size_t S, size_t stride, double *sum, double *sumsq);
-double gs_rows_centered_sq(const float *x, int rows, size_t S, size_t stride, double mu);
-void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, size_t stride, float mu,
-                          double *sdy, double *sdyx);
-void gs_rows_dot_centered_relu(const float *dr, const float *x, int rows, size_t S, size_t stride, float mu,
-                               float ya, float yb, double *sdy, double *sdyx);
 /* Σx and Σx² of n floats (either output may be NULL). */
 void gs_reduce_sums(const float *x, size_t n, double *sum, double *sumsq);
-/* Σ dy and Σ dy (x - mu) */
-void gs_reduce_dot_centered(const float *dy, const float *x, size_t n, float mu, double *sdy, double *sdyx);
-/* y = x * a + b */
-void gs_affine(const float *x, float *y, size_t n, float a, float b);
-/* dx (=|+=) a dy + b x + c */
-void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, float b, float c, int accumulate);
-/* The same three with a relu after the affine map y = x * ya + yb (the relu fused into the pass that
- * writes y, and its backward into the passes that read y's gradient; y is computed as gs_affine does,
- * so the mask is bit for bit the relu node's):
- * gs_affine_relu: y = x * a + b and r = relu(y) (y < 0 ? 0 : y, as the relu node);
- * gs_reduce_dot_centered_relu: Σ g and Σ g (x - mu), g = y <= 0 ? 0 : dr;
- * gs_affine2_relu: dx (=|+=) a g + b x + c.  dx may be dr (in place). */
-void gs_affine_relu(const float *x, float *y, float *r, size_t n, float a, float b);
-void gs_reduce_dot_centered_relu(const float *dr, const float *x, size_t n, float mu, float ya, float yb,
-                                 double *sdy, double *sdyx);
-void gs_affine2_relu(const float *dr, const float *x, float *dx, size_t n, float a, float b, float c, float ya,
-                     float yb, int accumulate);
 /* Σ(x - mu)² */
 double gs_reduce_centered_sq(const float *x, size_t n, double mu);
+/* The same two over `rows` rows of S floats `stride` apart (a BatchNorm2d channel): the float lanes are
+ * flushed into double once per GS_FLUSH elements, not once a row (see reduce.c); the one-array forms
+ * above are their one-row case. */
+void gs_rows_sums(const float *x, int rows, size_t S, size_t stride, double *sum, double *sumsq);
+double gs_rows_centered_sq(const float *x, int rows, size_t S, size_t stride, double mu);
+/* Σ g and Σ g (x - mu) over such rows, g = dy; with relu, dy is the gradient of relu(y) for
+ * y = x * ya + yb (computed as gs_affine does, so the mask is bit for bit the relu node's) and
+ * g = y <= 0 ? 0 : dy, the fused relu's backward. */
+void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, size_t stride, float mu, int relu,
+                          float ya, float yb, double *sdy, double *sdyx);
+/* y = x * a + b, and r = relu(y) (y < 0 ? 0 : y, as the relu node) unless r is NULL */
+void gs_affine(const float *x, float *y, float *r, size_t n, float a, float b);
+/* dx (=|+=) a g + b x + c, g = dy or, with relu, the relu's backward of dy as in gs_rows_dot_centered;
+ * dx may be dy (in place) */
+void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, float b, float c, int relu, float ya,
+                float yb, int accumulate);
 
 /* SGD on n elements (PyTorch's rule, dampening 0): d = scale*g + wd*p;
  * m = d (first) or mu*m + d; d = nesterov ? d + mu*m : m; p -= lr*d.

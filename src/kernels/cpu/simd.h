@@ -31,6 +31,9 @@ typedef int gs_vi __attribute__((vector_size(64)));
 /* relu's backward on lanes: 0 where y <= 0, dr elsewhere (a NaN y passes dr), as the relu node's (a macro:
  * a function taking gs_vf by value has no fixed ABI outside the clones) */
 #define GS_RELU_GRAD_V(y, dr) ((gs_vf)((gs_vi)(dr) & ~(gs_vi)((y) <= 0.0f)))
+/* and the same on one value; the relu node's forward clamp (PyTorch's clamp_min(y, 0): -0 and NaN pass) */
+static inline float gs_relu_grad(float y, float dr) { return y <= 0.0f ? 0.0f : dr; }
+static inline float gs_relu(float y) { return y < 0.0f ? 0.0f : y; }
 #define GS_VLOAD(p) (*(const gs_vf_u *)(p))
 #define GS_VSTORE(p, v) (*(gs_vf_u *)(p) = (v))
 static inline double gs_vsum(const gs_vf *v)
