@@ -6,11 +6,15 @@
  * of each element is relative to sum_k |a||b|, the scale of its rounding
  * error.  Also: beta == 0 ignores NaN in C, K == 0 and alpha == 0 scale C,
  * padding outside C is never written, and threads do not change a bit.
+ * gs_sgemm_bias: the bits of gs_sgemm over C holding the bias.
  */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "kernels/cpu/gemm.h"
+#include "team.h"
 
 struct lcg { unsigned long long s; };
 
@@ -200,6 +204,60 @@ static void test_threads_bitwise(void)
     }
 }
 
+/* gs_sgemm_bias: bit for bit gs_sgemm with beta 1 over C holding the bias in every row, on every path,
+ * the bias per column (masked vectors at N's end), K past a block (784), 1 and 2 threads, inside a team,
+ * padding untouched. */
+typedef struct bias_run {
+    int path, ta, tb, M, N, K, lda, ldb, ldc, threads;
+    const float *A, *B, *bias;
+    float *C;
+} bias_run;
+
+static void bias_body(void *arg)
+{
+    const bias_run *r = arg;
+    gs_sgemm_bias_path(r->path, r->ta, r->tb, r->M, r->N, r->K, r->A, r->lda, r->B, r->ldb, r->bias, r->C, r->ldc,
+                       r->threads);
+}
+
+static void test_bias(void)
+{
+    struct lcg g = {13};
+    static const int s[][5] = {{0, 1, 128, 256, 256}, {0, 1, 128, 256, 784}, {0, 1, 37, 10, 256}, {1, 0, 61, 97, 70},
+                               {0, 0, 9, 33, 5}, {0, 1, 5, 3, 0}};
+    for (size_t c = 0; c < sizeof s / sizeof s[0]; c++)
+        for (int p = 0; p < n_paths; p++)
+            for (int mode = 0; mode < 3; mode++) {
+                const int ta = s[c][0], tb = s[c][1], M = s[c][2], N = s[c][3], K = s[c][4];
+                const int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+                const size_t na = (size_t)(ta ? K : M) * lda + 1, nb = (size_t)(tb ? N : K) * ldb + 1,
+                             nc = (size_t)M * ldc;
+                float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *bias = malloc((size_t)N * sizeof *bias);
+                float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R);
+                if (A && B && bias && C && R) {
+                    for (size_t q = 0; q < na; q++) A[q] = lcg_unit(&g);
+                    for (size_t q = 0; q < nb; q++) B[q] = lcg_unit(&g);
+                    for (int j = 0; j < N; j++) bias[j] = lcg_unit(&g);
+                    for (size_t q = 0; q < nc; q++) {
+                        const int j = (int)(q % (size_t)ldc);
+                        C[q] = j >= N ? SENTINEL : NAN;
+                        R[q] = j >= N ? SENTINEL : bias[j];
+                    }
+                    gs_sgemm_path(paths[p], ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, R, ldc, 1);
+                    bias_run r = { paths[p], ta, tb, M, N, K, lda, ldb, ldc, mode == 0 ? 1 : 2, A, B, bias, C };
+                    if (mode == 2) gs_team_host(2, bias_body, &r);
+                    else bias_body(&r);
+                    size_t diff = 0;
+                    for (size_t q = 0; q < nc; q++) diff += memcmp(&C[q], &R[q], sizeof(float)) != 0;
+                    CHECK(diff == 0, "shape %zu path %d mode %d: %zu of %zu elements (padding included) differ from "
+                          "gs_sgemm over the bias", c, paths[p], mode, diff, nc);
+                } else {
+                    CHECK(0, "out of memory");
+                }
+                free(A); free(B); free(bias); free(C); free(R);
+            }
+}
+
 int main(void)
 {
     find_paths();
@@ -210,5 +268,6 @@ int main(void)
     RUN(test_block_edges);
     RUN(test_degenerate);
     RUN(test_threads_bitwise);
+    RUN(test_bias);
     return FINISH();
 }

@@ -16,6 +16,10 @@ typedef struct gs_backend {
     void (*sgemm)(int trans_a, int trans_b, int M, int N, int K, float alpha,
                   const float *A, int lda, const float *B, int ldb, float beta,
                   float *C, int ldc, int threads);
+    /* C = op(A) op(B) + bias, the row bias (N) added to every row: the bits of sgemm with beta 1 over
+     * C holding the bias in every row */
+    void (*sgemm_bias)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, const float *bias, float *C, int ldc, int threads);
     /* For a stride-1 convolution with kw == 2 pad + 1 over g samples of x (C, H, W), with
      * col = im2col(x) never formed (kernels/cpu/gemm.h), one thread: trans 0: Cm (M x g Ho W) =
      * A (M x C kh kw) col + beta Cm; trans 1: Cm (M x C kh kw) = A (M x g Ho W) colᵀ + beta Cm.

@@ -9,25 +9,13 @@ typedef struct linear_state {
     size_t w_off, b_off;    /* b_off == GS_NO_OFFSET: no bias */
 } linear_state;
 
-/* The bias's two passes, split among the threads: its copy into every row of y (ranges of y's
- * elements) and db = Σ over the batch of dy (ranges of features; each feature summed in batch order,
- * as one thread would). */
+/* db = Σ over the batch of dy for the features [lo, hi), each summed in batch order, split among
+ * the threads by features */
 typedef struct bias_job {
     int N, O, accumulate;
-    const float *b, *dy;
-    float *y, *db;
+    const float *dy;
+    float *db;
 } bias_job;
-
-static void bias_copy_range(void *arg, size_t lo, size_t hi)
-{
-    const bias_job *j = arg;
-    const size_t O = (size_t)j->O;
-    while (lo < hi) {
-        const size_t o = lo % O, len = O - o < hi - lo ? O - o : hi - lo;
-        memcpy(j->y + lo, j->b + o, len * sizeof *j->y);
-        lo += len;
-    }
-}
 
 static void bias_grad_range(void *arg, size_t lo, size_t hi)
 {
@@ -46,10 +34,8 @@ static void linear_forward(const gs_exec *e, gs_node *n, const float *x, const f
     const int I = s->in_features, O = s->out_features, N = e->N;
     (void)x2;
     const float *w = e->params + s->w_off;  /* (O, I) */
-    if (s->b_off != GS_NO_OFFSET) {
-        bias_job j = { N, O, 0, e->params + s->b_off, NULL, y, NULL };
-        gs_parallel_ranges(e, (size_t)N * (size_t)O, (size_t)N * (size_t)O, bias_copy_range, &j);
-        e->be->sgemm(0, 1, N, O, I, 1.0f, x, I, w, I, 1.0f, y, O, e->threads);
+    if (s->b_off != GS_NO_OFFSET) {   /* the bias added as the product is stored */
+        e->be->sgemm_bias(0, 1, N, O, I, x, I, w, I, e->params + s->b_off, y, O, e->threads);
     } else {
         e->be->sgemm(0, 1, N, O, I, 1.0f, x, I, w, I, 0.0f, y, O, e->threads);
     }
@@ -66,7 +52,7 @@ static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const 
     float *dw = e->grads + s->w_off;
     e->be->sgemm(1, 0, O, I, N, 1.0f, dy, O, x, I, e->accumulate ? 1.0f : 0.0f, dw, I, e->threads);
     if (s->b_off != GS_NO_OFFSET) {
-        bias_job j = { N, O, e->accumulate, NULL, dy, NULL, e->grads + s->b_off };
+        bias_job j = { N, O, e->accumulate, dy, e->grads + s->b_off };
         gs_parallel_ranges(e, (size_t)O, (size_t)N * (size_t)O, bias_grad_range, &j);
     }
     if (dx) e->be->sgemm(0, 0, N, I, O, 1.0f, dy, O, w, I, n->acc[0] ? 1.0f : 0.0f, dx, I, e->threads);

@@ -128,29 +128,49 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
     }
 }
 
+/* fn on one share; with a bias (not NULL: the row added to C, beta unused) the AVX-512 block adds it
+ * as it stores, the others after a copy of it into the share's rows, with beta 1. */
+static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                      const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
+{
+    if (!bias) {
+        fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#ifdef GS_GEMM_X86
+    if (fn == gs_gemm_block_avx512) {
+        gs_gemm_block_bias_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias, C, ldc);
+        return;
+    }
+#endif
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias[j];
+    fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
+}
+
 #ifdef _OPENMP
 /* Share t of T: columns in whole panels of nr when there are at least T
  * panels, else rows in multiples of GS_GEMM_ROW_QUANTUM. */
 static void run_share(gs_gemm_block_fn *fn, int nr, int t, int T, int trans_a, int trans_b,
                       int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                      float beta, float *C, int ldc)
+                      float beta, const float *bias, float *C, int ldc)
 {
     int panels = (N + nr - 1) / nr;
     if (T <= 1) {
-        fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        run_block(fn, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
     } else if (panels >= T) {
         int j0 = (int)((long)panels * t / T) * nr, j1 = (int)((long)panels * (t + 1) / T) * nr;
         if (j1 > N) j1 = N;
         if (j0 >= j1) return;
-        fn(trans_a, trans_b, M, j1 - j0, K, alpha, A, lda, trans_b ? B + (size_t)j0 * ldb : B + j0, ldb,
-           beta, C + j0, ldc);
+        run_block(fn, trans_a, trans_b, M, j1 - j0, K, alpha, A, lda, trans_b ? B + (size_t)j0 * ldb : B + j0, ldb,
+                  beta, bias ? bias + j0 : NULL, C + j0, ldc);
     } else {
         int q = GS_GEMM_ROW_QUANTUM, blocks = (M + q - 1) / q;
         int i0 = (int)((long)blocks * t / T) * q, i1 = (int)((long)blocks * (t + 1) / T) * q;
         if (i1 > M) i1 = M;
         if (i0 >= i1) return;
-        fn(trans_a, trans_b, i1 - i0, N, K, alpha, trans_a ? A + i0 : A + (size_t)i0 * lda, lda, B, ldb,
-           beta, C + (size_t)i0 * ldc, ldc);
+        run_block(fn, trans_a, trans_b, i1 - i0, N, K, alpha, trans_a ? A + i0 : A + (size_t)i0 * lda, lda, B, ldb,
+                  beta, bias, C + (size_t)i0 * ldc, ldc);
     }
 }
 
@@ -161,7 +181,7 @@ typedef struct share_job {
     gs_gemm_block_fn *fn;
     int nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc;
     float alpha, beta;
-    const float *A, *B;
+    const float *A, *B, *bias;
     float *C;
     _Atomic uint64_t middle;   /* gs_team_ends' count */
 } share_job;
@@ -170,8 +190,9 @@ static void run_panels(void *arg, int p0, int p1)
 {
     const share_job *j = arg;
     const int j0 = p0 * j->nr, j1 = p1 * j->nr < j->N ? p1 * j->nr : j->N;
-    j->fn(j->trans_a, j->trans_b, j->M, j1 - j0, j->K, j->alpha, j->A, j->lda,
-          j->trans_b ? j->B + (size_t)j0 * j->ldb : j->B + j0, j->ldb, j->beta, j->C + j0, j->ldc);
+    run_block(j->fn, j->trans_a, j->trans_b, j->M, j1 - j0, j->K, j->alpha, j->A, j->lda,
+              j->trans_b ? j->B + (size_t)j0 * j->ldb : j->B + j0, j->ldb, j->beta, j->bias ? j->bias + j0 : NULL,
+              j->C + j0, j->ldc);
 }
 
 static int share_panels(int N, int nr) { return (N + nr - 1) / nr; }
@@ -184,17 +205,18 @@ static void share_job_run(void *arg, int t, int T)
     const int panels = share_panels(j->N, j->nr);
     if (j->nt == 2 && panels >= 4) gs_team_ends(t, panels, &j->middle, run_panels, j);
     else run_share(j->fn, j->nr, t, j->nt, j->trans_a, j->trans_b, j->M, j->N, j->K, j->alpha, j->A, j->lda,
-                   j->B, j->ldb, j->beta, j->C, j->ldc);
+                   j->B, j->ldb, j->beta, j->bias, j->C, j->ldc);
 }
 #endif
 
-void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, float alpha,
-                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,
-                   int threads)
+/* gs_sgemm_path, and with bias not NULL gs_sgemm_bias_path (alpha 1, beta unused) */
+static void sgemm_run(int path, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, const float *bias, float *C, int ldc, int threads)
 {
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0.0f) {
-        scale_c(M, N, beta, C, ldc);
+        if (!bias) scale_c(M, N, beta, C, ldc);
+        else for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias[j];
         return;
     }
     int best = gs_gemm_best_path();
@@ -220,7 +242,7 @@ void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, floa
 #ifdef _OPENMP
     if (nt > 1 && gs_team_size() > 1) {
         if (nt > gs_team_size()) nt = gs_team_size();
-        share_job j = { fn, nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C, 0 };
+        share_job j = { fn, nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, bias, C, 0 };
         atomic_init(&j.middle, gs_team_ends_start(share_panels(N, nr)));
         gs_team_run(share_job_run, &j);
         return;
@@ -228,11 +250,24 @@ void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, floa
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
         run_share(fn, nr, omp_get_thread_num(), omp_get_num_threads(), trans_a, trans_b, M, N, K, alpha,
-                  A, lda, B, ldb, beta, C, ldc);
+                  A, lda, B, ldb, beta, bias, C, ldc);
         return;
     }
 #endif
-    fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    run_block(fn, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
+}
+
+void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                   int threads)
+{
+    sgemm_run(path, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, threads);
+}
+
+void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, const float *bias, float *C, int ldc, int threads)
+{
+    sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, bias, C, ldc, threads);
 }
 
 int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
@@ -405,4 +440,10 @@ void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
               const float *B, int ldb, float beta, float *C, int ldc, int threads)
 {
     gs_sgemm_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads);
+}
+
+void gs_sgemm_bias(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc, int threads)
+{
+    gs_sgemm_bias_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc, threads);
 }

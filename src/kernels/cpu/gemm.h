@@ -25,6 +25,14 @@
 void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc, int threads);
 
+/* C = op(A) op(B) + bias, bias (N) added to every row of C: gs_sgemm's contract and bits with beta 1
+ * over a C holding the bias in every row (nn.Linear's forward), without that pass over C: on CPUs
+ * with AVX-512 the bias joins the product's sums as they are stored. */
+void gs_sgemm_bias(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc, int threads);
+void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, const float *bias, float *C, int ldc, int threads);
+
 /* The implicit-im2col convolution GEMM of gs_backend.conv_gemm: done (1) on CPUs with AVX-512
  * for kh kw <= GS_CONV_IMPLICIT_MAX_TAPS taps and Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS, else 0. */
 int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
@@ -133,6 +141,10 @@ gs_gemm_block_fn gs_gemm_block_portable;
 #ifdef GS_GEMM_X86
 gs_gemm_block_fn gs_gemm_block_avx2;
 gs_gemm_block_fn gs_gemm_block_avx512;
+/* The AVX-512 block with C = alpha op(A) op(B) + bias, bias a row of N added to every row (gs_sgemm_bias) */
+void gs_gemm_block_bias_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                               const float *bias, float *C, ptrdiff_t ldc);
 #endif
 
 /* A stride-1 convolution whose output is as wide as its input (kw == 2 pad + 1) over g

@@ -118,7 +118,7 @@ static TGT void x_pack_b_cols(const float *B, ptrdiff_t ldb, int k0, int kc, int
  * registers; mr, nv and trans_a are constants at each call, so the untaken rows vanish. */
 #define X_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7)
 INL void x_tile(const int mr, const int nv, const int trans_a, int kc, const float *a, ptrdiff_t lda,
-                const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta, __mmask16 mlast)
+                const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta, const float *bias, __mmask16 mlast)
 {
 #define X_ZERO(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
     X_ROWS(X_ZERO)
@@ -147,11 +147,15 @@ INL void x_tile(const int mr, const int nv, const int trans_a, int kc, const flo
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     __mmask16 m0 = nv > 1 ? (__mmask16)0xFFFF : mlast;
+    /* the bias row, added as beta 1 would add it from C: alpha acc + bias, one rounding */
+    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+    const __m512 bias1 = bias && nv > 1 ? _mm512_maskz_loadu_ps(mlast, bias + 16) : _mm512_setzero_ps();
     /* beta == 0: C is written, never read */
 #define X_STORE1(r, v, m) do { \
         float *c = C + r * ldc + 16 * v; \
         __m512 x = _mm512_mul_ps(va, c##r##v); \
-        if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c), x); \
+        if (bias) x = _mm512_add_ps(x, bias##v); \
+        else if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c), x); \
         _mm512_mask_storeu_ps(c, m, x); \
     } while (0);
 #define X_STORE(r) \
@@ -166,11 +170,11 @@ INL void x_tile(const int mr, const int nv, const int trans_a, int kc, const flo
 
 /* One instance per (rows, vectors, trans_a), so every loop above unrolls to straight code. */
 static TGT void x_tile_any(int mr, int nw, int trans_a, int kc, const float *a, ptrdiff_t lda,
-                           const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta)
+                           const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta, const float *bias)
 {
     int nv = (nw + 15) / 16;
     __mmask16 mlast = lane_mask(nw - 16 * (nv - 1));
-#define X_CALL(R, V, T) x_tile(R, V, T, kc, a, lda, bp, C, ldc, alpha, beta, mlast)
+#define X_CALL(R, V, T) x_tile(R, V, T, kc, a, lda, bp, C, ldc, alpha, beta, bias, mlast)
 #define X_CASE(R) case R: \
         if (nv == 2) { if (trans_a) X_CALL(R, 2, 1); else X_CALL(R, 2, 0); } \
         else { if (trans_a) X_CALL(R, 1, 1); else X_CALL(R, 1, 0); } \
@@ -183,15 +187,17 @@ static TGT void x_tile_any(int mr, int nw, int trans_a, int kc, const float *a, 
 #undef X_CALL
 }
 
-TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-                              float beta, float *C, ptrdiff_t ldc)
+/* The block with, where bias is not NULL, C = alpha op(A) op(B) + bias (the row vector added to every
+ * row; beta unused): the bits of beta 1 over C holding the bias in every row. */
+static TGT void x_block(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
+                        const float *B, ptrdiff_t ldb, float beta, const float *bias, float *C, ptrdiff_t ldc)
 {
     _Alignas(64) float bp[(GS_GEMM_KC + 15) * X_NR];   /* + 15: x_pack_b_cols writes whole groups of 16 */
     int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
     for (int kb = 0; kb < nkb; kb++) {
         int k0 = (int)((long)K * kb / nkb), kc = (int)((long)K * (kb + 1) / nkb) - k0;
         float be = kb == 0 ? beta : 1.0f;
+        const float *bk = kb == 0 ? bias : NULL;
         for (int ic = 0; ic < M; ic += X_MC) {
             int mc = M - ic < X_MC ? M - ic : X_MC;
             for (int jr = 0; jr < N; jr += X_NR) {
@@ -201,11 +207,26 @@ TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, flo
                 for (int ir = ic; ir < ic + mc; ir += X_MR) {
                     int mr = ic + mc - ir < X_MR ? ic + mc - ir : X_MR;
                     const float *a = trans_a ? A + (size_t)k0 * lda + ir : A + (size_t)ir * lda + k0;
-                    x_tile_any(mr, nw, trans_a, kc, a, lda, bp, C + (size_t)ir * ldc + jr, ldc, alpha, be);
+                    x_tile_any(mr, nw, trans_a, kc, a, lda, bp, C + (size_t)ir * ldc + jr, ldc, alpha, be,
+                               bk ? bk + jr : NULL);
                 }
             }
         }
     }
+}
+
+TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                              float beta, float *C, ptrdiff_t ldc)
+{
+    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc);
+}
+
+TGT void gs_gemm_block_bias_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                                   const float *bias, float *C, ptrdiff_t ldc)
+{
+    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0.0f, bias, C, ldc);
 }
 
 /* ---- direct 3x3 convolution ----
@@ -601,7 +622,7 @@ TGT void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, co
                 for (int ir = 0; ir < M; ir += X_MR) {
                     const int mr = M - ir < X_MR ? M - ir : X_MR;
                     x_tile_any(mr, nw, 0, kc, A + (size_t)ir * lda + k0, lda, bp, C + (size_t)ir * ldc + jr, ldc,
-                               1.0f, kb == 0 ? beta : 1.0f);
+                               1.0f, kb == 0 ? beta : 1.0f, NULL);
                 }
             }
         }
@@ -617,7 +638,7 @@ TGT void gs_conv_gemm_avx512(int trans, int M, const float *A, ptrdiff_t lda, co
             for (int ir = 0; ir < M; ir += X_MR) {
                 const int mr = M - ir < X_MR ? M - ir : X_MR;
                 x_tile_any(mr, nw, 0, kc, A + (size_t)ir * lda + k0, lda, bp, C + (size_t)ir * ldc + jr, ldc,
-                           1.0f, kb == 0 ? beta : 1.0f);
+                           1.0f, kb == 0 ? beta : 1.0f, NULL);
             }
         }
     }
