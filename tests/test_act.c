@@ -390,6 +390,11 @@ static void test_saturation(void)
     for (int i = 0; i < N; i++) want += fabs(x[i]) > 4.35654;
     CHECK_EQ_INT(gs_act_count_saturated(GS_ACT_SIGMOID, NULL, y, N, 0.05), want);
     CHECK_EQ_INT(gs_act_count_saturated(GS_ACT_RELU, x, y, N, 0.05), 1500);
+    /* relu from its output alone (the probe's way): the same count, -0 and NaN included */
+    x[0] = -0.0f; x[1] = 0.0f; x[N - 1] = NAN;
+    gs_act_forward(GS_ACT_RELU, x, y, N);
+    CHECK_EQ_INT(gs_act_count_saturated(GS_ACT_RELU, NULL, y, N, 0.05), gs_act_count_saturated(GS_ACT_RELU, x, y, N, 0.05));
+    CHECK_EQ_INT(gs_act_count_saturated(GS_ACT_RELU, NULL, y, N, 0.05), 1500);
 }
 
 /* x such that y = x * a + b hits 0 (x = -b / a exactly), -0, NaN, and ordinary values */
