@@ -128,6 +128,13 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
     }
 }
 
+/* C = the bias row in every row */
+static void fill_bias_rows(int M, int N, const float *bias, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias[j];
+}
+
 /* fn on one share; with a bias (not NULL: the row added to C, beta unused) the AVX-512 block adds it
  * as it stores, the others after a copy of it into the share's rows, with beta 1. */
 static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -143,8 +150,7 @@ static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int
         return;
     }
 #endif
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias[j];
+    fill_bias_rows(M, N, bias, C, ldc);
     fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
 }
 
@@ -216,7 +222,7 @@ static void sgemm_run(int path, int trans_a, int trans_b, int M, int N, int K, f
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0.0f) {
         if (!bias) scale_c(M, N, beta, C, ldc);
-        else for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias[j];
+        else fill_bias_rows(M, N, bias, C, ldc);
         return;
     }
     int best = gs_gemm_best_path();

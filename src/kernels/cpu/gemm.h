@@ -30,8 +30,6 @@ void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
  * with AVX-512 the bias joins the product's sums as they are stored. */
 void gs_sgemm_bias(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc, int threads);
-void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
-                        const float *B, int ldb, const float *bias, float *C, int ldc, int threads);
 
 /* The implicit-im2col convolution GEMM of gs_backend.conv_gemm: done (1) on CPUs with AVX-512
  * for kh kw <= GS_CONV_IMPLICIT_MAX_TAPS taps and Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS, else 0. */
@@ -130,6 +128,8 @@ int gs_gemm_best_path(void);
 void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,
                    int threads);
+void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, const float *bias, float *C, int ldc, int threads);
 
 /* One thread's share: rows [0, M) and columns [0, N) of C, all of K, with the
  * pointers already offset to the share's corner (A to its first row of op(A),
