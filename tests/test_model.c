@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "train/procrustes.h"
 #include "models/model.h"
+#include "kernels/cpu/reduce.h"
 
 #define IN 5
 #define CLASSES 3
@@ -717,6 +718,43 @@ static void test_fusion_bits(void)
     }
 }
 
+/* SGD's streamed writes (non-temporal stores, AVX-512) against the clones' plain ones: every rule, lengths
+ * with a flush of the lanes and a scalar tail, the same p, m and sums to the bit.  A start off the 64-byte
+ * line takes the plain path.  (Where the machine has no AVX-512 both sides run the clones.) */
+static void test_sgd_stream(void)
+{
+    const size_t lens[] = { 16, 4096 + 48 + 5, 3 * 4096 + 37 };
+    const size_t cap = 3 * 4096 + 64 + 16;
+    float *g = aligned_alloc(64, cap * 4), *pa = aligned_alloc(64, cap * 4), *ma = aligned_alloc(64, cap * 4);
+    float *pb = aligned_alloc(64, cap * 4), *mb = aligned_alloc(64, cap * 4);
+    if (!g || !pa || !ma || !pb || !mb) { CHECK(0, "out of memory"); goto out; }
+    uint32_t s = 12345;
+    for (int rule = 0; rule < 5; rule++)
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+            for (size_t at = 0; at <= 16; at += 16) {
+                const size_t n = lens[li];
+                for (size_t i = 0; i < cap; i++) {
+                    s = s * 1664525u + 1013904223u; g[i] = (float)((int)(s >> 8) % 2001 - 1000) * 1e-3f;
+                    s = s * 1664525u + 1013904223u; pa[i] = pb[i] = (float)((int)(s >> 8) % 2001 - 1000) * 3e-4f;
+                    s = s * 1664525u + 1013904223u; ma[i] = mb[i] = (float)((int)(s >> 8) % 2001 - 1000) * 1e-4f;
+                }
+                const float mu = rule == 0 ? 0.0f : 0.9f;
+                const int first = rule == 1 || rule == 4, nesterov = rule >= 3;
+                const size_t o = at ? 1 : 0;   /* off the line: the plain path on both sides */
+                double acc_a[3] = { 0.5, 0, 0 }, acc_b[3] = { 0.5, 0, 0 };
+                gs_sgd_update(pa + o, g + o, ma + o, n, 0.05f, 0.7f, 1e-3f, mu, first, nesterov, 0, acc_a);
+                gs_sgd_update(pb + o, g + o, mb + o, n, 0.05f, 0.7f, 1e-3f, mu, first, nesterov, 1, acc_b);
+                CHECK(memcmp(pa, pb, cap * 4) == 0 && memcmp(ma, mb, cap * 4) == 0,
+                      "rule %d, n %zu, offset %zu: p or m differ streamed", rule, n, o);
+                CHECK(acc_a[0] == acc_b[0] && acc_a[1] == acc_b[1] && acc_a[2] == acc_b[2],
+                      "rule %d, n %zu: sums %.17g %.17g %.17g streamed, %.17g %.17g %.17g not", rule, n,
+                      acc_b[0], acc_b[1], acc_b[2], acc_a[0], acc_a[1], acc_a[2]);
+                CHECK(acc_a[0] > 0.5 && acc_a[1] > 0 && acc_a[2] > 0, "rule %d: sums not taken", rule);
+            }
+out:
+    free(g); free(pa); free(ma); free(pb); free(mb);
+}
+
 int main(void)
 {
     /* one test per gradient-check case, named after it */
@@ -735,5 +773,6 @@ int main(void)
     RUN(test_procrustes);
     RUN(test_grad_sharing);
     RUN(test_fusion_bits);
+    RUN(test_sgd_stream);
     return FINISH();
 }

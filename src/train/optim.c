@@ -12,6 +12,10 @@
 #include <omp.h>
 #endif
 
+/* Parameters from which SGD streams its writes (gs_sgd_update): 2^21 floats, 8 MB, so p, g and m
+ * together are three times that, past what the caches keep from one step to the next. */
+#define OPTIM_STREAM_FLOATS ((size_t)1 << 21)
+
 struct gs_optim {
     gs_ctx *ctx;
     gs_model *model;
@@ -21,6 +25,7 @@ struct gs_optim {
     int n_train;         /* trainable tensors */
     size_t *off, *len;   /* (n_train) their ranges in the flat block */
     int max_threads;
+    int stream;          /* the block is far larger than the caches: SGD writes p and m past them */
     double *partial;     /* (max_threads x n_train x 3): Σg², Σp², Σ(Δp)² per thread */
 };
 
@@ -53,6 +58,15 @@ int gs_sched_from_name(const char *s, gs_sched_kind *out)
     return 0;
 }
 
+/* n zero floats at a 64-byte boundary, as the parameters are (the streamed update needs both so) */
+static float *zeros64(size_t n)
+{
+    const size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
+    float *p = bytes / sizeof(float) >= n ? aligned_alloc(64, bytes) : NULL;
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
 int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_optim **out)
 {
     if (!(oc->lr >= 0) || !isfinite(oc->lr)) return gs_error(ctx, GS_EINVAL, "optimizer: --lr %g must be >= 0", oc->lr);
@@ -69,8 +83,8 @@ int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_opti
     size_t n;
     gs_model_params(m, &n);
     o->ctx = ctx; o->model = m; o->cfg = *oc;
-    o->m1 = calloc(n ? n : 1, sizeof *o->m1);
-    o->m2 = calloc(n ? n : 1, sizeof *o->m2);
+    o->m1 = zeros64(n);
+    o->m2 = zeros64(n);
     for (int i = 0; i < m->n_tensors; i++) o->n_train += m->tensors[i].info.trainable;
     o->max_threads = gs_ctx_threads(ctx);
     o->off = calloc((size_t)o->n_train + 1, sizeof *o->off);
@@ -80,6 +94,7 @@ int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_opti
         gs_optim_free(o);
         return gs_error(ctx, GS_ENOMEM, "optimizer: out of memory");
     }
+    o->stream = n >= OPTIM_STREAM_FLOATS;
     for (int i = 0, k = 0; i < m->n_tensors; i++)
         if (m->tensors[i].info.trainable) { o->off[k] = m->tensors[i].offset; o->len[k] = m->tensors[i].info.numel; k++; }
     *out = o;
@@ -136,7 +151,8 @@ static void update_range(gs_optim *o, size_t lo, size_t hi, float lr, float scal
     const float *g = o->model->grads + lo;
     const gs_optim_config *c = &o->cfg;
     if (c->kind == GS_OPTIM_SGD) {
-        gs_sgd_update(p, g, m1, hi - lo, lr, scale, c->weight_decay, c->momentum, o->t == 1, c->nesterov, acc);
+        gs_sgd_update(p, g, m1, hi - lo, lr, scale, c->weight_decay, c->momentum, o->t == 1, c->nesterov,
+                      o->stream, acc);
     } else {
         const double bc1 = 1.0 - pow(c->beta1, (double)o->t), bc2 = 1.0 - pow(c->beta2, (double)o->t);
         const int adamw = c->kind == GS_OPTIM_ADAMW;

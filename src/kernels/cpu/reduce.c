@@ -1,6 +1,7 @@
 /* reduce.c - see reduce.h.  Every loop works on GS_LANES independent lanes
  * so gcc vectorises it without reassociating float sums. */
 #include <math.h>
+#include <stdint.h>
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/simd.h"
 
@@ -179,8 +180,8 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
     acc[0] += sg; acc[1] += sp; acc[2] += sd; \
 } while (0)
 
-/* SGD over blocks of 16 lanes; BODY maps (g, p, m) vectors to (p1, m1). */
-#define SGD_LOOP(VBODY, SBODY) do { \
+/* SGD over blocks of 16 lanes; BODY maps (g, p, m) vectors to (p1, m1), STORE writes them. */
+#define SGD_LOOP(STORE, VBODY, SBODY) do { \
     double sg = 0, sp = 0, sd = 0; \
     for (size_t i0 = 0; i0 < n; i0 += GS_FLUSH) { \
         const size_t end = n - i0 < GS_FLUSH ? n : i0 + GS_FLUSH; \
@@ -190,7 +191,7 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
             const gs_vf gv = GS_VLOAD(g + j), pv = GS_VLOAD(p + j); \
             gs_vf mv = GS_VLOAD(m + j), p1; \
             VBODY \
-            GS_VSTORE(p + j, p1); GS_VSTORE(m + j, mv); \
+            STORE(p + j, p1); STORE(m + j, mv); \
             const gs_vf dp = p1 - pv; \
             lg += gv * gv; lp += pv * pv; ld += dp * dp; \
         } \
@@ -207,24 +208,57 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
     acc[0] += sg; acc[1] += sp; acc[2] += sd; \
 } while (0)
 
+/* The four rules of gs_sgd_update, each a SGD_LOOP with the given vector store. */
+#define SGD_RULES(STORE) do { \
+    /* m is read and written back unchanged when mu == 0: one code path */ \
+    if (mu == 0.0f) { \
+        SGD_LOOP(STORE, { p1 = pv - lr * (gv * scale + wd * pv); }, \
+                        { p1 = pv - lr * (gv * scale + wd * pv); }); \
+    } else if (first) { \
+        SGD_LOOP(STORE, { const gs_vf d = gv * scale + wd * pv; mv = d; p1 = pv - lr * (nesterov ? d + mu * d : d); }, \
+                        { const float d = gv * scale + wd * pv; mv = d; p1 = pv - lr * (nesterov ? d + mu * d : d); }); \
+    } else if (nesterov) { \
+        SGD_LOOP(STORE, { const gs_vf d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * (d + mu * mv); }, \
+                        { const float d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * (d + mu * mv); }); \
+    } else { \
+        SGD_LOOP(STORE, { const gs_vf d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * mv; }, \
+                        { const float d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * mv; }); \
+    } \
+} while (0)
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define GS_HAVE_STREAM 1
+#endif
+#endif
+
+#ifdef GS_HAVE_STREAM
+#include <immintrin.h>
+/* The same rules with p and m written by non-temporal stores (64-byte aligned p and m, AVX-512), the
+ * arithmetic and the sums' order those of the clones, so the bits are too. */
+#define SGD_STREAM(q, v) _mm512_stream_ps((q), (__m512)(v))
+__attribute__((target("avx512f")))
+static void sgd_stream(float *restrict p, const float *restrict g, float *restrict m, size_t n, float lr,
+                       float scale, float wd, float mu, int first, int nesterov, double acc[3])
+{
+    SGD_RULES(SGD_STREAM);
+    _mm_sfence();   /* the streamed lines reach memory before another thread reads them */
+}
+#endif
+
 GS_CLONES
 void gs_sgd_update(float *restrict p, const float *restrict g, float *restrict m, size_t n, float lr,
-                   float scale, float wd, float mu, int first, int nesterov, double acc[3])
+                   float scale, float wd, float mu, int first, int nesterov, int stream, double acc[3])
 {
-    /* m is read and written back unchanged when mu == 0: one code path */
-    if (mu == 0.0f) {
-        SGD_LOOP({ p1 = pv - lr * (gv * scale + wd * pv); },
-                 { p1 = pv - lr * (gv * scale + wd * pv); });
-    } else if (first) {
-        SGD_LOOP({ const gs_vf d = gv * scale + wd * pv; mv = d; p1 = pv - lr * (nesterov ? d + mu * d : d); },
-                 { const float d = gv * scale + wd * pv; mv = d; p1 = pv - lr * (nesterov ? d + mu * d : d); });
-    } else if (nesterov) {
-        SGD_LOOP({ const gs_vf d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * (d + mu * mv); },
-                 { const float d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * (d + mu * mv); });
-    } else {
-        SGD_LOOP({ const gs_vf d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * mv; },
-                 { const float d = gv * scale + wd * pv; mv = mu * mv + d; p1 = pv - lr * mv; });
+#ifdef GS_HAVE_STREAM
+    if (stream && (((uintptr_t)p | (uintptr_t)m) & 63) == 0 && __builtin_cpu_supports("avx512f")) {
+        sgd_stream(p, g, m, n, lr, scale, wd, mu, first, nesterov, acc);
+        return;
     }
+#else
+    (void)stream;
+#endif
+    SGD_RULES(GS_VSTORE);
 }
 
 GS_CLONES

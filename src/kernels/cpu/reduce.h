@@ -28,9 +28,11 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
 
 /* SGD on n elements (PyTorch's rule, dampening 0): d = scale*g + wd*p;
  * m = d (first) or mu*m + d; d = nesterov ? d + mu*m : m; p -= lr*d.
- * mu == 0: plain SGD, m untouched.  acc += (Σg², Σp², Σ(Δp)²). */
+ * mu == 0: plain SGD, m untouched.  acc += (Σg², Σp², Σ(Δp)²).
+ * stream: p and m go straight to memory (non-temporal stores) where the machine has AVX-512 and both
+ * are 64-byte aligned, for parameter blocks far larger than the caches: the same bits. */
 void gs_sgd_update(float *p, const float *g, float *m, size_t n, float lr, float scale, float wd,
-                   float mu, int first, int nesterov, double acc[3]);
+                   float mu, int first, int nesterov, int stream, double acc[3]);
 /* Adam(W): d = scale*g + l2*p; p *= decay; m = b1 m + (1-b1) d;
  * v = b2 v + (1-b2) d²; p -= step * m / (sqrt(v)/bc2_sqrt + eps). */
 void gs_adam_update(float *p, const float *g, float *m, float *v, size_t n, float step, float scale,
