@@ -630,7 +630,10 @@ static void test_grad_sharing(void)
  * with the gradient between each fused pair marked kept, so backward runs them one by one after a fused
  * forward); fills the activations, the kept gradients and the parameter gradients into out; returns the
  * fused nodes. */
-static int fusion_run(const gs_model_config *c, int threads, int no_fusion, int mode, float **out, size_t *len)
+/* *stale: the values the fused run's training forward left unwritten (filled by the first call, which
+ * must be the fused one); both runs give zeros for those. */
+static int fusion_run(const gs_model_config *c, int threads, int no_fusion, int mode, float **out, size_t *len,
+                      char **stale, int *n_stale)
 {
     gs_ctx *ctx = gs_ctx_create();
     gs_ctx_set_threads(ctx, threads);
@@ -667,13 +670,19 @@ static int fusion_run(const gs_model_config *c, int threads, int no_fusion, int 
         for (size_t k = 0; step == 0 && rc == GS_OK && k < m->n_params; k++) m->params[k] -= 0.5f * m->grads[k];
     }
     CHECK(rc == GS_OK, "%s", gs_errmsg(ctx));
+    if (!*stale) {
+        *stale = calloc((size_t)m->n_values, 1);
+        for (int v = 0; *stale && v < m->n_values; v++) *n_stale += (*stale)[v] = (char)m->values[v].stale;
+    }
     size_t n = m->n_params;
     for (int v = 1; v < m->n_values; v++) n += (size_t)FUSE_N * (size_t)m->values[v].features * (kept[v] ? 2 : 1);
     float *o = malloc(n * sizeof *o), *q = o;
     memcpy(q, m->grads, m->n_params * sizeof *q); q += m->n_params;
     for (int v = 1; v < m->n_values; v++) {
         const size_t k = (size_t)FUSE_N * (size_t)m->values[v].features;
-        memcpy(q, m->values[v].data, k * sizeof *q); q += k;
+        if (*stale && (*stale)[v]) memset(q, 0, k * sizeof *q);
+        else memcpy(q, m->values[v].data, k * sizeof *q);
+        q += k;
         if (kept[v]) { memcpy(q, m->values[v].grad, k * sizeof *q); q += k; }
     }
     free(kept);
@@ -706,10 +715,16 @@ static void test_fusion_bits(void)
             for (int threads = 1; threads <= 2; threads++) {
                 float *a = NULL, *b = NULL;
                 size_t la = 0, lb = 0;
-                const int fa = fusion_run(&c, threads, 1, mode, &a, &la);
-                const int fb = fusion_run(&c, threads, 0, mode, &b, &lb);
+                char *stale = NULL;
+                int n_stale = 0;
+                const int fb = fusion_run(&c, threads, 0, mode, &b, &lb, &stale, &n_stale);
+                const int fa = fusion_run(&c, threads, 1, mode, &a, &la, &stale, &n_stale);
                 CHECK(fa == 0, "%s: %d nodes fused with no_fusion", cs[i].label, fa);
                 CHECK(fb == cs[i].fused, "%s: %d nodes fused, expected %d", cs[i].label, fb, cs[i].fused);
+                /* the fused pairs' inputs go unwritten exactly when their backward is fused too */
+                CHECK(stale && n_stale == (mode == 2 ? 0 : cs[i].fused), "%s, %d thread(s), mode %d: %d values "
+                      "left unwritten, expected %d", cs[i].label, threads, mode, n_stale, mode == 2 ? 0 : cs[i].fused);
+                free(stale);
                 CHECK(la == lb && a && b && memcmp(a, b, la * sizeof *a) == 0,
                       "%s, %d thread(s)%s: values or gradients differ with the relus fused", cs[i].label, threads,
                       mode == 1 ? ", probed" : mode == 2 ? ", backward unfused" : "");

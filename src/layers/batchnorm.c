@@ -124,7 +124,7 @@ static void bn2d_forward_range(const gs_exec *e, bn_state *s, const float *x, fl
         for (int i = 0; i < N; i++) {
             const size_t off = ((size_t)i * C + c) * S;
             if (!e->training && i + 1 < N) fetch_row(x + off + (size_t)C * S, S);   /* no statistics pass before */
-            gs_affine(x + off, y + off, r ? r + off : NULL, (size_t)S, a, b);
+            gs_affine(x + off, y ? y + off : NULL, r ? r + off : NULL, (size_t)S, a, b);
         }
     }
 }

@@ -52,9 +52,10 @@ typedef struct gs_layer_ops {
     void (*set_work)(gs_node *n, float *work);
     /* A relu right after the node, in the node's own passes (NULL where the kind has none).  The model
      * uses them when the relu is the only consumer of y (gs_model_finish): forward_relu writes y and
-     * r = relu(y), bit for bit what forward then the relu node write; backward_relu takes dr, the
-     * gradient of r, and gives what the relu's backward then this node's would, without writing y's
-     * gradient (dx may be the same buffer as dr). */
+     * r = relu(y), bit for bit what forward then the relu node write, or r alone where y is NULL;
+     * backward_relu takes dr, the gradient of r, and gives what the relu's backward then this node's
+     * would, without writing y's gradient and without reading y, which it may be given stale (dx may be
+     * the same buffer as dr). */
     void (*forward_relu)(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y, float *r);
     void (*backward_relu)(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
                           const float *r, const float *dr, float *dx, float *dx2);

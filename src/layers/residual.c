@@ -23,12 +23,14 @@ static void add_forward_range(void *arg, size_t lo, size_t hi)
     const float *a = j->a, *b = j->b, alpha = j->alpha;
     float *y = j->y;
     float *r = j->r;
-    if (r)
+    if (r && y)
         for (size_t i = lo; i < hi; i++) {
             const float v = a[i] + alpha * b[i];
             y[i] = v;
             r[i] = gs_relu(v);
         }
+    else if (r)
+        for (size_t i = lo; i < hi; i++) r[i] = gs_relu(a[i] + alpha * b[i]);
     else
         for (size_t i = lo; i < hi; i++) y[i] = a[i] + alpha * b[i];
 }
@@ -112,11 +114,12 @@ static void add_backward(const gs_exec *e, gs_node *n, const float *a, const flo
     add_grad(e, n, b, NULL, dy, da, db);
 }
 
+/* The mask from r = relu(y): r <= 0 exactly where y <= 0 (-0 and NaN included), so y may be stale. */
 static void add_backward_relu(const gs_exec *e, gs_node *n, const float *a, const float *b, const float *y,
                               const float *r, const float *dr, float *da, float *db)
 {
-    (void)a; (void)r;
-    add_grad(e, n, b, y, dr, da, db);
+    (void)a; (void)y;
+    add_grad(e, n, b, r, dr, da, db);
 }
 
 /* ty = ta + alpha tb */

@@ -329,7 +329,11 @@ static void forward_nodes(void *arg)
     for (int i = 0; i < m->n_nodes; i++) {
         gs_node *n = &m->nodes[i];
         if (n->fuse_relu) {   /* the next node is its relu */
-            n->ops->forward_relu(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data,
+            /* In training, with the backward fused too, nothing reads the relu's input (the backward
+             * recomputes or reads r for the mask): only r is written, a stream of stores saved. */
+            gs_value *y = &m->values[n->out];
+            y->stale = m->training && y->grad_shared;
+            n->ops->forward_relu(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), y->stale ? NULL : y->data,
                                  m->values[m->nodes[++i].out].data);
             continue;
         }

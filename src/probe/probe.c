@@ -191,7 +191,9 @@ int gs_probe_dead_units(gs_probe *p, const float *x, int64_t n_samples, int64_t 
         if (B < 2 && m->cfg.norm == GS_NORM_BATCH) break;
         rc = gs_model_forward(m, x + (size_t)i * (size_t)features, B);
         for (int d = 0; rc == GS_OK && d < p->n_dead; d++) {
-            const gs_value *z = &m->values[m->points[p->dead_point[d]].pre];
+            const gs_act_point *pt = &m->points[p->dead_point[d]];
+            /* a fused relu's input is not kept in training: relu(z) > 0 exactly where z > 0 */
+            const gs_value *z = &m->values[m->values[pt->pre].stale ? pt->out : pt->pre];
             const int64_t W = z->features < 4096 ? z->features : 4096;
             unsigned char *al = alive + (size_t)d * 4096;
             for (int s = 0; s < B; s++)
@@ -234,6 +236,7 @@ int gs_model_find_nonfinite(const gs_model *m, int backward, char *buf, size_t l
     if (!backward) {
         for (int i = 0; i < m->n_nodes; i++) {
             const gs_node *n = &m->nodes[i];
+            if (m->values[n->out].stale) continue;   /* not written: its relu's output, next, tells */
             if (!finite_all(m->values[n->out].data, N * (size_t)n->out_features)) {
                 snprintf(buf, len, "layer %s (%s), tensor output, forward", node_layer(m, i), n->ops->kind);
                 return 1;

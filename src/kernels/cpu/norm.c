@@ -26,14 +26,14 @@ void gs_bn1d_stats(const float *restrict x, int N, int C, int c0, int c1, float 
 #define AI static inline __attribute__((always_inline))
 
 AI void bn1d_apply(const float *restrict x, float *restrict y, float *restrict r, int N, int C, int c0, int c1,
-                   const float *restrict scale, const float *restrict shift, const int relu)
+                   const float *restrict scale, const float *restrict shift, const int relu, const int write_y)
 {
     for (int i = 0; i < N; i++) {
         const float *xr = x + (size_t)i * C;
-        float *yr = y + (size_t)i * C, *rr = relu ? r + (size_t)i * C : NULL;
+        float *yr = write_y ? y + (size_t)i * C : NULL, *rr = relu ? r + (size_t)i * C : NULL;
         for (int c = c0; c < c1; c++) {
             const float v = xr[c] * scale[c] + shift[c];
-            yr[c] = v;
+            if (write_y) yr[c] = v;
             if (relu) rr[c] = gs_relu(v);
         }
     }
@@ -43,8 +43,9 @@ GS_CLONES
 void gs_bn1d_apply(const float *x, float *y, float *r, int N, int C, int c0, int c1, const float *scale,
                    const float *shift)
 {
-    if (r) bn1d_apply(x, y, r, N, C, c0, c1, scale, shift, 1);
-    else bn1d_apply(x, y, NULL, N, C, c0, c1, scale, shift, 0);
+    if (r && y) bn1d_apply(x, y, r, N, C, c0, c1, scale, shift, 1, 1);
+    else if (r) bn1d_apply(x, NULL, r, N, C, c0, c1, scale, shift, 1, 0);
+    else bn1d_apply(x, y, NULL, N, C, c0, c1, scale, shift, 0, 1);
 }
 
 AI void bn1d_sums(const float *restrict x, const float *dy, int N, int C, int c0, int c1, const float *restrict mean,

@@ -107,11 +107,12 @@ void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, s
 
 /* The two affine passes in one body for both forms, the relu a constant in each call. */
 static inline __attribute__((always_inline)) void affine(const float *restrict x, float *restrict y,
-                                                         float *restrict r, size_t n, float a, float b, const int relu)
+                                                         float *restrict r, size_t n, float a, float b, const int relu,
+                                                         const int write_y)
 {
     for (size_t i = 0; i < n; i++) {
         const float v = x[i] * a + b;
-        y[i] = v;
+        if (write_y) y[i] = v;
         if (relu) r[i] = gs_relu(v);
     }
 }
@@ -119,8 +120,9 @@ static inline __attribute__((always_inline)) void affine(const float *restrict x
 GS_CLONES
 void gs_affine(const float *x, float *y, float *r, size_t n, float a, float b)
 {
-    if (r) affine(x, y, r, n, a, b, 1);
-    else affine(x, y, NULL, n, a, b, 0);
+    if (r && y) affine(x, y, r, n, a, b, 1, 1);
+    else if (r) affine(x, NULL, r, n, a, b, 1, 0);
+    else affine(x, y, NULL, n, a, b, 0, 1);
 }
 
 /* explicit vectors: dx may be dy, which a compiler's overlap check would send down a scalar loop */

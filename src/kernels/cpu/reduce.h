@@ -19,7 +19,7 @@ double gs_rows_centered_sq(const float *x, int rows, size_t S, size_t stride, do
  * g = y <= 0 ? 0 : dy, the fused relu's backward. */
 void gs_rows_dot_centered(const float *dy, const float *x, int rows, size_t S, size_t stride, float mu, int relu,
                           float ya, float yb, double *sdy, double *sdyx);
-/* y = x * a + b, and r = relu(y) (y < 0 ? 0 : y, as the relu node) unless r is NULL */
+/* y = x * a + b, and r = relu(y) (y < 0 ? 0 : y, as the relu node) unless r is NULL; r alone where y is NULL */
 void gs_affine(const float *x, float *y, float *r, size_t n, float a, float b);
 /* dx (=|+=) a g + b x + c, g = dy or, with relu, the relu's backward of dy as in gs_rows_dot_centered;
  * dx may be dy (in place) */
