@@ -45,6 +45,10 @@ double gs_rng_uniform(gs_rng *r);                 /* [0, 1) */
 double gs_rng_normal(gs_rng *r);                  /* N(0, 1) */
 uint64_t gs_rng_below(gs_rng *r, uint64_t n);     /* [0, n) without bias */
 
+/* ---- n zero floats at a 64-byte boundary, blocks of 2 MB and more in 2 MB pages where the system
+ * grants them (memory.c); free() them.  NULL when out of memory. ---- */
+float *gs_alloc_zeros(size_t n);
+
 /* ---- checked size arithmetic: return 0 on overflow ---- */
 static inline int gs_mul_ok(size_t a, size_t b, size_t *out)
 {

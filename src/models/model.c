@@ -112,23 +112,15 @@ gs_tensor_slot *gs_model_slot(gs_model *m, const char *name)
     return NULL;
 }
 
-static float *alloc_floats(size_t n)
-{
-    size_t bytes;
-    if (!gs_mul_ok(round_up(n ? n : 1), sizeof(float), &bytes)) return NULL;
-    float *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
-}
 
 int gs_model_finish(gs_model *m)
 {
-    m->params = alloc_floats(m->n_params);
-    m->grads = alloc_floats(m->n_params);
-    m->buffers = alloc_floats(m->n_buffers);
+    m->params = gs_alloc_zeros(m->n_params);
+    m->grads = gs_alloc_zeros(m->n_params);
+    m->buffers = gs_alloc_zeros(m->n_buffers);
     size_t arena = 0;
     for (int v = 0; v < m->n_values; v++) arena += round_up((size_t)m->max_batch * (size_t)m->values[v].features);
-    m->arena = alloc_floats(arena);
+    m->arena = gs_alloc_zeros(arena);
     if (!m->params || !m->grads || !m->buffers || !m->arena)
         return gs_error(m->ctx, GS_ENOMEM, "model: out of memory for %zu parameters and %zu activation floats",
                         m->n_params, arena);
@@ -144,7 +136,7 @@ int gs_model_finish(gs_model *m)
     size_t work = 0;
     for (int i = 0; i < m->n_nodes; i++) if (m->nodes[i].work_floats > work) work = m->nodes[i].work_floats;
     if (work) {
-        if (!(m->work = alloc_floats(work)))
+        if (!(m->work = gs_alloc_zeros(work)))
             return gs_error(m->ctx, GS_ENOMEM, "model: out of memory for %zu scratch floats", work);
         for (int i = 0; i < m->n_nodes; i++)
             if (m->nodes[i].work_floats) m->nodes[i].ops->set_work(&m->nodes[i], m->work);
@@ -230,7 +222,7 @@ int gs_model_plan_grads(gs_model *m)
     }
     for (int j = 0; j < nbuf; j++) total += cap[j];
     free(m->grad_arena);
-    m->grad_arena = alloc_floats(total);
+    m->grad_arena = gs_alloc_zeros(total);
     int rc = GS_OK;
     if (!m->grad_arena) rc = gs_error(m->ctx, GS_ENOMEM, "model: out of memory for %zu gradient floats", total);
     else {

@@ -58,15 +58,6 @@ int gs_sched_from_name(const char *s, gs_sched_kind *out)
     return 0;
 }
 
-/* n zero floats at a 64-byte boundary, as the parameters are (the streamed update needs both so) */
-static float *zeros64(size_t n)
-{
-    const size_t bytes = ((n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
-    float *p = bytes / sizeof(float) >= n ? aligned_alloc(64, bytes) : NULL;
-    if (p) memset(p, 0, bytes);
-    return p;
-}
-
 int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_optim **out)
 {
     if (!(oc->lr >= 0) || !isfinite(oc->lr)) return gs_error(ctx, GS_EINVAL, "optimizer: --lr %g must be >= 0", oc->lr);
@@ -83,8 +74,8 @@ int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_opti
     size_t n;
     gs_model_params(m, &n);
     o->ctx = ctx; o->model = m; o->cfg = *oc;
-    o->m1 = zeros64(n);
-    o->m2 = zeros64(n);
+    o->m1 = gs_alloc_zeros(n);
+    o->m2 = gs_alloc_zeros(n);
     for (int i = 0; i < m->n_tensors; i++) o->n_train += m->tensors[i].info.trainable;
     o->max_threads = gs_ctx_threads(ctx);
     o->off = calloc((size_t)o->n_train + 1, sizeof *o->off);
