@@ -17,14 +17,14 @@ float *gs_alloc_zeros(size_t n)
     bytes = (bytes + 63) & ~(size_t)63;
     float *p;
     if (bytes >= HUGE_PAGE) {
-        bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-        p = aligned_alloc(HUGE_PAGE, bytes);
+        const size_t span = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        p = aligned_alloc(HUGE_PAGE, span);
 #ifdef MADV_HUGEPAGE
-        if (p) (void)madvise(p, bytes, MADV_HUGEPAGE);   /* a hint: where the kernel declines, 4 KB pages */
+        if (p) (void)madvise(p, span, MADV_HUGEPAGE);   /* a hint: where the kernel declines, 4 KB pages */
 #endif
     } else {
         p = aligned_alloc(64, bytes);
     }
-    if (p) memset(p, 0, bytes);
+    if (p) memset(p, 0, bytes);   /* the padding past n is never read */
     return p;
 }

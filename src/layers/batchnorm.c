@@ -197,7 +197,7 @@ static void bn1d_backward_job(void *arg, size_t lo, size_t hi)
     bn1d_backward_range(j->e, j->n, j->n->state, j->x, j->dy, j->out, j->relu, (int)lo, (int)hi);
 }
 
-/* y = BN(x), and r = relu(y) unless r is NULL */
+/* y = BN(x), and r = relu(y) unless r is NULL; r alone where y is NULL */
 static void bn_apply(const gs_exec *e, gs_node *n, const float *x, float *y, float *r)
 {
     bn_state *s = n->state;

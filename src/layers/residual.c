@@ -35,9 +35,9 @@ static void add_forward_range(void *arg, size_t lo, size_t hi)
         for (size_t i = lo; i < hi; i++) y[i] = a[i] + alpha * b[i];
 }
 
-/* The backward with the fused relu (z = y, dy the gradient of relu(y)), in explicit vectors: da or db may be
- * the same buffer as dr, element for element, which would send a compiler-vectorised loop down its scalar
- * path. */
+/* The backward with the fused relu (z = y or r = relu(y), the same mask; dy the gradient of r), in explicit
+ * vectors: da or db may be the same buffer as dr, element for element, which would send a
+ * compiler-vectorised loop down its scalar path. */
 GS_CLONES static void add_relu_backward_range(const add_job *j, size_t lo, size_t hi)
 {
     const float *dr = j->dy, *z = j->z, alpha = j->alpha;
@@ -77,7 +77,7 @@ static float add_alpha(const gs_exec *e, const add_state *s)
     return s->alpha_off == GS_NO_OFFSET ? 1.0f : e->params[s->alpha_off];
 }
 
-/* y = a + alpha b, and r = relu(y) unless r is NULL */
+/* y = a + alpha b, and r = relu(y) unless r is NULL; r alone where y is NULL */
 static void add_forward_relu(const gs_exec *e, gs_node *n, const float *a, const float *b, float *y, float *r)
 {
     const size_t len = (size_t)e->N * (size_t)n->in_features;

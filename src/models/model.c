@@ -112,7 +112,6 @@ gs_tensor_slot *gs_model_slot(gs_model *m, const char *name)
     return NULL;
 }
 
-
 int gs_model_finish(gs_model *m)
 {
     m->params = gs_alloc_zeros(m->n_params);
@@ -165,6 +164,7 @@ int gs_model_plan_fusion(gs_model *m)
 {
     int *uses = calloc((size_t)m->n_values, sizeof *uses);
     if (!uses) return gs_error(m->ctx, GS_ENOMEM, "model: out of memory");
+    for (int v = 0; v < m->n_values; v++) m->values[v].stale = 0;   /* until a forward leaves one unwritten */
     for (int i = 0; i < m->n_nodes; i++)
         for (int k = 0; k < 2; k++)
             if (m->nodes[i].in[k] >= 0) uses[m->nodes[i].in[k]]++;

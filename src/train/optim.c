@@ -75,7 +75,8 @@ int gs_optim_create(gs_ctx *ctx, gs_model *m, const gs_optim_config *oc, gs_opti
     gs_model_params(m, &n);
     o->ctx = ctx; o->model = m; o->cfg = *oc;
     o->m1 = gs_alloc_zeros(n);
-    o->m2 = gs_alloc_zeros(n);
+    /* SGD never touches the second moment (a checkpoint saves its zeros): calloc's untouched pages */
+    o->m2 = oc->kind == GS_OPTIM_SGD ? calloc(n ? n : 1, sizeof *o->m2) : gs_alloc_zeros(n);
     for (int i = 0; i < m->n_tensors; i++) o->n_train += m->tensors[i].info.trainable;
     o->max_threads = gs_ctx_threads(ctx);
     o->off = calloc((size_t)o->n_train + 1, sizeof *o->off);

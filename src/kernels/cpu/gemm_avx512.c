@@ -8,10 +8,11 @@
  * micro-kernel holds an 8 x 32 tile of C in 16 zmm accumulators; tiles cut by
  * the edge of M get their own unrolled instance, tiles cut by the edge of N
  * store through a mask; each tile prefetches its rows of C before its k loop
- * (in training C is rarely in cache), and each tile fetches its part of the next panel's B, which
- * is a layer's weights, rarely in cache either, so that the next packing finds it there.  Compiled with target attributes only,
- * so the file builds with plain flags; called only after the driver has
- * checked the CPU for avx512f.
+ * (in training C is rarely in cache), and its part of the next panel's B (a
+ * layer's weights or saved input, rarely in cache either), so that the next
+ * packing finds it there.  Compiled with target attributes only, so the file
+ * builds with plain flags; called only after the driver has checked the CPU
+ * for avx512f.
  */
 #include "kernels/cpu/gemm.h"
 

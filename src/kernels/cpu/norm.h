@@ -6,7 +6,8 @@
 
 /* mean[c] = Σ_i x[i,c] / N;  var[c] = Σ_i (x[i,c] - mean[c])² / N (biased) */
 void gs_bn1d_stats(const float *x, int N, int C, int c0, int c1, float *mean, float *var);
-/* y = x * scale[c] + shift[c], and r = relu(y) (y < 0 ? 0 : y, as the relu node) unless r is NULL */
+/* y = x * scale[c] + shift[c], and r = relu(y) (y < 0 ? 0 : y, as the relu node) unless r is NULL; r alone
+ * where y is NULL */
 void gs_bn1d_apply(const float *x, float *y, float *r, int N, int C, int c0, int c1, const float *scale,
                    const float *shift);
 /* sdy[c] = Σ dy;  sdyx[c] = Σ dy (x - mean) rstd.  With scale and shift (else NULL) dy is the gradient of

@@ -228,13 +228,7 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
     } \
 } while (0)
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define GS_HAVE_STREAM 1
-#endif
-#endif
-
-#ifdef GS_HAVE_STREAM
+#ifdef GS_HAVE_CLONES
 #include <immintrin.h>
 /* The same rules with p and m written by non-temporal stores (64-byte aligned p and m, AVX-512), the
  * arithmetic and the sums' order those of the clones, so the bits are too. */
@@ -252,7 +246,7 @@ GS_CLONES
 void gs_sgd_update(float *restrict p, const float *restrict g, float *restrict m, size_t n, float lr,
                    float scale, float wd, float mu, int first, int nesterov, int stream, double acc[3])
 {
-#ifdef GS_HAVE_STREAM
+#ifdef GS_HAVE_CLONES
     if (stream && (((uintptr_t)p | (uintptr_t)m) & 63) == 0 && __builtin_cpu_supports("avx512f")) {
         sgd_stream(p, g, m, n, lr, scale, wd, mu, first, nesterov, acc);
         return;

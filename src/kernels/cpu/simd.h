@@ -9,6 +9,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define GS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define GS_HAVE_CLONES 1     /* x86-64 with run-time dispatch: target("avx512f") code may be called after a check */
 #endif
 #endif
 #ifndef GS_CLONES
