@@ -284,6 +284,45 @@ static void test_lengths_alias_accumulate(void)
     gs_act_forward(GS_ACT_SIGMOID, x, y, 0);   /* n = 0 touches nothing */
 }
 
+/* gs_act_forward_rows / gs_act_backward_rows over blocks of a wider array: each element as the flat
+ * kernels give it (special values included), the columns past the block untouched, blocks of 256 that
+ * straddle rows (48 columns), the vector path (columns a multiple of 16) and the per-row one (odd). */
+static void test_rows(void)
+{
+    enum { LD = 53, ROWS = 13 };
+    static float y[ROWS * LD], s[ROWS * LD], g[ROWS * LD], want[ROWS * LD], out[ROWS * LD];
+    const size_t cols[] = {16, 32, 48, 7, 40, 53};
+    for (int a = 0; a < GS_ACT_COUNT; a++) {
+        const gs_act act = (gs_act)a;
+        const int dact = act == GS_ACT_SIGMOID || act == GS_ACT_TANH;
+        int bad_fwd = 0, bad_bwd = 0, bad_inplace = 0;
+        for (size_t ci = 0; ci < sizeof cols / sizeof *cols; ci++)
+            for (size_t rows = 1; rows <= ROWS; rows += 4) {
+                const size_t C = cols[ci], ld = C == 53 ? LD : LD - 1;
+                for (size_t i = 0; i < ROWS * LD; i++) {
+                    y[i] = want[i] = test_value((int)(i * 7 % 997));
+                    g[i] = (float)((int)(i * 13 % 17) - 8) / 4.0f;
+                }
+                gs_act_forward(act, y, s, ROWS * LD);   /* s: the activation's outputs */
+                for (size_t r = 0; r < rows; r++) gs_act_forward(act, want + r * ld, want + r * ld, C);
+                gs_act_forward_rows(act, y, ld, rows, C);
+                bad_fwd += memcmp(y, want, sizeof y) != 0;
+                if (!dact) continue;
+                memcpy(want, g, sizeof want);
+                memcpy(out, g, sizeof out);
+                for (size_t r = 0; r < rows; r++) gs_act_backward(act, NULL, s + r * ld, g + r * ld, want + r * ld, C, 0);
+                gs_act_backward_rows(act, s, g, out, ld, rows, C);
+                bad_bwd += memcmp(out, want, sizeof out) != 0;
+                memcpy(out, g, sizeof out);
+                gs_act_backward_rows(act, s, out, out, ld, rows, C);
+                bad_inplace += memcmp(out, want, sizeof out) != 0;
+            }
+        CHECK(bad_fwd == 0, "%s: %d blocks where forward_rows differs from the flat kernel", gs_act_name(act), bad_fwd);
+        CHECK(bad_bwd == 0, "%s: %d blocks where backward_rows differs", gs_act_name(act), bad_bwd);
+        CHECK(bad_inplace == 0, "%s: %d blocks where backward_rows in place differs", gs_act_name(act), bad_inplace);
+    }
+}
+
 /* ---- (e) PyTorch ---- */
 
 static int near_or_nan(double a, double b, double atol, double rtol)
@@ -498,6 +537,7 @@ int main(void)
     RUN(test_finite_differences);
     RUN(test_backward_vs_deriv_ref);
     RUN(test_lengths_alias_accumulate);
+    RUN(test_rows);
     RUN(test_pytorch_golden);
     RUN(test_names);
     RUN(test_deriv_max);

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/act.h"
 #include "team.h"
 
 struct lcg { unsigned long long s; };
@@ -258,6 +259,89 @@ static void test_bias(void)
             }
 }
 
+/* gs_sgemm_act and gs_sgemm_dact: bit for bit the plain product (with its bias) followed by the flat
+ * activation kernels, on every path, 1 thread, 2 in an OpenMP region and 2 in a team (each thread
+ * applying the activation to its own panels), odd shapes and strides, out == C and out apart, the
+ * padding past N untouched. */
+typedef struct act_run {
+    int path, ta, tb, M, N, K, lda, ldb, ldc, threads, back;
+    gs_act act;
+    const float *A, *B, *bias, *S;
+    float *C, *out;
+} act_run;
+
+static void act_body(void *arg)
+{
+    const act_run *r = arg;
+    if (r->back)
+        gs_sgemm_dact_path(r->path, r->ta, r->tb, r->M, r->N, r->K, r->A, r->lda, r->B, r->ldb, r->act, r->S, r->C,
+                           r->out, r->ldc, r->threads);
+    else
+        gs_sgemm_act_path(r->path, r->ta, r->tb, r->M, r->N, r->K, r->A, r->lda, r->B, r->ldb, r->bias, r->act, r->C,
+                          r->ldc, r->threads);
+}
+
+static void test_act_epilogue(void)
+{
+    struct lcg g = {17};
+    static const int s[][5] = {{0, 1, 128, 256, 256}, {0, 0, 128, 256, 256}, {0, 1, 37, 100, 64}, {0, 0, 61, 97, 70},
+                               {1, 0, 96, 160, 33}, {0, 1, 9, 33, 5}};
+    const gs_act acts[] = {GS_ACT_SIGMOID, GS_ACT_TANH, GS_ACT_RELU};
+    for (size_t c = 0; c < sizeof s / sizeof s[0]; c++)
+        for (int p = 0; p < n_paths; p++)
+            for (int v = 0; v < 8; v++) {
+                const int ta = s[c][0], tb = s[c][1], M = s[c][2], N = s[c][3], K = s[c][4];
+                const int back = v >= 4, apart = v & 1, nobias = v & 1;
+                const gs_act act = acts[back ? (v >> 1) & 1 : (v >> 1) % 3];
+                const int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+                const size_t na = (size_t)(ta ? K : M) * lda + 1, nb = (size_t)(tb ? N : K) * ldb + 1,
+                             nc = (size_t)M * ldc;
+                float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *bias = malloc((size_t)N * sizeof *bias);
+                float *S = malloc(nc * sizeof *S), *R = malloc(nc * sizeof *R), *Ro = malloc(nc * sizeof *Ro);
+                float *C = malloc(nc * sizeof *C), *O = malloc(nc * sizeof *O);
+                if (!A || !B || !bias || !S || !R || !Ro || !C || !O) {
+                    CHECK(0, "out of memory");
+                    free(A); free(B); free(bias); free(S); free(R); free(Ro); free(C); free(O);
+                    continue;
+                }
+                for (size_t q = 0; q < na; q++) A[q] = lcg_unit(&g);
+                for (size_t q = 0; q < nb; q++) B[q] = lcg_unit(&g);
+                for (int j = 0; j < N; j++) bias[j] = lcg_unit(&g);
+                for (size_t q = 0; q < nc; q++) S[q] = 0.5f * lcg_unit(&g) + (act == GS_ACT_SIGMOID ? 0.5f : 0.0f);
+                const float *bs = back || nobias ? NULL : bias;
+                for (size_t q = 0; q < nc; q++) {
+                    const int j = (int)(q % (size_t)ldc);
+                    R[q] = j >= N ? SENTINEL : bs ? bs[j] : 0.0f;
+                    Ro[q] = SENTINEL;
+                }
+                gs_sgemm_path(paths[p], ta, tb, M, N, K, 1.0f, A, lda, B, ldb, bs ? 1.0f : 0.0f, R, ldc, 1);
+                for (int i = 0; i < M; i++) {
+                    float *r = R + (size_t)i * ldc;
+                    if (!back) gs_act_forward(act, r, r, (size_t)N);
+                    else gs_act_backward(act, NULL, S + (size_t)i * ldc, r, (apart ? Ro : R) + (size_t)i * ldc, (size_t)N, 0);
+                }
+                for (int mode = 0; mode < 3; mode++) {
+                    for (size_t q = 0; q < nc; q++) {
+                        C[q] = q % (size_t)ldc >= (size_t)N ? SENTINEL : NAN;
+                        O[q] = SENTINEL;
+                    }
+                    act_run r = { paths[p], ta, tb, M, N, K, lda, ldb, ldc, mode == 0 ? 1 : 2, back, act, A, B, bias,
+                                  S, C, apart ? O : C };
+                    if (!back && nobias) r.bias = NULL;
+                    if (mode == 2) gs_team_host(2, act_body, &r);
+                    else act_body(&r);
+                    size_t diff = 0;
+                    for (size_t q = 0; q < nc; q++) diff += memcmp(&C[q], &R[q], sizeof(float)) != 0;
+                    if (back && apart)
+                        for (size_t q = 0; q < nc; q++) diff += memcmp(&O[q], &Ro[q], sizeof(float)) != 0;
+                    CHECK(diff == 0, "shape %zu path %d %s %s%s mode %d: %zu elements (padding included) differ from the "
+                          "product then the activation", c, paths[p], gs_act_name(act), back ? "backward" : "forward",
+                          apart ? " apart" : "", mode, diff);
+                }
+                free(A); free(B); free(bias); free(S); free(R); free(Ro); free(C); free(O);
+            }
+}
+
 int main(void)
 {
     find_paths();
@@ -268,6 +352,7 @@ int main(void)
     RUN(test_block_edges);
     RUN(test_degenerate);
     RUN(test_threads_bitwise);
+    RUN(test_act_epilogue);
     RUN(test_bias);
     return FINISH();
 }

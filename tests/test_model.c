@@ -624,12 +624,14 @@ static void test_grad_sharing(void)
     gs_ctx_free(ctx);
 }
 
-/* ---- relu fused into the node before it: the same bits as every node by itself ---- */
+/* ---- relu fused into the node before it, sigmoid and tanh into the linear layers around them: the
+ * same bits as every node by itself ---- */
 #define FUSE_N 6
 /* Two forward and backward passes (mode 1: with a probe, which keeps the points' gradients; mode 2:
- * with the gradient between each fused pair marked kept, so backward runs them one by one after a fused
- * forward); fills the activations, the kept gradients and the parameter gradients into out; returns the
- * fused nodes. */
+ * with the gradient between each fused pair marked kept, so backward runs the relu pairs one by one after
+ * a fused forward, and the linear layers after a sigmoid or tanh write that gradient apart); fills the
+ * activations, the kept gradients and the parameter gradients into out; returns the fused nodes
+ * (fuse_relu + fuse_act + fuse_dact). */
 /* *stale: the values the fused run's training forward left unwritten (filled by the first call, which
  * must be the fused one); both runs give zeros for those. */
 static int fusion_run(const gs_model_config *c, int threads, int no_fusion, int mode, float **out, size_t *len,
@@ -652,8 +654,9 @@ static int fusion_run(const gs_model_config *c, int threads, int no_fusion, int 
     for (int v = 0; v < m->n_values; v++) kept[v] = !m->values[v].grad_shared;
     fused = 0;
     for (int i = 0; i < m->n_nodes; i++) {
-        fused += m->nodes[i].fuse_relu;
+        fused += m->nodes[i].fuse_relu + m->nodes[i].fuse_act + m->nodes[i].fuse_dact;
         if (mode == 2 && m->nodes[i].fuse_relu) m->values[m->nodes[i].out].grad_shared = 0;
+        if (mode == 2 && m->nodes[i].fuse_dact) m->values[m->nodes[i].in[0]].grad_shared = 0;
     }
     const int F = (int)m->values[0].features;
     float *x = malloc(sizeof(float) * FUSE_N * F);
@@ -696,16 +699,21 @@ static int fusion_run(const gs_model_config *c, int threads, int no_fusion, int 
 
 static void test_fusion_bits(void)
 {
-    struct { const char *label; const char *family; int depth, skip, width; gs_norm norm; gs_res_scale rs; int fused; } cs[] = {
+    /* fused: relu pairs; act: linear layers with their sigmoid or tanh (forward_act, whose input
+       goes unwritten in every mode), and linear layers after one (backward_act) */
+    struct { const char *label; const char *family; int depth, skip, width; gs_norm norm; gs_res_scale rs; gs_act a;
+             int fused, act; } cs[] = {
         /* 40 features: two vectors and a tail of 8 in every row */
-        { "mlp post relu batch norm", "mlp", 4, 2, 40, GS_NORM_BATCH, GS_RES_SCALE_NONE, 2 + 2 },
-        { "mlp plain relu batch norm", "mlp", 3, 0, 40, GS_NORM_BATCH, GS_RES_SCALE_NONE, 3 },
-        { "mlp rezero relu", "mlp", 4, 2, 256, GS_NORM_NONE, GS_RES_SCALE_REZERO, 2 },
-        { "resnet-8 batch norm", "resnet", 8, 0, 16, GS_NORM_BATCH, GS_RES_SCALE_NONE, 1 + 3 + 3 },
-        { "plain-8 batch norm", "plain", 8, 0, 16, GS_NORM_BATCH, GS_RES_SCALE_NONE, 7 },
+        { "mlp post relu batch norm", "mlp", 4, 2, 40, GS_NORM_BATCH, GS_RES_SCALE_NONE, GS_ACT_RELU, 2 + 2, 0 },
+        { "mlp plain relu batch norm", "mlp", 3, 0, 40, GS_NORM_BATCH, GS_RES_SCALE_NONE, GS_ACT_RELU, 3, 0 },
+        { "mlp rezero relu", "mlp", 4, 2, 256, GS_NORM_NONE, GS_RES_SCALE_REZERO, GS_ACT_RELU, 2, 0 },
+        { "resnet-8 batch norm", "resnet", 8, 0, 16, GS_NORM_BATCH, GS_RES_SCALE_NONE, GS_ACT_RELU, 1 + 3 + 3, 0 },
+        { "plain-8 batch norm", "plain", 8, 0, 16, GS_NORM_BATCH, GS_RES_SCALE_NONE, GS_ACT_RELU, 7, 0 },
+        { "mlp plain sigmoid", "mlp", 3, 0, 40, GS_NORM_NONE, GS_RES_SCALE_NONE, GS_ACT_SIGMOID, 0, 4 },
+        { "mlp plain tanh", "mlp", 4, 0, 48, GS_NORM_NONE, GS_RES_SCALE_NONE, GS_ACT_TANH, 0, 5 },
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
-        gs_model_config c = small_config(cs[i].depth, cs[i].skip, GS_BLOCK_POST, cs[i].norm, GS_ACT_RELU);
+        gs_model_config c = small_config(cs[i].depth, cs[i].skip, GS_BLOCK_POST, cs[i].norm, cs[i].a);
         snprintf(c.family, sizeof c.family, "%s", cs[i].family);
         c.width = cs[i].width; c.res_scale = cs[i].rs;
         if (strcmp(cs[i].family, "mlp")) {   /* 9x9 images: odd rows, a vector and a tail */
@@ -720,10 +728,13 @@ static void test_fusion_bits(void)
                 const int fb = fusion_run(&c, threads, 0, mode, &b, &lb, &stale, &n_stale);
                 const int fa = fusion_run(&c, threads, 1, mode, &a, &la, &stale, &n_stale);
                 CHECK(fa == 0, "%s: %d nodes fused with no_fusion", cs[i].label, fa);
-                CHECK(fb == cs[i].fused, "%s: %d nodes fused, expected %d", cs[i].label, fb, cs[i].fused);
-                /* the fused pairs' inputs go unwritten exactly when their backward is fused too */
-                CHECK(stale && n_stale == (mode == 2 ? 0 : cs[i].fused), "%s, %d thread(s), mode %d: %d values "
-                      "left unwritten, expected %d", cs[i].label, threads, mode, n_stale, mode == 2 ? 0 : cs[i].fused);
+                CHECK(fb == cs[i].fused + 2 * cs[i].act, "%s: %d nodes fused, expected %d", cs[i].label, fb,
+                      cs[i].fused + 2 * cs[i].act);
+                /* the relu pairs' inputs go unwritten exactly when their backward is fused too; a linear
+                   layer's output under its sigmoid or tanh always (nothing reads it in training) */
+                const int want = (mode == 2 ? 0 : cs[i].fused) + cs[i].act;
+                CHECK(stale && n_stale == want, "%s, %d thread(s), mode %d: %d values left unwritten, expected %d",
+                      cs[i].label, threads, mode, n_stale, want);
                 free(stale);
                 CHECK(la == lb && a && b && memcmp(a, b, la * sizeof *a) == 0,
                       "%s, %d thread(s)%s: values or gradients differ with the relus fused", cs[i].label, threads,

@@ -20,6 +20,14 @@ typedef struct gs_backend {
      * C holding the bias in every row */
     void (*sgemm_bias)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                        const float *B, int ldb, const float *bias, float *C, int ldc, int threads);
+    /* C = act(op(A) op(B) + bias) (bias NULL: none), each thread applying act to its panels of C as it
+     * finishes them: the bits of sgemm_bias (sgemm, beta 0) then act_forward over C */
+    void (*sgemm_act)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
+                      int ldb, const float *bias, gs_act act, float *C, int ldc, int threads);
+    /* C = op(A) op(B), then out = C * act'(s) from a sigmoid's or tanh's output s (laid out as C; out
+     * may be C), each thread on its panels: the bits of sgemm then act_backward */
+    void (*sgemm_dact)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
+                       int ldb, gs_act act, const float *s, float *C, float *out, int ldc, int threads);
     /* For a stride-1 convolution with kw == 2 pad + 1 over g samples of x (C, H, W), with
      * col = im2col(x) never formed (kernels/cpu/gemm.h), one thread: trans 0: Cm (M x g Ho W) =
      * A (M x C kh kw) col + beta Cm; trans 1: Cm (M x C kh kw) = A (M x g Ho W) colᵀ + beta Cm.

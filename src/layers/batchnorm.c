@@ -269,7 +269,7 @@ static void bn_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2
 }
 
 static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free, bn_jvp, NULL,
-                                     bn_forward_relu, bn_backward_relu };
+                                     bn_forward_relu, bn_backward_relu, NULL, NULL };
 
 int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size_t w_off,
                       size_t b_off, size_t mean_off, size_t var_off)

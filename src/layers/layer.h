@@ -59,6 +59,16 @@ typedef struct gs_layer_ops {
     void (*forward_relu)(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y, float *r);
     void (*backward_relu)(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
                           const float *r, const float *dr, float *dx, float *dx2);
+    /* A sigmoid or tanh right after the node, whose backward reads only r: forward_act writes
+     * r = act(y), bit for bit what forward then the activation node write, without writing y (NULL
+     * where the kind has none).  The model uses it in training, when nothing reads y (gs_model_finish). */
+    void (*forward_act)(const gs_exec *e, gs_node *n, const float *x, const float *x2, gs_act act, float *r);
+    /* The node's backward where its input x is the output of a sigmoid or tanh (act) whose input z feeds
+     * nothing else: dz, the gradient of z, in place of dx, each thread applying act' to the panels of
+     * dx it computes; dx is written to dh, which may be dz (dx is then not kept).  The bits of backward
+     * then the activation's (NULL where the kind has none). */
+    void (*backward_act)(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                         const float *dy, gs_act act, float *dh, float *dz);
 } gs_layer_ops;
 
 struct gs_node {
@@ -74,6 +84,10 @@ struct gs_node {
                             * gs_parallel_ranges, so they can run inside a team (team.h) */
     int fuse_relu;         /* the next node is a relu of this one's output alone, run by this node's
                             * forward_relu/backward_relu (gs_model_finish) */
+    int fuse_act;          /* the next node is a sigmoid or tanh of this one's output alone: in training
+                            * this node's forward_act writes only its output (gs_model_finish) */
+    int fuse_dact;         /* the node before is a sigmoid or tanh giving this node's input alone: backward
+                            * runs both through backward_act (gs_model_finish) */
 };
 
 /* Split [0, n) into e->threads ranges aligned to 16 elements and run
@@ -120,6 +134,8 @@ int gs_layernorm_node(gs_ctx *ctx, gs_node *n, int F, int max_batch, size_t w_of
 int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F);
 /* Whether n is an activation node computing relu. */
 int gs_act_node_is_relu(const gs_node *n);
+/* n's activation when n is an activation node, else -1 */
+int gs_act_node_act(const gs_node *n);
 /* y = a + alpha * b (alpha_off == GS_NO_OFFSET: alpha = 1) */
 int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off);
 

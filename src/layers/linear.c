@@ -41,6 +41,17 @@ static void linear_forward(const gs_exec *e, gs_node *n, const float *x, const f
     }
 }
 
+/* r = act(x W^T + b), y left unwritten: each thread applies act to the panels of its share of the
+ * product as it finishes them, in place in r */
+static void linear_forward_act(const gs_exec *e, gs_node *n, const float *x, const float *x2, gs_act act, float *r)
+{
+    linear_state *s = n->state;
+    const int I = s->in_features, O = s->out_features;
+    (void)x2;
+    e->be->sgemm_act(0, 1, e->N, O, I, x, I, e->params + s->w_off, I,
+                     s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL, act, r, O, e->threads);
+}
+
 /* dx = dy W;  dW = dy^T x;  db = sum over the batch of dy */
 static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const float *x2,
                             const float *y, const float *dy, float *dx, float *dx2)
@@ -58,6 +69,23 @@ static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const 
     if (dx) e->be->sgemm(0, 0, N, I, O, 1.0f, dy, O, w, I, n->acc[0] ? 1.0f : 0.0f, dx, I, e->threads);
 }
 
+/* linear_backward with dx = dy W, written to dh, followed by dz = dx * act'(x) for the sigmoid or tanh
+ * whose output x is: each thread on the panels of dx it computes */
+static void linear_backward_act(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
+                                const float *dy, gs_act act, float *dh, float *dz)
+{
+    linear_state *s = n->state;
+    const int I = s->in_features, O = s->out_features, N = e->N;
+    (void)x2; (void)y;
+    float *dw = e->grads + s->w_off;
+    e->be->sgemm(1, 0, O, I, N, 1.0f, dy, O, x, I, e->accumulate ? 1.0f : 0.0f, dw, I, e->threads);
+    if (s->b_off != GS_NO_OFFSET) {
+        bias_job j = { N, O, e->accumulate, dy, e->grads + s->b_off };
+        gs_parallel_ranges(e, (size_t)O, (size_t)N * (size_t)O, bias_grad_range, &j);
+    }
+    e->be->sgemm_dact(0, 0, N, I, O, dy, O, e->params + s->w_off, I, act, x, dh, dz, I, e->threads);
+}
+
 /* ty = tx W^T (the bias is constant) */
 static void linear_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
                        const float *tx, const float *tx2, float *ty)
@@ -68,7 +96,8 @@ static void linear_jvp(const gs_exec *e, gs_node *n, const float *x, const float
     e->be->sgemm(0, 1, e->N, O, I, 1.0f, tx, I, e->params + s->w_off, I, 0.0f, ty, O, e->threads);
 }
 
-static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free, linear_jvp, NULL, NULL, NULL };
+static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free, linear_jvp, NULL, NULL, NULL,
+                                         linear_forward_act, linear_backward_act };
 
 int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off)
 {

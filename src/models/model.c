@@ -160,6 +160,16 @@ int gs_model_finish(gs_model *m)
     return gs_model_plan_fusion(m);
 }
 
+/* Node i takes the output of a sigmoid or tanh right before it as its only input, and has backward_act:
+ * its backward and the activation's can run as one (the activation's input must feed nothing else). */
+static int dact_pair(const gs_model *m, int i)
+{
+    const gs_node *n = &m->nodes[i], *a = &m->nodes[i - 1];
+    const int act = gs_act_node_act(a);
+    return n->ops->backward_act && (act == GS_ACT_SIGMOID || act == GS_ACT_TANH) && n->in[0] == a->out &&
+           n->in[1] < 0 && a->in[0] > 0;
+}
+
 int gs_model_plan_fusion(gs_model *m)
 {
     int *uses = calloc((size_t)m->n_values, sizeof *uses);
@@ -173,6 +183,12 @@ int gs_model_plan_fusion(gs_model *m)
         const gs_node *r = i + 1 < m->n_nodes ? &m->nodes[i + 1] : NULL;
         n->fuse_relu = !m->no_fusion && r && n->ops->forward_relu && n->ops->backward_relu && gs_act_node_is_relu(r) &&
                        r->in[0] == n->out && r->in[1] < 0 && uses[n->out] == 1 && n->out != m->n_values - 1;
+        /* a sigmoid or tanh reads only its output in backward (and the instruments only it too) */
+        const int act = r ? gs_act_node_act(r) : -1;
+        n->fuse_act = !m->no_fusion && !n->fuse_relu && n->ops->forward_act && (act == GS_ACT_SIGMOID || act == GS_ACT_TANH) &&
+                      r->in[0] == n->out && r->in[1] < 0 && uses[n->out] == 1 && n->out != m->n_values - 1;
+        n->fuse_dact = !m->no_fusion && i > 0 && dact_pair(m, i) && uses[m->nodes[i - 1].out] == 1 &&
+                       uses[m->nodes[i - 1].in[0]] == 1;
     }
     free(uses);
     return GS_OK;
@@ -195,6 +211,9 @@ int gs_model_plan_grads(gs_model *m)
         const gs_node *n = &m->nodes[i];
         first[n->out] = i;
         for (int k = 0; k < 2; k++) if (n->in[k] >= 0) last[n->in[k]] = i;
+        /* a backward_act pair writes the activation's input gradient in the node's backward, while
+           it reads its own output's: the two must not share a buffer */
+        if (i > 0 && dact_pair(m, i) && last[m->nodes[i - 1].in[0]] < i) last[m->nodes[i - 1].in[0]] = i;
     }
     kept[0] = 1;
     kept[nv - 1] = 1;                            /* the logits: the loss writes their gradient */
@@ -329,6 +348,14 @@ static void forward_nodes(void *arg)
                                  m->values[m->nodes[++i].out].data);
             continue;
         }
+        if (n->fuse_act && m->training) {   /* the next node is its sigmoid or tanh: in training nothing reads y */
+            m->values[n->out].stale = 1;
+            gs_node *a = &m->nodes[++i];
+            n->ops->forward_act(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1),
+                                (gs_act)gs_act_node_act(a), m->values[a->out].data);
+            continue;
+        }
+        m->values[n->out].stale = 0;
         n->ops->forward(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), m->values[n->out].data);
     }
 }
@@ -339,6 +366,13 @@ static void backward_nodes(void *arg)
     gs_exec e; exec_init(m, &e);
     for (int i = m->n_nodes - 1; i >= 0; i--) {
         gs_node *n = &m->nodes[i];
+        if (n->fuse_dact) {   /* with the sigmoid or tanh before it, whose input's gradient it writes */
+            const gs_node *a = &m->nodes[--i];
+            gs_value *h = &m->values[a->out], *z = &m->values[a->in[0]];
+            n->ops->backward_act(&e, n, h->data, NULL, m->values[n->out].data, m->values[n->out].grad,
+                                 (gs_act)gs_act_node_act(a), h->grad_shared ? z->grad : h->grad, z->grad);
+            continue;
+        }
         /* n a relu fused into the node before it: both at once, unless someone keeps the gradient between them */
         const int fused = i > 0 && m->nodes[i - 1].fuse_relu && m->values[n->in[0]].grad_shared;
         if (fused) n = &m->nodes[--i];

@@ -29,8 +29,9 @@ typedef struct gs_value {
     float *data, *grad;      /* (max_batch, features): data in the arena, grad in the gradient arena */
     int grad_shared;         /* grad is a buffer other values' gradients reuse: valid only during backward,
                                 from the value's last consumer down to its producer (gs_model_plan_grads) */
-    int stale;               /* the last forward did not write data: the input of a fused relu, in training,
-                                whose backward runs fused too, so nothing reads it (forward_nodes) */
+    int stale;               /* the last forward did not write data, in training, where nothing reads it:
+                                the input of a fused relu whose backward runs fused too, or of a sigmoid
+                                or tanh fused into the linear before it (forward_nodes) */
 } gs_value;
 
 /* An activation the instruments watch: "layers.3" names the hidden layer

@@ -144,7 +144,7 @@ int gs_probe_collect(gs_probe *p)
         v[P_STD] = (float)sqrt(var > 0 ? var : 0);
         /* relu's from its output h (the same sign test as from z), which the sums above just read */
         v[P_SAT] = pt->act == GS_ACT_IDENTITY ? 0.0f
-                 : (float)((double)gs_act_count_saturated(pt->act, pt->act == GS_ACT_RELU ? NULL : z->data, h->data, n,
+                 : (float)((double)gs_act_count_saturated(pt->act, pt->act == GS_ACT_RELU || z->stale ? NULL : z->data, h->data, n,
                                                           0.05) / (double)n);
     }
     const int nb = m->n_block_in - 1;

@@ -81,6 +81,52 @@
         } \
     } while (0)
 
+/* y[r ld + c] = EXPR in place for r < rows, c < cols, EXPR in terms of v: the block's elements row by
+ * row gathered into runs of GS_BLOCK, padded with 0 like GS_MAP1's tail, so every element gets the bits
+ * the flat loop gives it.  cols a multiple of 16 (whole gs_vf copies). */
+#define GS_MAP1_ROWS(y, ld, rows, cols, EXPR) do { \
+        float t_[GS_BLOCK]; \
+        size_t r_ = 0, c_ = 0; \
+        while (r_ < (rows)) { \
+            const size_t r0_ = r_, c0_ = c_; \
+            size_t m_ = 0; \
+            for (; m_ < GS_BLOCK && r_ < (rows); m_ += GS_LANES) { \
+                GS_VSTORE(t_ + m_, GS_VLOAD((y) + r_ * (ld) + c_)); \
+                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
+            } \
+            for (size_t j_ = m_; j_ < GS_BLOCK; j_++) t_[j_] = 0.0f; \
+            for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = t_[j_]; t_[j_] = (EXPR); } \
+            r_ = r0_; c_ = c0_; \
+            for (size_t k_ = 0; k_ < m_; k_ += GS_LANES) { \
+                GS_VSTORE((y) + r_ * (ld) + c_, GS_VLOAD(t_ + k_)); \
+                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
+            } \
+        } \
+    } while (0)
+
+/* dx[r ld + c] = EXPR for r < rows, c < cols, EXPR in terms of v = s[r ld + c] and g = dy[r ld + c],
+ * gathered as GS_MAP1_ROWS does (dx may be dy) */
+#define GS_MAP2_ROWS(s, dy, dx, ld, rows, cols, EXPR) do { \
+        float s_[GS_BLOCK], g_[GS_BLOCK]; \
+        size_t r_ = 0, c_ = 0; \
+        while (r_ < (rows)) { \
+            const size_t r0_ = r_, c0_ = c_; \
+            size_t m_ = 0; \
+            for (; m_ < GS_BLOCK && r_ < (rows); m_ += GS_LANES) { \
+                GS_VSTORE(s_ + m_, GS_VLOAD((s) + r_ * (ld) + c_)); \
+                GS_VSTORE(g_ + m_, GS_VLOAD((dy) + r_ * (ld) + c_)); \
+                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
+            } \
+            for (size_t j_ = m_; j_ < GS_BLOCK; j_++) s_[j_] = g_[j_] = 0.0f; \
+            for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = s_[j_], g = g_[j_]; g_[j_] = (EXPR); } \
+            r_ = r0_; c_ = c0_; \
+            for (size_t k_ = 0; k_ < m_; k_ += GS_LANES) { \
+                GS_VSTORE((dx) + r_ * (ld) + c_, GS_VLOAD(g_ + k_)); \
+                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
+            } \
+        } \
+    } while (0)
+
 /* number of elements with COND true, COND in terms of v = s[i], false for NaN; 32-bit counts per block */
 #define GS_COUNT(s, n, COND, total) do { \
         float s_[GS_BLOCK]; \
@@ -130,10 +176,26 @@ GS_CLONES static void silu_forward(const float *x, float *y, size_t n)
     GS_MAP1(x, y, n, v * gs_vsigmoidf(v));
 }
 
+GS_CLONES static void sigmoid_rows(float *y, size_t ld, size_t rows, size_t cols)
+{
+    GS_MAP1_ROWS(y, ld, rows, cols, gs_vsigmoidf(v));
+}
+
+GS_CLONES static void tanh_rows(float *y, size_t ld, size_t rows, size_t cols)
+{
+    GS_MAP1_ROWS(y, ld, rows, cols, gs_vtanhf(v));
+}
+
 /* sigmoid' = y(1-y), in PyTorch's order (dy*(1-y))*y */
 GS_CLONES static void sigmoid_backward(const float *y, const float *dy, float *dx, size_t n, int accumulate)
 {
     GS_MAP2(y, dy, dx, n, accumulate, g * (1.0f - v) * v);
+}
+
+GS_CLONES static void sigmoid_backward_rows(const float *y, const float *dy, float *dx, size_t ld, size_t rows,
+                                            size_t cols)
+{
+    GS_MAP2_ROWS(y, dy, dx, ld, rows, cols, g * (1.0f - v) * v);
 }
 
 /* tanh' = 1 - y^2, as (1-y)(1+y): 1-y is exact for y >= 0.5, so no cancellation as |y| -> 1 (PyTorch's
@@ -141,6 +203,12 @@ GS_CLONES static void sigmoid_backward(const float *y, const float *dy, float *d
 GS_CLONES static void tanh_backward(const float *y, const float *dy, float *dx, size_t n, int accumulate)
 {
     GS_MAP2(y, dy, dx, n, accumulate, g * ((1.0f - v) * (1.0f + v)));
+}
+
+GS_CLONES static void tanh_backward_rows(const float *y, const float *dy, float *dx, size_t ld, size_t rows,
+                                         size_t cols)
+{
+    GS_MAP2_ROWS(y, dy, dx, ld, rows, cols, g * ((1.0f - v) * (1.0f + v)));
 }
 
 /* relu' = 0 for s <= 0 (s = x or y, same sign), else 1; NaN passes dy through like threshold_backward */
@@ -246,6 +314,25 @@ void gs_act_forward(gs_act act, const float *x, float *y, size_t n)
         if (x != y && n) memcpy(y, x, n * sizeof *y);
         return;
     }
+}
+
+void gs_act_forward_rows(gs_act act, float *y, size_t ld, size_t rows, size_t cols)
+{
+    if (!rows || !cols) return;
+    if (cols == ld || rows == 1) { gs_act_forward(act, y, y, (rows - 1) * ld + cols); return; }
+    if (cols % GS_LANES == 0 && act == GS_ACT_SIGMOID) { sigmoid_rows(y, ld, rows, cols); return; }
+    if (cols % GS_LANES == 0 && act == GS_ACT_TANH) { tanh_rows(y, ld, rows, cols); return; }
+    for (size_t r = 0; r < rows; r++) gs_act_forward(act, y + r * ld, y + r * ld, cols);
+}
+
+void gs_act_backward_rows(gs_act act, const float *y, const float *dy, float *dx, size_t ld, size_t rows,
+                          size_t cols)
+{
+    if (!rows || !cols) return;
+    if (cols == ld || rows == 1) { gs_act_backward(act, NULL, y, dy, dx, (rows - 1) * ld + cols, 0); return; }
+    if (cols % GS_LANES == 0 && act == GS_ACT_SIGMOID) { sigmoid_backward_rows(y, dy, dx, ld, rows, cols); return; }
+    if (cols % GS_LANES == 0 && act == GS_ACT_TANH) { tanh_backward_rows(y, dy, dx, ld, rows, cols); return; }
+    for (size_t r = 0; r < rows; r++) gs_act_backward(act, NULL, y + r * ld, dy + r * ld, dx + r * ld, cols, 0);
 }
 
 void gs_act_backward(gs_act act, const float *x, const float *y, const float *dy, float *dx, size_t n,

@@ -26,12 +26,21 @@
 /* y = act(x) for n elements.  x and y are either the same array (in place) or do not overlap. */
 void gs_act_forward(gs_act act, const float *x, float *y, size_t n);
 
+/* The same in place over a rows x cols block of a row-major array with row stride ld >= cols: each
+   element gets the bits gs_act_forward gives it (the activation of a GEMM's panel, gemm.h). */
+void gs_act_forward_rows(gs_act act, float *y, size_t ld, size_t rows, size_t cols);
+
 /* dx = dy * act'(x), or dx += dy * act'(x) when accumulate != 0.  x is the pre-activation, y the forward
    output: sigmoid and tanh read only y (x may be NULL), every other activation reads only x (y may be
    NULL), except relu, which reads x, or y when x is NULL (same sign test).  dx may be the same array as
    dy when accumulate == 0; otherwise arrays do not overlap. */
 void gs_act_backward(gs_act act, const float *x, const float *y, const float *dy, float *dx, size_t n,
                      int accumulate);
+
+/* dx = dy * act'(y) for a sigmoid or tanh (y its output) over a rows x cols block of row-major arrays
+   with row stride ld >= cols, each element with the bits gs_act_backward gives it; dx may be dy. */
+void gs_act_backward_rows(gs_act act, const float *y, const float *dy, float *dx, size_t ld, size_t rows,
+                          size_t cols);
 
 /* act'(x) in double, with PyTorch's choice at kinks (see the table above); for tests and instruments. */
 double gs_act_deriv_ref(gs_act act, double x);

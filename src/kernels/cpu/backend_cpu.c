@@ -7,6 +7,8 @@ static const gs_backend cpu_backend = {
     "cpu",
     gs_sgemm,
     gs_sgemm_bias,
+    gs_sgemm_act,
+    gs_sgemm_dact,
     gs_conv_gemm,
     gs_conv3x3,
     gs_conv3x3_masks_len,

@@ -12,6 +12,7 @@
  * what non-x86 builds run and the fallback on x86 CPUs without AVX2+FMA.
  */
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/act.h"
 
 #include <stdint.h>
 #include "team.h"
@@ -135,23 +136,49 @@ static void fill_bias_rows(int M, int N, const float *bias, float *C, int ldc)
         for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = bias[j];
 }
 
+/* What follows the product on each share of C, by the thread that computed it while the share is in its
+ * cache: with s NULL, C = act(C) in place (a linear layer's sigmoid or tanh); else out = C * act'(s),
+ * act' from the activation's output s (the backward of the sigmoid or tanh whose output is the layer's
+ * input), out and s laid out as C (the share at C + i has them at s + i and out + i, i counted from c0),
+ * out == c0 in place. */
+typedef struct gs_post {
+    gs_act act;
+    const float *s;
+    float *out;
+    const float *c0;
+} gs_post;
+
+static void run_post(const gs_post *post, float *C, int ldc, int M, int N)
+{
+    if (!post->s) {
+        gs_act_forward_rows(post->act, C, (size_t)ldc, (size_t)M, (size_t)N);
+        return;
+    }
+    const ptrdiff_t i = C - post->c0;
+    gs_act_backward_rows(post->act, post->s + i, C, post->out + i, (size_t)ldc, (size_t)M, (size_t)N);
+}
+
 /* fn on one share; with a bias (not NULL: the row added to C, beta unused) the AVX-512 block adds it
- * as it stores, the others after a copy of it into the share's rows, with beta 1. */
+ * as it stores, the others after a copy of it into the share's rows, with beta 1.  Then act on the
+ * share (post, unless NULL). */
 static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int N, int K, float alpha,
-                      const float *A, int lda, const float *B, int ldb, float beta, const float *bias, float *C, int ldc)
+                      const float *A, int lda, const float *B, int ldb, float beta, const float *bias,
+                      const gs_post *post, float *C, int ldc)
 {
     if (!bias) {
         fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
+    } else {
 #ifdef GS_GEMM_X86
-    if (fn == gs_gemm_block_avx512) {
-        gs_gemm_block_bias_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias, C, ldc);
-        return;
-    }
+        if (fn == gs_gemm_block_avx512)
+            gs_gemm_block_bias_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias, C, ldc);
+        else
 #endif
-    fill_bias_rows(M, N, bias, C, ldc);
-    fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
+        {
+            fill_bias_rows(M, N, bias, C, ldc);
+            fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
+        }
+    }
+    if (post) run_post(post, C, ldc, M, N);
 }
 
 #ifdef _OPENMP
@@ -159,24 +186,24 @@ static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int
  * panels, else rows in multiples of GS_GEMM_ROW_QUANTUM. */
 static void run_share(gs_gemm_block_fn *fn, int nr, int t, int T, int trans_a, int trans_b,
                       int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                      float beta, const float *bias, float *C, int ldc)
+                      float beta, const float *bias, const gs_post *post, float *C, int ldc)
 {
     int panels = (N + nr - 1) / nr;
     if (T <= 1) {
-        run_block(fn, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
+        run_block(fn, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, post, C, ldc);
     } else if (panels >= T) {
         int j0 = (int)((long)panels * t / T) * nr, j1 = (int)((long)panels * (t + 1) / T) * nr;
         if (j1 > N) j1 = N;
         if (j0 >= j1) return;
         run_block(fn, trans_a, trans_b, M, j1 - j0, K, alpha, A, lda, trans_b ? B + (size_t)j0 * ldb : B + j0, ldb,
-                  beta, bias ? bias + j0 : NULL, C + j0, ldc);
+                  beta, bias ? bias + j0 : NULL, post, C + j0, ldc);
     } else {
         int q = GS_GEMM_ROW_QUANTUM, blocks = (M + q - 1) / q;
         int i0 = (int)((long)blocks * t / T) * q, i1 = (int)((long)blocks * (t + 1) / T) * q;
         if (i1 > M) i1 = M;
         if (i0 >= i1) return;
         run_block(fn, trans_a, trans_b, i1 - i0, N, K, alpha, trans_a ? A + i0 : A + (size_t)i0 * lda, lda, B, ldb,
-                  beta, bias, C + (size_t)i0 * ldc, ldc);
+                  beta, bias, post, C + (size_t)i0 * ldc, ldc);
     }
 }
 
@@ -188,6 +215,7 @@ typedef struct share_job {
     int nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc;
     float alpha, beta;
     const float *A, *B, *bias;
+    const gs_post *post;
     float *C;
     _Atomic uint64_t middle;   /* gs_team_ends' count */
 } share_job;
@@ -198,7 +226,7 @@ static void run_panels(void *arg, int p0, int p1)
     const int j0 = p0 * j->nr, j1 = p1 * j->nr < j->N ? p1 * j->nr : j->N;
     run_block(j->fn, j->trans_a, j->trans_b, j->M, j1 - j0, j->K, j->alpha, j->A, j->lda,
               j->trans_b ? j->B + (size_t)j0 * j->ldb : j->B + j0, j->ldb, j->beta, j->bias ? j->bias + j0 : NULL,
-              j->C + j0, j->ldc);
+              j->post, j->C + j0, j->ldc);
 }
 
 static int share_panels(int N, int nr) { return (N + nr - 1) / nr; }
@@ -211,18 +239,21 @@ static void share_job_run(void *arg, int t, int T)
     const int panels = share_panels(j->N, j->nr);
     if (j->nt == 2 && panels >= 4) gs_team_ends(t, panels, &j->middle, run_panels, j);
     else run_share(j->fn, j->nr, t, j->nt, j->trans_a, j->trans_b, j->M, j->N, j->K, j->alpha, j->A, j->lda,
-                   j->B, j->ldb, j->beta, j->bias, j->C, j->ldc);
+                   j->B, j->ldb, j->beta, j->bias, j->post, j->C, j->ldc);
 }
 #endif
 
-/* gs_sgemm_path, and with bias not NULL gs_sgemm_bias_path (alpha 1, beta unused) */
+/* gs_sgemm_path, and with bias not NULL gs_sgemm_bias_path (alpha 1, beta unused); act applied to C
+ * (gs_sgemm_act_path) */
 static void sgemm_run(int path, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, const float *bias, float *C, int ldc, int threads)
+                      const float *B, int ldb, float beta, const float *bias, const gs_post *post, float *C,
+                      int ldc, int threads)
 {
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0.0f) {
         if (!bias) scale_c(M, N, beta, C, ldc);
         else fill_bias_rows(M, N, bias, C, ldc);
+        if (post) run_post(post, C, ldc, M, N);
         return;
     }
     int best = gs_gemm_best_path();
@@ -248,7 +279,7 @@ static void sgemm_run(int path, int trans_a, int trans_b, int M, int N, int K, f
 #ifdef _OPENMP
     if (nt > 1 && gs_team_size() > 1) {
         if (nt > gs_team_size()) nt = gs_team_size();
-        share_job j = { fn, nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, bias, C, 0 };
+        share_job j = { fn, nr, nt, trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, bias, post, C, 0 };
         atomic_init(&j.middle, gs_team_ends_start(share_panels(N, nr)));
         gs_team_run(share_job_run, &j);
         return;
@@ -256,24 +287,39 @@ static void sgemm_run(int path, int trans_a, int trans_b, int M, int N, int K, f
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
         run_share(fn, nr, omp_get_thread_num(), omp_get_num_threads(), trans_a, trans_b, M, N, K, alpha,
-                  A, lda, B, ldb, beta, bias, C, ldc);
+                  A, lda, B, ldb, beta, bias, post, C, ldc);
         return;
     }
 #endif
-    run_block(fn, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
+    run_block(fn, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, post, C, ldc);
 }
 
 void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,
                    int threads)
 {
-    sgemm_run(path, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, threads);
+    sgemm_run(path, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, NULL, C, ldc, threads);
 }
 
 void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, const float *bias, float *C, int ldc, int threads)
 {
-    sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, bias, C, ldc, threads);
+    sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, bias, NULL, C, ldc, threads);
+}
+
+void gs_sgemm_act_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, const float *bias, gs_act act, float *C, int ldc, int threads)
+{
+    const gs_post post = { act, NULL, NULL, C };
+    sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, bias ? 1.0f : 0.0f, bias,
+              act != GS_ACT_IDENTITY ? &post : NULL, C, ldc, threads);
+}
+
+void gs_sgemm_dact_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, gs_act act, const float *s, float *C, float *out, int ldc, int threads)
+{
+    const gs_post post = { act, s, out, C };
+    sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, NULL, &post, C, ldc, threads);
 }
 
 int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
@@ -452,4 +498,16 @@ void gs_sgemm_bias(int trans_a, int trans_b, int M, int N, int K, const float *A
                    const float *bias, float *C, int ldc, int threads)
 {
     gs_sgemm_bias_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc, threads);
+}
+
+void gs_sgemm_act(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  const float *bias, gs_act act, float *C, int ldc, int threads)
+{
+    gs_sgemm_act_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, act, C, ldc, threads);
+}
+
+void gs_sgemm_dact(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   gs_act act, const float *s, float *C, float *out, int ldc, int threads)
+{
+    gs_sgemm_dact_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, A, lda, B, ldb, act, s, C, out, ldc, threads);
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "gradscope.h"
 
 /* C (M x N) = alpha * op(A) * op(B) + beta * C.  Row-major.
  * op(A) is M x K: A is M x K (lda >= K) when trans_a == 0, K x M (lda >= M)
@@ -30,6 +31,19 @@ void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
  * with AVX-512 the bias joins the product's sums as they are stored. */
 void gs_sgemm_bias(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc, int threads);
+
+/* C = act(op(A) op(B) + bias) (bias NULL: none): the bits of gs_sgemm_bias (gs_sgemm with beta 0 when
+ * bias is NULL) followed by gs_act_forward over C, with each thread applying act to the panels of C it
+ * has just computed, in place, while they are in its cache (a linear layer and its sigmoid or tanh). */
+void gs_sgemm_act(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  const float *bias, gs_act act, float *C, int ldc, int threads);
+
+/* C = op(A) op(B) (beta 0), then out = C * act'(s) with act' taken from the activation's output s
+ * (act sigmoid or tanh, as gs_act_backward computes it), s and out laid out as C (row stride ldc), out
+ * == C for in place: the bits of gs_sgemm then gs_act_backward, each thread on the panels of C it has
+ * just computed (a linear layer's dx and the backward of the activation before it). */
+void gs_sgemm_dact(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   gs_act act, const float *s, float *C, float *out, int ldc, int threads);
 
 /* The implicit-im2col convolution GEMM of gs_backend.conv_gemm: done (1) on CPUs with AVX-512
  * for kh kw <= GS_CONV_IMPLICIT_MAX_TAPS taps and Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS, else 0. */
@@ -130,6 +144,10 @@ void gs_sgemm_path(int path, int trans_a, int trans_b, int M, int N, int K, floa
                    int threads);
 void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, const float *bias, float *C, int ldc, int threads);
+void gs_sgemm_act_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, const float *bias, gs_act act, float *C, int ldc, int threads);
+void gs_sgemm_dact_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, gs_act act, const float *s, float *C, float *out, int ldc, int threads);
 
 /* One thread's share: rows [0, M) and columns [0, N) of C, all of K, with the
  * pointers already offset to the share's corner (A to its first row of op(A),
