@@ -148,8 +148,9 @@ typedef struct gs_post {
     const float *c0;
 } gs_post;
 
-static void run_post(const gs_post *post, float *C, int ldc, int M, int N)
+static void run_post(const void *arg, float *C, ptrdiff_t ldc, int M, int N)
 {
+    const gs_post *post = arg;
     if (!post->s) {
         gs_act_forward_rows(post->act, C, (size_t)ldc, (size_t)M, (size_t)N);
         return;
@@ -165,6 +166,13 @@ static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int
                       const float *A, int lda, const float *B, int ldb, float beta, const float *bias,
                       const gs_post *post, float *C, int ldc)
 {
+#ifdef GS_GEMM_X86
+    if (post && fn == gs_gemm_block_avx512 && N < ldc) {   /* a share: post on each panel as it is done (on
+                                                               whole rows, one flat pass after is faster) */
+        gs_gemm_block_post_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc, run_post, post);
+        return;
+    }
+#endif
     if (!bias) {
         fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     } else {

@@ -163,6 +163,13 @@ gs_gemm_block_fn gs_gemm_block_avx512;
 void gs_gemm_block_bias_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                const float *bias, float *C, ptrdiff_t ldc);
+/* What follows the product on a part of C (rows x cols at C), run by the block on each panel as soon as it
+ * is complete, while it is in L1 */
+typedef void gs_gemm_post_fn(const void *ctx, float *C, ptrdiff_t ldc, int rows, int cols);
+/* The AVX-512 block with the bias (NULL: beta as gs_gemm_block_avx512) and post run on each panel */
+void gs_gemm_block_post_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                               const float *bias, float *C, ptrdiff_t ldc, gs_gemm_post_fn *post, const void *pctx);
 #endif
 
 /* A stride-1 convolution whose output is as wide as its input (kw == 2 pad + 1) over g

@@ -208,7 +208,8 @@ INL void x_fetch_panel(int trans_b, const float *B, ptrdiff_t ldb, int k0, int k
 /* The block with, where bias is not NULL, C = alpha op(A) op(B) + bias (the row vector added to every
  * row; beta unused): the bits of beta 1 over C holding the bias in every row. */
 static TGT void x_block(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
-                        const float *B, ptrdiff_t ldb, float beta, const float *bias, float *C, ptrdiff_t ldc)
+                        const float *B, ptrdiff_t ldb, float beta, const float *bias, float *C, ptrdiff_t ldc,
+                        gs_gemm_post_fn *post, const void *pctx)
 {
     _Alignas(64) float bp[(GS_GEMM_KC + 15) * X_NR];   /* + 15: x_pack_b_cols writes whole groups of 16 */
     int nkb = (K + GS_GEMM_KC - 1) / GS_GEMM_KC;
@@ -231,6 +232,7 @@ static TGT void x_block(int trans_a, int trans_b, int M, int N, int K, float alp
                     x_tile_any(mr, nw, trans_a, kc, a, lda, bp, C + (size_t)ir * ldc + jr, ldc, alpha, be,
                                bk ? bk + jr : NULL);
                 }
+                if (post && kb == nkb - 1) post(pctx, C + (size_t)ic * ldc + jr, ldc, mc, nw);   /* in L1 still */
             }
         }
     }
@@ -240,14 +242,21 @@ TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, flo
                               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                               float beta, float *C, ptrdiff_t ldc)
 {
-    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc);
+    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, NULL, NULL);
 }
 
 TGT void gs_gemm_block_bias_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                    const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                    const float *bias, float *C, ptrdiff_t ldc)
 {
-    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0.0f, bias, C, ldc);
+    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0.0f, bias, C, ldc, NULL, NULL);
+}
+
+TGT void gs_gemm_block_post_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                                   const float *bias, float *C, ptrdiff_t ldc, gs_gemm_post_fn *post, const void *pctx)
+{
+    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias ? 0.0f : beta, bias, C, ldc, post, pctx);
 }
 
 /* ---- direct 3x3 convolution ----
