@@ -205,6 +205,14 @@ static void test_threads_bitwise(void)
     }
 }
 
+/* A, B and a bias row of random values in [-1, 1) */
+static void fill_operands(struct lcg *g, float *A, size_t na, float *B, size_t nb, float *bias, int N)
+{
+    for (size_t q = 0; q < na; q++) A[q] = lcg_unit(g);
+    for (size_t q = 0; q < nb; q++) B[q] = lcg_unit(g);
+    for (int j = 0; j < N; j++) bias[j] = lcg_unit(g);
+}
+
 /* gs_sgemm_bias: bit for bit gs_sgemm with beta 1 over C holding the bias in every row, on every path,
  * the bias per column (masked vectors at N's end), K past a block (784), 1 and 2 threads, inside a team,
  * padding untouched. */
@@ -236,9 +244,7 @@ static void test_bias(void)
                 float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *bias = malloc((size_t)N * sizeof *bias);
                 float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R);
                 if (A && B && bias && C && R) {
-                    for (size_t q = 0; q < na; q++) A[q] = lcg_unit(&g);
-                    for (size_t q = 0; q < nb; q++) B[q] = lcg_unit(&g);
-                    for (int j = 0; j < N; j++) bias[j] = lcg_unit(&g);
+                    fill_operands(&g, A, na, B, nb, bias, N);
                     for (size_t q = 0; q < nc; q++) {
                         const int j = (int)(q % (size_t)ldc);
                         C[q] = j >= N ? SENTINEL : NAN;
@@ -304,9 +310,7 @@ static void test_act_epilogue(void)
                     free(A); free(B); free(bias); free(S); free(R); free(Ro); free(C); free(O);
                     continue;
                 }
-                for (size_t q = 0; q < na; q++) A[q] = lcg_unit(&g);
-                for (size_t q = 0; q < nb; q++) B[q] = lcg_unit(&g);
-                for (int j = 0; j < N; j++) bias[j] = lcg_unit(&g);
+                fill_operands(&g, A, na, B, nb, bias, N);
                 for (size_t q = 0; q < nc; q++) S[q] = 0.5f * lcg_unit(&g) + (act == GS_ACT_SIGMOID ? 0.5f : 0.0f);
                 const float *bs = back || nobias ? NULL : bias;
                 for (size_t q = 0; q < nc; q++) {
@@ -342,6 +346,81 @@ static void test_act_epilogue(void)
             }
 }
 
+/* gs_sgemm_cols: every column handed to the callback exactly once, with all its rows final (the
+ * callback sums each column it gets, in row order, and the sums must equal those of the plain product),
+ * on every path, 1 thread, 2 in an OpenMP region and 2 in a team, with and without a bias, few panels
+ * (no split by rows then) and more rows than a block's panel holds. */
+typedef struct cols_run {
+    int path, ta, tb, M, N, K, lda, ldb, ldc, threads;
+    const float *A, *B, *bias;
+    float *C, *sums;
+    int *seen;
+} cols_run;
+
+static void cols_visit(void *arg, int j0, int j1)
+{
+    const cols_run *r = arg;
+    for (int j = j0; j < j1; j++) {
+        float t = 0.0f;
+        for (int i = 0; i < r->M; i++) t += r->C[(size_t)i * r->ldc + j];
+        r->sums[j] = t;
+        r->seen[j]++;
+    }
+}
+
+static void cols_body(void *arg)
+{
+    const cols_run *r = arg;
+    gs_sgemm_cols_path(r->path, r->ta, r->tb, r->M, r->N, r->K, r->A, r->lda, r->B, r->ldb, r->bias, r->C, r->ldc,
+                       r->threads, cols_visit, (void *)r);
+}
+
+static void test_cols(void)
+{
+    struct lcg g = {19};
+    static const int s[][5] = {{0, 1, 128, 256, 256}, {0, 1, 300, 96, 64}, {0, 1, 64, 40, 512}, {0, 0, 61, 97, 70},
+                               {1, 0, 128, 256, 128}};
+    for (size_t c = 0; c < sizeof s / sizeof s[0]; c++)
+        for (int p = 0; p < n_paths; p++)
+            for (int v = 0; v < 6; v++) {
+                const int ta = s[c][0], tb = s[c][1], M = s[c][2], N = s[c][3], K = s[c][4], mode = v % 3, nob = v / 3;
+                const int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + (v & 1) * 3;
+                const size_t na = (size_t)(ta ? K : M) * lda + 1, nb = (size_t)(tb ? N : K) * ldb + 1,
+                             nc = (size_t)M * ldc;
+                float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *bias = malloc((size_t)N * sizeof *bias);
+                float *C = malloc(nc * sizeof *C), *R = malloc(nc * sizeof *R), *sums = malloc((size_t)N * sizeof *sums);
+                int *seen = calloc((size_t)N, sizeof *seen);
+                if (!A || !B || !bias || !C || !R || !sums || !seen) {
+                    CHECK(0, "out of memory");
+                    free(A); free(B); free(bias); free(C); free(R); free(sums); free(seen);
+                    continue;
+                }
+                fill_operands(&g, A, na, B, nb, bias, N);
+                for (size_t q = 0; q < nc; q++) {
+                    const int j = (int)(q % (size_t)ldc);
+                    C[q] = j >= N ? SENTINEL : NAN;
+                    R[q] = j >= N ? SENTINEL : nob ? 0.0f : bias[j];
+                }
+                gs_sgemm_path(paths[p], ta, tb, M, N, K, 1.0f, A, lda, B, ldb, nob ? 0.0f : 1.0f, R, ldc, 1);
+                cols_run r = { paths[p], ta, tb, M, N, K, lda, ldb, ldc, mode == 0 ? 1 : 2, A, B, nob ? NULL : bias, C,
+                               sums, seen };
+                if (mode == 2) gs_team_host(2, cols_body, &r);
+                else cols_body(&r);
+                size_t diff = 0, bad_seen = 0, bad_sum = 0;
+                for (size_t q = 0; q < nc; q++) diff += memcmp(&C[q], &R[q], sizeof(float)) != 0;
+                for (int j = 0; j < N; j++) {
+                    float t = 0.0f;
+                    for (int i = 0; i < M; i++) t += R[(size_t)i * ldc + j];
+                    bad_seen += seen[j] != 1;
+                    bad_sum += memcmp(&t, &sums[j], sizeof t) != 0;
+                }
+                CHECK(diff == 0 && bad_seen == 0 && bad_sum == 0, "shape %zu path %d mode %d%s: %zu elements differ, %zu "
+                      "columns not handed over once, %zu handed over before all their rows were done", c, paths[p], mode,
+                      nob ? " no bias" : "", diff, bad_seen, bad_sum);
+                free(A); free(B); free(bias); free(C); free(R); free(sums); free(seen);
+            }
+}
+
 int main(void)
 {
     find_paths();
@@ -353,6 +432,7 @@ int main(void)
     RUN(test_degenerate);
     RUN(test_threads_bitwise);
     RUN(test_act_epilogue);
+    RUN(test_cols);
     RUN(test_bias);
     return FINISH();
 }

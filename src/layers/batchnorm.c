@@ -210,6 +210,11 @@ static void bn_apply(const gs_exec *e, gs_node *n, const float *x, float *y, flo
     BN_CHANNEL_SPLIT(e, C, (size_t)N * C * S, bn2d_forward_range(e, s, x, y, r, lo, hi));
 }
 
+static void bn_forward_cols(const gs_exec *e, gs_node *n, const float *x, float *y, float *r, int c0, int c1)
+{
+    bn1d_forward_range(e, n->state, x, y, r, c0, c1);
+}
+
 static void bn_forward(const gs_exec *e, gs_node *n, const float *x, const float *x2, float *y)
 {
     (void)x2;
@@ -269,7 +274,8 @@ static void bn_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2
 }
 
 static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free, bn_jvp, NULL,
-                                     bn_forward_relu, bn_backward_relu, NULL, NULL };
+                                     bn_forward_relu, bn_backward_relu, NULL, NULL,
+                                     bn_forward_cols, NULL };
 
 int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size_t w_off,
                       size_t b_off, size_t mean_off, size_t var_off)
@@ -294,6 +300,7 @@ int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size
     }
     n->ops = &bn_ops; n->state = s;
     n->team = S == 1;
+    n->by_cols = S == 1;
     n->in_features = n->out_features = (int64_t)C * S;
     return GS_OK;
 }

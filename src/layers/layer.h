@@ -69,6 +69,12 @@ typedef struct gs_layer_ops {
      * then the activation's (NULL where the kind has none). */
     void (*backward_act)(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
                          const float *dy, gs_act act, float *dh, float *dz);
+    /* forward on the features [c0, c1) alone, every sample, where n->by_cols: y (or NULL) and r = relu(y)
+     * (or NULL) as forward_relu/forward write them; the same bits as one call over all features */
+    void (*forward_cols)(const gs_exec *e, gs_node *n, const float *x, float *y, float *r, int c0, int c1);
+    /* forward, then next's forward_cols on each range of y's features as soon as this node has computed
+     * it, by the thread that computed it (ny, nr: next's outputs, as forward_cols takes them) */
+    void (*forward_next)(const gs_exec *e, gs_node *n, const float *x, gs_node *next, float *y, float *ny, float *nr);
 } gs_layer_ops;
 
 struct gs_node {
@@ -86,6 +92,9 @@ struct gs_node {
                             * forward_relu/backward_relu (gs_model_finish) */
     int fuse_act;          /* the next node is a sigmoid or tanh of this one's output alone: in training
                             * this node's forward_act writes only its output (gs_model_finish) */
+    int by_cols;           /* forward_cols may be used: each feature's outputs depend on that feature alone */
+    int fuse_next;         /* the next node (a batch norm, with its fused relu if any) runs inside this node's
+                            * forward_next (gs_model_finish) */
     int fuse_dact;         /* the node before is a sigmoid or tanh giving this node's input alone: backward
                             * runs both through backward_act (gs_model_finish) */
 };

@@ -69,6 +69,30 @@ static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const 
     if (dx) e->be->sgemm(0, 0, N, I, O, 1.0f, dy, O, w, I, n->acc[0] ? 1.0f : 0.0f, dx, I, e->threads);
 }
 
+typedef struct next_job {
+    const gs_exec *e;
+    gs_node *next;
+    const float *y;
+    float *ny, *nr;
+} next_job;
+
+static void next_cols(void *arg, int c0, int c1)
+{
+    const next_job *j = arg;
+    j->next->ops->forward_cols(j->e, j->next, j->y, j->ny, j->nr, c0, c1);
+}
+
+/* y = x W^T + b, and next's forward on each range of y's features as it is done */
+static void linear_forward_next(const gs_exec *e, gs_node *n, const float *x, gs_node *next, float *y, float *ny,
+                                float *nr)
+{
+    linear_state *s = n->state;
+    const int I = s->in_features, O = s->out_features;
+    next_job j = { e, next, y, ny, nr };
+    e->be->sgemm_cols(0, 1, e->N, O, I, x, I, e->params + s->w_off, I,
+                      s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL, y, O, e->threads, next_cols, &j);
+}
+
 /* linear_backward with dx = dy W, written to dh, followed by dz = dx * act'(x) for the sigmoid or tanh
  * whose output x is: each thread on the panels of dx it computes */
 static void linear_backward_act(const gs_exec *e, gs_node *n, const float *x, const float *x2, const float *y,
@@ -97,7 +121,8 @@ static void linear_jvp(const gs_exec *e, gs_node *n, const float *x, const float
 }
 
 static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free, linear_jvp, NULL, NULL, NULL,
-                                         linear_forward_act, linear_backward_act };
+                                         linear_forward_act, linear_backward_act, NULL,
+                                         linear_forward_next };
 
 int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off)
 {

@@ -133,7 +133,7 @@ static void add_jvp(const gs_exec *e, gs_node *n, const float *a, const float *b
 }
 
 static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free, add_jvp, NULL,
-                                      add_forward_relu, add_backward_relu, NULL, NULL };
+                                      add_forward_relu, add_backward_relu, NULL, NULL, NULL, NULL };
 
 int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off)
 {

@@ -187,6 +187,8 @@ int gs_model_plan_fusion(gs_model *m)
         const int act = r ? gs_act_node_act(r) : -1;
         n->fuse_act = !m->no_fusion && !n->fuse_relu && n->ops->forward_act && (act == GS_ACT_SIGMOID || act == GS_ACT_TANH) &&
                       r->in[0] == n->out && r->in[1] < 0 && uses[n->out] == 1 && n->out != m->n_values - 1;
+        n->fuse_next = !m->no_fusion && !n->fuse_relu && !n->fuse_act && r && n->ops->forward_next &&
+                       r->ops->forward_cols && r->by_cols && r->in[0] == n->out && r->in[1] < 0;
         n->fuse_dact = !m->no_fusion && i > 0 && dact_pair(m, i) && uses[m->nodes[i - 1].out] == 1 &&
                        uses[m->nodes[i - 1].in[0]] == 1;
     }
@@ -346,6 +348,22 @@ static void forward_nodes(void *arg)
             y->stale = m->training && y->grad_shared;
             n->ops->forward_relu(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), y->stale ? NULL : y->data,
                                  m->values[m->nodes[++i].out].data);
+            continue;
+        }
+        if (n->fuse_next) {   /* the next node (a batch norm, with its relu if fused) on y's columns as they come */
+            gs_node *b = &m->nodes[i + 1];
+            gs_value *y = &m->values[b->out];
+            m->values[n->out].stale = 0;
+            if (b->fuse_relu) {
+                y->stale = m->training && y->grad_shared;
+                n->ops->forward_next(&e, n, gs_node_input(m, n, 0), b, m->values[n->out].data, y->stale ? NULL : y->data,
+                                     m->values[m->nodes[i + 2].out].data);
+                i += 2;
+            } else {
+                y->stale = 0;
+                n->ops->forward_next(&e, n, gs_node_input(m, n, 0), b, m->values[n->out].data, y->data, NULL);
+                i += 1;
+            }
             continue;
         }
         if (n->fuse_act && m->training) {   /* the next node is its sigmoid or tanh: in training nothing reads y */

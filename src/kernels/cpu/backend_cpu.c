@@ -8,6 +8,7 @@ static const gs_backend cpu_backend = {
     gs_sgemm,
     gs_sgemm_bias,
     gs_sgemm_act,
+    gs_sgemm_cols,
     gs_sgemm_dact,
     gs_conv_gemm,
     gs_conv3x3,

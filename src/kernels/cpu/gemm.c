@@ -146,11 +146,18 @@ typedef struct gs_post {
     const float *s;
     float *out;
     const float *c0;
+    gs_cols_fn *cols;    /* not NULL: cols(cctx, j0, j1) for each share of whole columns of C instead */
+    void *cctx;
 } gs_post;
 
 static void run_post(const void *arg, float *C, ptrdiff_t ldc, int M, int N)
 {
     const gs_post *post = arg;
+    if (post->cols) {   /* shares are whole columns: C is in the first row */
+        const int j0 = (int)(C - post->c0);
+        post->cols(post->cctx, j0, j0 + N);
+        return;
+    }
     if (!post->s) {
         gs_act_forward_rows(post->act, C, (size_t)ldc, (size_t)M, (size_t)N);
         return;
@@ -167,7 +174,7 @@ static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int
                       const gs_post *post, float *C, int ldc)
 {
 #ifdef GS_GEMM_X86
-    if (post && fn == gs_gemm_block_avx512 && N < ldc) {   /* a share: post on each panel as it is done (on
+    if (post && fn == gs_gemm_block_avx512 && N < ldc && M <= GS_GEMM_POST_MAX_ROWS) {   /* a share: post on each panel as it is done (on
                                                                whole rows, one flat pass after is faster) */
         gs_gemm_block_post_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc, run_post, post);
         return;
@@ -284,6 +291,7 @@ static void sgemm_run(int path, int trans_a, int trans_b, int M, int N, int K, f
     int panels = (N + nr - 1) / nr, quanta = (M + GS_GEMM_ROW_QUANTUM - 1) / GS_GEMM_ROW_QUANTUM;
     int most = panels > quanta ? panels : quanta;
     if (nt > most) nt = most;
+    if (post && post->cols && panels < nt) nt = 1;   /* cols takes whole columns: no split by rows */
 #ifdef _OPENMP
     if (nt > 1 && gs_team_size() > 1) {
         if (nt > gs_team_size()) nt = gs_team_size();
@@ -318,7 +326,7 @@ void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K,
 void gs_sgemm_act_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                        const float *B, int ldb, const float *bias, gs_act act, float *C, int ldc, int threads)
 {
-    const gs_post post = { act, NULL, NULL, C };
+    const gs_post post = { act, NULL, NULL, C, NULL, NULL };
     sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, bias ? 1.0f : 0.0f, bias,
               act != GS_ACT_IDENTITY ? &post : NULL, C, ldc, threads);
 }
@@ -326,8 +334,16 @@ void gs_sgemm_act_path(int path, int trans_a, int trans_b, int M, int N, int K, 
 void gs_sgemm_dact_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, gs_act act, const float *s, float *C, float *out, int ldc, int threads)
 {
-    const gs_post post = { act, s, out, C };
+    const gs_post post = { act, s, out, C, NULL, NULL };
     sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, NULL, &post, C, ldc, threads);
+}
+
+void gs_sgemm_cols_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, const float *bias, float *C, int ldc, int threads, gs_cols_fn *cols,
+                        void *ctx)
+{
+    const gs_post post = { GS_ACT_IDENTITY, NULL, NULL, C, cols, ctx };
+    sgemm_run(path, trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, bias ? 1.0f : 0.0f, bias, &post, C, ldc, threads);
 }
 
 int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
@@ -518,4 +534,10 @@ void gs_sgemm_dact(int trans_a, int trans_b, int M, int N, int K, const float *A
                    gs_act act, const float *s, float *C, float *out, int ldc, int threads)
 {
     gs_sgemm_dact_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, A, lda, B, ldb, act, s, C, out, ldc, threads);
+}
+
+void gs_sgemm_cols(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc, int threads, gs_cols_fn *cols, void *ctx)
+{
+    gs_sgemm_cols_path(GS_GEMM_AVX512, trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, C, ldc, threads, cols, ctx);
 }

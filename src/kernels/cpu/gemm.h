@@ -45,6 +45,13 @@ void gs_sgemm_act(int trans_a, int trans_b, int M, int N, int K, const float *A,
 void gs_sgemm_dact(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                    gs_act act, const float *s, float *C, float *out, int ldc, int threads);
 
+/* C = op(A) op(B) + bias (bias NULL: beta 0), then cols(ctx, j0, j1) on every column of C exactly once, in
+ * ranges of whole columns (all M rows), each called by the thread that has just computed them, while they
+ * are in its cache (a linear layer and the batch norm after it, whose statistics are per column). */
+typedef void gs_cols_fn(void *ctx, int j0, int j1);
+void gs_sgemm_cols(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc, int threads, gs_cols_fn *cols, void *ctx);
+
 /* The implicit-im2col convolution GEMM of gs_backend.conv_gemm: done (1) on CPUs with AVX-512
  * for kh kw <= GS_CONV_IMPLICIT_MAX_TAPS taps and Ho W >= GS_CONV_IMPLICIT_MIN_PIXELS, else 0. */
 int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W, int kh, int kw, int pad, int g,
@@ -146,6 +153,9 @@ void gs_sgemm_bias_path(int path, int trans_a, int trans_b, int M, int N, int K,
                         const float *B, int ldb, const float *bias, float *C, int ldc, int threads);
 void gs_sgemm_act_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                        const float *B, int ldb, const float *bias, gs_act act, float *C, int ldc, int threads);
+void gs_sgemm_cols_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, const float *bias, float *C, int ldc, int threads, gs_cols_fn *cols,
+                        void *ctx);
 void gs_sgemm_dact_path(int path, int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, gs_act act, const float *s, float *C, float *out, int ldc, int threads);
 
@@ -212,5 +222,8 @@ int gs_conv3x3s2_dw_avx512(int g, int C, int H, int W, int O, const float *x, co
 /* Longest run of K one packed panel holds; longer K is done in near-equal
  * blocks, the first applying beta and the rest accumulating. */
 #define GS_GEMM_KC 384
+/* Blocks of at most this many rows run a post step on each panel as it is done (gemm_avx512.c's X_MC:
+ * its panels then hold every row) */
+#define GS_GEMM_POST_MAX_ROWS 240
 
 #endif

@@ -27,7 +27,7 @@
 #define X_MR 8   /* rows of the register tile; x_tile spells out this many */
 #define X_NV 2
 #define X_NR GS_GEMM_NR_AVX512
-#define X_MC 240
+#define X_MC GS_GEMM_POST_MAX_ROWS
 
 /* Low `lanes` bits set, lanes clamped to [0, 16]. */
 static inline __mmask16 lane_mask(int lanes)
