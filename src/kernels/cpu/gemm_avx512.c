@@ -171,7 +171,7 @@ INL void x_tile(const int mr, const int nv, const int trans_a, int kc, const flo
 }
 
 /* One instance per (rows, vectors, trans_a), so every loop above unrolls to straight code. */
-static TGT void x_tile_any(int mr, int nw, int trans_a, int kc, const float *a, ptrdiff_t lda,
+INL void x_tile_any(int mr, int nw, int trans_a, int kc, const float *a, ptrdiff_t lda,
                            const float *bp, float *C, ptrdiff_t ldc, float alpha, float beta, const float *bias)
 {
     int nv = (nw + 15) / 16;
