@@ -106,8 +106,10 @@ int gs_model_finish(gs_model *m);
 int gs_model_plan_grads(gs_model *m);
 /* Mark the nodes whose relu runs inside their own passes (gs_node.fuse_relu): a relu node right after
  * one whose kind has forward_relu, with that node's output as its only input and no other consumer of
- * it; none with no_fusion.  Backward fuses them only while the value between them keeps no gradient
- * of its own (grad_shared).  Values and gradients come out bit for bit as without fusion. */
+ * it.  Backward fuses them only while the value between them keeps no gradient of its own
+ * (grad_shared).  Also the linear layers that run the sigmoid or tanh after them (fuse_act, in
+ * training) or before them (fuse_dact, in backward), and the batch norm after them (fuse_next).  None
+ * with no_fusion.  Values and gradients come out bit for bit as without fusion. */
 int gs_model_plan_fusion(gs_model *m);
 gs_tensor_slot *gs_model_slot(gs_model *m, const char *name);
 
