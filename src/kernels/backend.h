@@ -24,13 +24,13 @@ typedef struct gs_backend {
      * finishes them: the bits of sgemm_bias (sgemm, beta 0) then act_forward over C */
     void (*sgemm_act)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
                       int ldb, const float *bias, gs_act act, float *C, int ldc, int threads);
-    /* C = op(A) op(B), then out = C * act'(s) from a sigmoid's or tanh's output s (laid out as C; out
-     * may be C), each thread on its panels: the bits of sgemm then act_backward */
     /* C = op(A) op(B) + bias (NULL: none), then cols(ctx, j0, j1) on each share of whole columns by the
      * thread that computed it (kernels/cpu/gemm.h gs_sgemm_cols) */
     void (*sgemm_cols)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
                        int ldb, const float *bias, float *C, int ldc, int threads, void (*cols)(void *ctx, int j0, int j1),
                        void *ctx);
+    /* C = op(A) op(B), then out = C * act'(s) from a sigmoid's or tanh's output s (laid out as C; out
+     * may be C), each thread on its panels: the bits of sgemm then act_backward */
     void (*sgemm_dact)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
                        int ldb, gs_act act, const float *s, float *C, float *out, int ldc, int threads);
     /* For a stride-1 convolution with kw == 2 pad + 1 over g samples of x (C, H, W), with

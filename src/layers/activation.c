@@ -56,7 +56,8 @@ static void act_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x
                        e->be->act_backward(s->act, x + lo, y + lo, tx + lo, ty + lo, hi - lo, 0));
 }
 
-static const gs_layer_ops act_ops = { "activation", act_forward, act_backward, free, act_jvp, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+static const gs_layer_ops act_ops = { .kind = "activation", .forward = act_forward, .backward = act_backward,
+                                      .free_state = free, .jvp = act_jvp };
 
 int gs_act_node(gs_ctx *ctx, gs_node *n, gs_act act, int64_t F)
 {

@@ -273,9 +273,9 @@ static void bn_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2
         }
 }
 
-static const gs_layer_ops bn_ops = { "batchnorm", bn_forward, bn_backward, bn_free, bn_jvp, NULL,
-                                     bn_forward_relu, bn_backward_relu, NULL, NULL,
-                                     bn_forward_cols, NULL };
+static const gs_layer_ops bn_ops = { .kind = "batchnorm", .forward = bn_forward, .backward = bn_backward,
+                                     .free_state = bn_free, .jvp = bn_jvp, .forward_relu = bn_forward_relu,
+                                     .backward_relu = bn_backward_relu, .forward_cols = bn_forward_cols };
 
 int gs_batchnorm_node(gs_ctx *ctx, gs_node *n, int C, int S, int max_batch, size_t w_off,
                       size_t b_off, size_t mean_off, size_t var_off)

@@ -420,7 +420,8 @@ static void conv_set_work(gs_node *n, float *work)
     s->work = work + s->wt_floats;
 }
 
-static const gs_layer_ops conv_ops = { "conv2d", conv_forward, conv_backward, conv_free, conv_jvp, conv_set_work, NULL, NULL, NULL, NULL, NULL, NULL };
+static const gs_layer_ops conv_ops = { .kind = "conv2d", .forward = conv_forward, .backward = conv_backward,
+                                       .free_state = conv_free, .jvp = conv_jvp, .set_work = conv_set_work };
 
 /* n rounded up to a whole number of 64-byte lines of floats */
 static size_t lines(size_t n) { return (n + 15) & ~(size_t)15; }

@@ -90,7 +90,8 @@ static void ln_jvp(const gs_exec *e, gs_node *n, const float *x, const float *x2
     }
 }
 
-static const gs_layer_ops ln_ops = { "layernorm", ln_forward, ln_backward, ln_free, ln_jvp, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+static const gs_layer_ops ln_ops = { .kind = "layernorm", .forward = ln_forward, .backward = ln_backward,
+                                     .free_state = ln_free, .jvp = ln_jvp };
 
 int gs_layernorm_node(gs_ctx *ctx, gs_node *n, int F, int max_batch, size_t w_off, size_t b_off)
 {

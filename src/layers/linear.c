@@ -52,21 +52,27 @@ static void linear_forward_act(const gs_exec *e, gs_node *n, const float *x, con
                      s->b_off != GS_NO_OFFSET ? e->params + s->b_off : NULL, act, r, O, e->threads);
 }
 
-/* dx = dy W;  dW = dy^T x;  db = sum over the batch of dy */
-static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const float *x2,
-                            const float *y, const float *dy, float *dx, float *dx2)
+/* dW = dy^T x;  db = sum over the batch of dy */
+static void linear_param_grads(const gs_exec *e, const linear_state *s, const float *x, const float *dy)
 {
-    linear_state *s = n->state;
     const int I = s->in_features, O = s->out_features, N = e->N;
-    (void)x2; (void)y; (void)dx2;
-    const float *w = e->params + s->w_off;
-    float *dw = e->grads + s->w_off;
-    e->be->sgemm(1, 0, O, I, N, 1.0f, dy, O, x, I, e->accumulate ? 1.0f : 0.0f, dw, I, e->threads);
+    e->be->sgemm(1, 0, O, I, N, 1.0f, dy, O, x, I, e->accumulate ? 1.0f : 0.0f, e->grads + s->w_off, I, e->threads);
     if (s->b_off != GS_NO_OFFSET) {
         bias_job j = { N, O, e->accumulate, dy, e->grads + s->b_off };
         gs_parallel_ranges(e, (size_t)O, (size_t)N * (size_t)O, bias_grad_range, &j);
     }
-    if (dx) e->be->sgemm(0, 0, N, I, O, 1.0f, dy, O, w, I, n->acc[0] ? 1.0f : 0.0f, dx, I, e->threads);
+}
+
+/* dx = dy W, and the parameters' gradients */
+static void linear_backward(const gs_exec *e, gs_node *n, const float *x, const float *x2,
+                            const float *y, const float *dy, float *dx, float *dx2)
+{
+    linear_state *s = n->state;
+    const int I = s->in_features, O = s->out_features;
+    (void)x2; (void)y; (void)dx2;
+    linear_param_grads(e, s, x, dy);
+    if (dx) e->be->sgemm(0, 0, e->N, I, O, 1.0f, dy, O, e->params + s->w_off, I, n->acc[0] ? 1.0f : 0.0f, dx, I,
+                         e->threads);
 }
 
 typedef struct next_job {
@@ -99,15 +105,10 @@ static void linear_backward_act(const gs_exec *e, gs_node *n, const float *x, co
                                 const float *dy, gs_act act, float *dh, float *dz)
 {
     linear_state *s = n->state;
-    const int I = s->in_features, O = s->out_features, N = e->N;
+    const int I = s->in_features, O = s->out_features;
     (void)x2; (void)y;
-    float *dw = e->grads + s->w_off;
-    e->be->sgemm(1, 0, O, I, N, 1.0f, dy, O, x, I, e->accumulate ? 1.0f : 0.0f, dw, I, e->threads);
-    if (s->b_off != GS_NO_OFFSET) {
-        bias_job j = { N, O, e->accumulate, dy, e->grads + s->b_off };
-        gs_parallel_ranges(e, (size_t)O, (size_t)N * (size_t)O, bias_grad_range, &j);
-    }
-    e->be->sgemm_dact(0, 0, N, I, O, dy, O, e->params + s->w_off, I, act, x, dh, dz, I, e->threads);
+    linear_param_grads(e, s, x, dy);
+    e->be->sgemm_dact(0, 0, e->N, I, O, dy, O, e->params + s->w_off, I, act, x, dh, dz, I, e->threads);
 }
 
 /* ty = tx W^T (the bias is constant) */
@@ -120,9 +121,10 @@ static void linear_jvp(const gs_exec *e, gs_node *n, const float *x, const float
     e->be->sgemm(0, 1, e->N, O, I, 1.0f, tx, I, e->params + s->w_off, I, 0.0f, ty, O, e->threads);
 }
 
-static const gs_layer_ops linear_ops = { "linear", linear_forward, linear_backward, free, linear_jvp, NULL, NULL, NULL,
-                                         linear_forward_act, linear_backward_act, NULL,
-                                         linear_forward_next };
+static const gs_layer_ops linear_ops = { .kind = "linear", .forward = linear_forward, .backward = linear_backward,
+                                         .free_state = free, .jvp = linear_jvp, .forward_act = linear_forward_act,
+                                         .backward_act = linear_backward_act,
+                                         .forward_next = linear_forward_next };
 
 int gs_linear_node(gs_ctx *ctx, gs_node *n, int in_f, int out_f, size_t w_off, size_t b_off)
 {

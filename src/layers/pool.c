@@ -84,7 +84,8 @@ static void maxpool_backward(const gs_exec *e, gs_node *n, const float *x, const
     GS_PARALLEL_RANGES_W(e, planes, planes * s->H * s->W, maxpool_dplanes(s, dy, dx, n->acc[0], lo, hi));
 }
 
-static const gs_layer_ops maxpool_ops = { "maxpool", maxpool_forward, maxpool_backward, maxpool_free, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+static const gs_layer_ops maxpool_ops = { .kind = "maxpool", .forward = maxpool_forward,
+                                          .backward = maxpool_backward, .free_state = maxpool_free };
 
 int gs_maxpool_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int k, int stride, int pad, int max_batch)
 {
@@ -163,7 +164,8 @@ static void avgpool_jvp(const gs_exec *e, gs_node *n, const float *x, const floa
     avgpool_forward(e, n, tx, NULL, ty);
 }
 
-static const gs_layer_ops avgpool_ops = { "avgpool", avgpool_forward, avgpool_backward, free, avgpool_jvp, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+static const gs_layer_ops avgpool_ops = { .kind = "avgpool", .forward = avgpool_forward,
+                                          .backward = avgpool_backward, .free_state = free, .jvp = avgpool_jvp };
 
 int gs_avgpool_node(gs_ctx *ctx, gs_node *n, int C, int H, int W)
 {
@@ -243,7 +245,9 @@ static void shortcut_jvp(const gs_exec *e, gs_node *n, const float *x, const flo
     shortcut_forward(e, n, tx, NULL, ty);
 }
 
-static const gs_layer_ops shortcut_ops = { "shortcut_a", shortcut_forward, shortcut_backward, free, shortcut_jvp, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+static const gs_layer_ops shortcut_ops = { .kind = "shortcut_a", .forward = shortcut_forward,
+                                           .backward = shortcut_backward, .free_state = free,
+                                           .jvp = shortcut_jvp };
 
 int gs_shortcut_a_node(gs_ctx *ctx, gs_node *n, int C, int H, int W, int O, int stride)
 {

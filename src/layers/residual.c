@@ -132,8 +132,9 @@ static void add_jvp(const gs_exec *e, gs_node *n, const float *a, const float *b
     if (ty != ta) memcpy(ty, ta, len * sizeof *ty);
 }
 
-static const gs_layer_ops add_ops = { "add", add_forward, add_backward, free, add_jvp, NULL,
-                                      add_forward_relu, add_backward_relu, NULL, NULL, NULL, NULL };
+static const gs_layer_ops add_ops = { .kind = "add", .forward = add_forward, .backward = add_backward,
+                                      .free_state = free, .jvp = add_jvp, .forward_relu = add_forward_relu,
+                                      .backward_relu = add_backward_relu };
 
 int gs_add_node(gs_ctx *ctx, gs_node *n, int64_t F, size_t alpha_off)
 {

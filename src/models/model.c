@@ -160,14 +160,16 @@ int gs_model_finish(gs_model *m)
     return gs_model_plan_fusion(m);
 }
 
+/* The activations whose backward reads only their output, which the linear layers run in their products */
+static int output_act(int act) { return act == GS_ACT_SIGMOID || act == GS_ACT_TANH; }
+
 /* Node i takes the output of a sigmoid or tanh right before it as its only input, and has backward_act:
  * its backward and the activation's can run as one (the activation's input must feed nothing else). */
 static int dact_pair(const gs_model *m, int i)
 {
     const gs_node *n = &m->nodes[i], *a = &m->nodes[i - 1];
-    const int act = gs_act_node_act(a);
-    return n->ops->backward_act && (act == GS_ACT_SIGMOID || act == GS_ACT_TANH) && n->in[0] == a->out &&
-           n->in[1] < 0 && a->in[0] > 0;
+    return n->ops->backward_act && output_act(gs_act_node_act(a)) && n->in[0] == a->out && n->in[1] < 0 &&
+           a->in[0] > 0;
 }
 
 int gs_model_plan_fusion(gs_model *m)
@@ -181,14 +183,15 @@ int gs_model_plan_fusion(gs_model *m)
     for (int i = 0; i < m->n_nodes; i++) {
         gs_node *n = &m->nodes[i];
         const gs_node *r = i + 1 < m->n_nodes ? &m->nodes[i + 1] : NULL;
-        n->fuse_relu = !m->no_fusion && r && n->ops->forward_relu && n->ops->backward_relu && gs_act_node_is_relu(r) &&
-                       r->in[0] == n->out && r->in[1] < 0 && uses[n->out] == 1 && n->out != m->n_values - 1;
+        /* r takes n's output as its only input */
+        const int after = !m->no_fusion && r && r->in[0] == n->out && r->in[1] < 0;
+        /* ... and nothing else takes it: no one else needs it written */
+        const int sole = after && uses[n->out] == 1 && n->out != m->n_values - 1;
+        n->fuse_relu = sole && n->ops->forward_relu && n->ops->backward_relu && gs_act_node_is_relu(r);
         /* a sigmoid or tanh reads only its output in backward (and the instruments only it too) */
-        const int act = r ? gs_act_node_act(r) : -1;
-        n->fuse_act = !m->no_fusion && !n->fuse_relu && n->ops->forward_act && (act == GS_ACT_SIGMOID || act == GS_ACT_TANH) &&
-                      r->in[0] == n->out && r->in[1] < 0 && uses[n->out] == 1 && n->out != m->n_values - 1;
-        n->fuse_next = !m->no_fusion && !n->fuse_relu && !n->fuse_act && r && n->ops->forward_next &&
-                       r->ops->forward_cols && r->by_cols && r->in[0] == n->out && r->in[1] < 0;
+        n->fuse_act = sole && !n->fuse_relu && n->ops->forward_act && output_act(gs_act_node_act(r));
+        n->fuse_next = after && !n->fuse_relu && !n->fuse_act && n->ops->forward_next && r->ops->forward_cols &&
+                       r->by_cols;
         n->fuse_dact = !m->no_fusion && i > 0 && dact_pair(m, i) && uses[m->nodes[i - 1].out] == 1 &&
                        uses[m->nodes[i - 1].in[0]] == 1;
     }
@@ -335,6 +338,16 @@ static void exec_init(gs_model *m, gs_exec *e)
     e->params = m->params; e->grads = m->grads; e->buffers = m->buffers;
 }
 
+/* Where node n, whose relu is fused, writes its own output y: nowhere in training when the backward
+ * runs fused too, for nothing reads y then (the backward recomputes it or takes the mask from the relu's
+ * output), and y is marked stale; else y. */
+static float *fused_relu_y(gs_model *m, const gs_node *n)
+{
+    gs_value *y = &m->values[n->out];
+    y->stale = m->training && y->grad_shared;
+    return y->stale ? NULL : y->data;
+}
+
 static void forward_nodes(void *arg)
 {
     gs_model *m = arg;
@@ -342,28 +355,20 @@ static void forward_nodes(void *arg)
     for (int i = 0; i < m->n_nodes; i++) {
         gs_node *n = &m->nodes[i];
         if (n->fuse_relu) {   /* the next node is its relu */
-            /* In training, with the backward fused too, nothing reads the relu's input (the backward
-             * recomputes or reads r for the mask): only r is written, a stream of stores saved. */
-            gs_value *y = &m->values[n->out];
-            y->stale = m->training && y->grad_shared;
-            n->ops->forward_relu(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), y->stale ? NULL : y->data,
+            n->ops->forward_relu(&e, n, gs_node_input(m, n, 0), gs_node_input(m, n, 1), fused_relu_y(m, n),
                                  m->values[m->nodes[++i].out].data);
             continue;
         }
         if (n->fuse_next) {   /* the next node (a batch norm, with its relu if fused) on y's columns as they come */
-            gs_node *b = &m->nodes[i + 1];
-            gs_value *y = &m->values[b->out];
+            gs_node *b = &m->nodes[++i];
+            float *by = m->values[b->out].data, *br = NULL;
             m->values[n->out].stale = 0;
+            m->values[b->out].stale = 0;
             if (b->fuse_relu) {
-                y->stale = m->training && y->grad_shared;
-                n->ops->forward_next(&e, n, gs_node_input(m, n, 0), b, m->values[n->out].data, y->stale ? NULL : y->data,
-                                     m->values[m->nodes[i + 2].out].data);
-                i += 2;
-            } else {
-                y->stale = 0;
-                n->ops->forward_next(&e, n, gs_node_input(m, n, 0), b, m->values[n->out].data, y->data, NULL);
-                i += 1;
+                by = fused_relu_y(m, b);
+                br = m->values[m->nodes[++i].out].data;
             }
+            n->ops->forward_next(&e, n, gs_node_input(m, n, 0), b, m->values[n->out].data, by, br);
             continue;
         }
         if (n->fuse_act && m->training) {   /* the next node is its sigmoid or tanh: in training nothing reads y */

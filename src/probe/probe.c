@@ -236,7 +236,7 @@ int gs_model_find_nonfinite(const gs_model *m, int backward, char *buf, size_t l
     if (!backward) {
         for (int i = 0; i < m->n_nodes; i++) {
             const gs_node *n = &m->nodes[i];
-            if (m->values[n->out].stale) continue;   /* not written: its relu's output, next, tells */
+            if (m->values[n->out].stale) continue;   /* not written: its activation's output, next, tells */
             if (!finite_all(m->values[n->out].data, N * (size_t)n->out_features)) {
                 snprintf(buf, len, "layer %s (%s), tensor output, forward", node_layer(m, i), n->ops->kind);
                 return 1;

@@ -167,32 +167,27 @@ static void run_post(const void *arg, float *C, ptrdiff_t ldc, int M, int N)
 }
 
 /* fn on one share; with a bias (not NULL: the row added to C, beta unused) the AVX-512 block adds it
- * as it stores, the others after a copy of it into the share's rows, with beta 1.  Then act on the
- * share (post, unless NULL). */
+ * as it stores, the others after a copy of it into the share's rows, with beta 1.  Then post on the
+ * share, unless NULL: the AVX-512 block runs it on each panel as it finishes it, except on whole rows
+ * (one thread), where one flat pass after the product is faster. */
 static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, const float *bias,
                       const gs_post *post, float *C, int ldc)
 {
+    const int per_panel = post && N < ldc && M <= GS_GEMM_POST_MAX_ROWS;
 #ifdef GS_GEMM_X86
-    if (post && fn == gs_gemm_block_avx512 && N < ldc && M <= GS_GEMM_POST_MAX_ROWS) {   /* a share: post on each panel as it is done (on
-                                                               whole rows, one flat pass after is faster) */
-        gs_gemm_block_post_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc, run_post, post);
+    if (fn == gs_gemm_block_avx512 && (bias || per_panel)) {
+        gs_gemm_block_post_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc,
+                                  per_panel ? run_post : NULL, post);
+        if (post && !per_panel) run_post(post, C, ldc, M, N);
         return;
     }
 #endif
-    if (!bias) {
-        fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    } else {
-#ifdef GS_GEMM_X86
-        if (fn == gs_gemm_block_avx512)
-            gs_gemm_block_bias_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, bias, C, ldc);
-        else
-#endif
-        {
-            fill_bias_rows(M, N, bias, C, ldc);
-            fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
-        }
+    if (bias) {
+        fill_bias_rows(M, N, bias, C, ldc);
+        beta = 1.0f;
     }
+    fn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     if (post) run_post(post, C, ldc, M, N);
 }
 

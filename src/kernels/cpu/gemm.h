@@ -169,14 +169,12 @@ gs_gemm_block_fn gs_gemm_block_portable;
 #ifdef GS_GEMM_X86
 gs_gemm_block_fn gs_gemm_block_avx2;
 gs_gemm_block_fn gs_gemm_block_avx512;
-/* The AVX-512 block with C = alpha op(A) op(B) + bias, bias a row of N added to every row (gs_sgemm_bias) */
-void gs_gemm_block_bias_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                               const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-                               const float *bias, float *C, ptrdiff_t ldc);
 /* What follows the product on a part of C (rows x cols at C), run by the block on each panel as soon as it
  * is complete, while it is in L1 */
 typedef void gs_gemm_post_fn(const void *ctx, float *C, ptrdiff_t ldc, int rows, int cols);
-/* The AVX-512 block with the bias (NULL: beta as gs_gemm_block_avx512) and post run on each panel */
+/* The AVX-512 block with, where bias is not NULL, C = alpha op(A) op(B) + bias, bias a row of N added to
+ * every row (gs_sgemm_bias; beta unused), else gs_gemm_block_avx512's beta; and post(pctx, ...) on each
+ * panel unless post is NULL */
 void gs_gemm_block_post_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
                                const float *bias, float *C, ptrdiff_t ldc, gs_gemm_post_fn *post, const void *pctx);

@@ -245,13 +245,6 @@ TGT void gs_gemm_block_avx512(int trans_a, int trans_b, int M, int N, int K, flo
     x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, NULL, C, ldc, NULL, NULL);
 }
 
-TGT void gs_gemm_block_bias_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
-                                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-                                   const float *bias, float *C, ptrdiff_t ldc)
-{
-    x_block(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 0.0f, bias, C, ldc, NULL, NULL);
-}
-
 TGT void gs_gemm_block_post_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                    const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
                                    const float *bias, float *C, ptrdiff_t ldc, gs_gemm_post_fn *post, const void *pctx)
