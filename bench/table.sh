@@ -14,7 +14,10 @@
 #    RSS of each process (/usr/bin/time).
 # 2. Threads: gradscope on 1 and on 2 threads, mlp-50, alternating; median ratio.  Then what the
 #    cores give with nothing shared: two 1-thread sigmoid mlp-50 processes at once, one pinned to
-#    each cpu, against one alone, and the slower core's speed as a fraction of the faster's.
+#    each cpu, against one alone, and the slower core's speed as a fraction of the faster's; the
+#    same two processes on half the batch each (the bound of a 2-thread step split by samples with
+#    no exchange at all); and a cache line's round trip between the cpus before and after
+#    (bench/roundtrip), which sets what a step that hands each layer across costs.
 # 3. Sweeps, plain sigmoid mlp depth 50: batch 32..1024 at width 256 and width 64..1024 at batch
 #    128, SWEEP_ROUNDS rounds of gradscope and PyTorch (1 thread, OPENBLAS_CORETYPE unset).
 #
@@ -97,6 +100,7 @@ if echo "$PARTS" | grep -q 1; then
                     best=$v; bset="T${s%%:*}/${s#*:}"; brss=${t##* }
                 fi
             done
+            # shellcheck disable=SC2086  # g is "rate gflop rss": split on purpose
             set -- $g
             echo "$name round $r/$ROUNDS: gradscope $1 samples/s, PyTorch best $best ($bset)" >&2
             awk -v g="$1" -v gf="$2" -v grss="$3" -v t="$best" -v ts="$bset" -v trss="$brss" 'BEGIN {
@@ -117,6 +121,8 @@ fi
 
 # ---- 2. threads ----
 if echo "$PARTS" | grep -q 2; then
+    trip() { [ -x "$BUILD/bench/roundtrip" ] && "$BUILD/bench/roundtrip" 2>/dev/null | awk '$1 == "roundtrip_ns" { print $2 }'; }
+    trip0=$(trip)
     printf '\n%-16s %12s %12s %8s\n' "mlp-50 b128" gs_1thread gs_2threads scaling
     echo "$NETS" | while IFS='|' read -r name args kind; do
         [ "$kind" = mlp ] || continue
@@ -124,7 +130,9 @@ if echo "$PARTS" | grep -q 2; then
         r=1
         while [ "$r" -le "$ROUNDS" ]; do
             # shellcheck disable=SC2086
-            a=$(GT=1; gs $args --steps "$STEPS" --warmup 3); b=$(GT=2; gs $args --steps "$STEPS" --warmup 3)
+            a=$(GT=1; gs $args --steps "$STEPS" --warmup 3)
+            # shellcheck disable=SC2086
+            b=$(GT=2; gs $args --steps "$STEPS" --warmup 3)
             echo "${a%% *} ${b%% *}" | awk '{ printf "%s %s %s\n", $1, $2, ($1 > 0 ? $2 / $1 : "NA") }' >>"$TMP/rows"
             r=$((r + 1))
         done
@@ -136,24 +144,32 @@ if echo "$PARTS" | grep -q 2; then
     : >"$TMP/rows"
     pin0=""; pin1=""
     if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then pin0="taskset -c 0"; pin1="taskset -c 1"; fi
-    args="--depth 50 --width 256 --skip 0 --act sigmoid --norm none --threads 1 --batch 128 --repeats 1 --steps $STEPS --warmup 3"
+    args="--depth 50 --width 256 --skip 0 --act sigmoid --norm none --threads 1 --repeats 1 --steps $STEPS --warmup 3"
+    both() { # batch: two 1-thread processes at once, one on each cpu; prints their two rates
+        # shellcheck disable=SC2086
+        ( $pin0 "$GS" $args --batch "$1" 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }' >"$TMP/p0" ) &
+        # shellcheck disable=SC2086
+        $pin1 "$GS" $args --batch "$1" 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }' >"$TMP/p1"
+        wait
+        echo "$(cat "$TMP/p0") $(cat "$TMP/p1")"
+    }
     r=1
     while [ "$r" -le "$ROUNDS" ]; do
         # shellcheck disable=SC2086
-        a=$("$GS" $args 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }')
-        # shellcheck disable=SC2086
-        ( $pin0 "$GS" $args 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }' >"$TMP/p0" ) &
-        # shellcheck disable=SC2086
-        $pin1 "$GS" $args 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }' >"$TMP/p1"
-        wait
-        echo "${a:-NA} $(cat "$TMP/p0") $(cat "$TMP/p1")" | awk 'NF == 3 && $1 > 0 {
+        a=$("$GS" $args --batch 128 2>/dev/null | awk '$1 == "samples_per_s" { print $2 }')
+        full=$(both 128); half=$(both 64)
+        echo "${a:-NA} $full $half" | awk 'NF == 5 && $1 > 0 {
             lo = $2 < $3 ? $2 : $3; hi = $2 < $3 ? $3 : $2
-            printf "%s %s %s %s %s\n", $1, $2, $3, ($2 + $3) / $1, lo / hi }' >>"$TMP/rows"
+            printf "%s %s %s %s %s %s\n", $1, $2, $3, ($2 + $3) / $1, lo / hi, ($4 + $5) / $1 }' >>"$TMP/rows"
         r=$((r + 1))
     done
     printf 'cores: two 1-thread processes at once (cpu 0, cpu 1) %.0f + %.0f against %.0f alone: %.2fx;' \
         "$(col 2 "$TMP/rows")" "$(col 3 "$TMP/rows")" "$(col 1 "$TMP/rows")" "$(col 4 "$TMP/rows")"
     printf ' the slower core at %.2f of the faster (medians of %s rounds)\n' "$(col 5 "$TMP/rows")" "$ROUNDS"
+    printf 'the same on batch 64 each, against one on 128 (a step split by samples, with no exchange): %.2fx\n' \
+        "$(col 6 "$TMP/rows")"
+    printf 'a cache line between cpu 0 and cpu 1 and back: %s ns before the threads part, %s ns after\n' \
+        "${trip0:-NA}" "$(trip || echo NA)"
 fi
 
 # ---- 3. sweeps ----
