@@ -84,6 +84,17 @@
 /* y[r ld + c] = EXPR in place for r < rows, c < cols, EXPR in terms of v: the block's elements row by
  * row gathered into runs of GS_BLOCK, padded with 0 like GS_MAP1's tail, so every element gets the bits
  * the flat loop gives it.  cols a multiple of 16 (whole gs_vf copies). */
+/* The strided walk both use: the next vector of row r_ (columns c_), wrapping to the next row at cols;
+ * and the m_ floats of buf written back from (r_, c_) on.  Macros, not functions: as inline functions
+ * the backward block measured 5.8-6.6 -> 6.6-6.9 us. */
+#define GS_ROWS_NEXT(r_, c_, cols) do { if (((c_) += GS_LANES) == (cols)) { (c_) = 0; (r_)++; } } while (0)
+#define GS_ROWS_SCATTER(out, ld, cols, buf, m_, r_, c_) do { \
+        for (size_t k_ = 0; k_ < (m_); k_ += GS_LANES) { \
+            GS_VSTORE((out) + (r_) * (ld) + (c_), GS_VLOAD((buf) + k_)); \
+            GS_ROWS_NEXT(r_, c_, cols); \
+        } \
+    } while (0)
+
 #define GS_MAP1_ROWS(y, ld, rows, cols, EXPR) do { \
         float t_[GS_BLOCK]; \
         size_t r_ = 0, c_ = 0; \
@@ -92,15 +103,12 @@
             size_t m_ = 0; \
             for (; m_ < GS_BLOCK && r_ < (rows); m_ += GS_LANES) { \
                 GS_VSTORE(t_ + m_, GS_VLOAD((y) + r_ * (ld) + c_)); \
-                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
+                GS_ROWS_NEXT(r_, c_, cols); \
             } \
             for (size_t j_ = m_; j_ < GS_BLOCK; j_++) t_[j_] = 0.0f; \
             for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = t_[j_]; t_[j_] = (EXPR); } \
             r_ = r0_; c_ = c0_; \
-            for (size_t k_ = 0; k_ < m_; k_ += GS_LANES) { \
-                GS_VSTORE((y) + r_ * (ld) + c_, GS_VLOAD(t_ + k_)); \
-                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
-            } \
+            GS_ROWS_SCATTER(y, ld, cols, t_, m_, r_, c_); \
         } \
     } while (0)
 
@@ -115,15 +123,12 @@
             for (; m_ < GS_BLOCK && r_ < (rows); m_ += GS_LANES) { \
                 GS_VSTORE(s_ + m_, GS_VLOAD((s) + r_ * (ld) + c_)); \
                 GS_VSTORE(g_ + m_, GS_VLOAD((dy) + r_ * (ld) + c_)); \
-                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
+                GS_ROWS_NEXT(r_, c_, cols); \
             } \
             for (size_t j_ = m_; j_ < GS_BLOCK; j_++) s_[j_] = g_[j_] = 0.0f; \
             for (size_t j_ = 0; j_ < GS_BLOCK; j_++) { float v = s_[j_], g = g_[j_]; g_[j_] = (EXPR); } \
             r_ = r0_; c_ = c0_; \
-            for (size_t k_ = 0; k_ < m_; k_ += GS_LANES) { \
-                GS_VSTORE((dx) + r_ * (ld) + c_, GS_VLOAD(g_ + k_)); \
-                if ((c_ += GS_LANES) == (cols)) { c_ = 0; r_++; } \
-            } \
+            GS_ROWS_SCATTER(dx, ld, cols, g_, m_, r_, c_); \
         } \
     } while (0)
 
