@@ -252,6 +252,39 @@ static void test_batchnorm1d_train(void)
     rig_free(&R);
 }
 
+/* More features than the backward's blocks of 32 and not a multiple of them (the last block short), on
+ * 1 thread: dx, dgamma and dbeta against the formulas in double. */
+static void test_batchnorm1d_blocks(void)
+{
+    enum { N = 8, C = 70 };
+    rig R; rng_seed(22);
+    bn_rig(&R, N, C, 1, 1);
+    rig_backward(&R);
+    double wx = 0, wp = 0, sx = 0, sp = 0;
+    for (int c = 0; c < C; c++) {
+        double mean = 0, var = 0, sdy = 0, sdyx = 0;
+        for (int i = 0; i < N; i++) mean += R.x[i * C + c];
+        mean /= N;
+        for (int i = 0; i < N; i++) var += (R.x[i * C + c] - mean) * (R.x[i * C + c] - mean);
+        const double rstd = 1.0 / sqrt(var / N + 1e-5), gamma = R.p[c];
+        for (int i = 0; i < N; i++) {
+            sdy += R.r[i * C + c];
+            sdyx += R.r[i * C + c] * (R.x[i * C + c] - mean) * rstd;
+        }
+        for (int i = 0; i < N; i++) {
+            const double xh = (R.x[i * C + c] - mean) * rstd;
+            const double dx = gamma * rstd / N * (N * R.r[i * C + c] - sdy - xh * sdyx);
+            wx = fmax(wx, fabs(dx - R.dx[i * C + c]));
+            sx = fmax(sx, fabs(dx));
+        }
+        wp = fmax(wp, fmax(fabs(sdyx - R.g[c]), fabs(sdy - R.g[C + c])));
+        sp = fmax(sp, fmax(fabs(sdyx), fabs(sdy)));
+    }
+    CHECK(wx <= 1e-4 * sx, "batchnorm1d (C %d): dx off by %.3g (largest %.3g)", C, wx, sx);
+    CHECK(wp <= 1e-4 * sp, "batchnorm1d (C %d): dgamma/dbeta off by %.3g (largest %.3g)", C, wp, sp);
+    rig_free(&R);
+}
+
 static void test_batchnorm1d_eval(void)
 {
     rig R; rng_seed(21);
@@ -444,6 +477,7 @@ int main(void)
     RUN(test_linear_no_bias);
     RUN(test_linear_bad_shape);
     RUN(test_batchnorm1d_train);
+    RUN(test_batchnorm1d_blocks);
     RUN(test_batchnorm1d_eval);
     RUN(test_batchnorm2d_train);
     RUN(test_batchnorm2d_eval);
