@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "layers/layer.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/im2col.h"
 #include "ref/conv_golden.h"
 
@@ -304,7 +305,20 @@ static void test_conv3x3_direct(void)
     rel_h = h;
 
     const gs_backend *be = gs_backend_cpu();
-    if (!be->conv3x3(0, 16, 28, 28, 16, NULL, NULL, NULL, NULL, NULL, 0)) return;   /* no AVX-512 here */
+    const int path = gs_gemm_best_path();
+    if (path == GS_GEMM_AVX2) {   /* bordered images on the stack: any map up to their size, O even */
+        CHECK(be->conv3x3(0, 16, 28, 28, 16, NULL, NULL, NULL, NULL, NULL, 0), "AVX2 refused a 28x28 layer");
+        CHECK(be->conv3x3(0, 16, 7, 7, 12, NULL, NULL, NULL, NULL, NULL, 0), "AVX2 refused 7x7 maps, O 12");
+        CHECK(!be->conv3x3(0, 16, 28, 28, 7, NULL, NULL, NULL, NULL, NULL, 0), "AVX2 took O 7");
+        CHECK(!be->conv3x3(0, 32, 28, 28, 16, NULL, NULL, NULL, NULL, NULL, 0), "AVX2 took an image past its buffer");
+        CHECK(!be->conv3x3(0, 16, 28, 28, 32, NULL, NULL, NULL, NULL, NULL, 0), "AVX2 took outputs past their buffer");
+    }
+    if (path != GS_GEMM_AVX512) {
+        if (path == GS_GEMM_PORTABLE)
+            CHECK(!be->conv3x3(0, 16, 28, 28, 16, NULL, NULL, NULL, NULL, NULL, 0), "the portable path took a layer");
+        return;
+    }
+    CHECK(be->conv3x3(0, 16, 28, 28, 16, NULL, NULL, NULL, NULL, NULL, 0), "AVX-512 refused a 28x28 layer");
     CHECK(!be->conv3x3(0, 16, 7, 7, 16, NULL, NULL, NULL, NULL, NULL, 0), "7x7 maps belong to the implicit GEMM");
     CHECK(!be->conv3x3(0, 16, 28, 28, 12, NULL, NULL, NULL, NULL, NULL, 0), "O 12 is not a multiple of 8");
     /* bits: the same sums as the implicit GEMM's (C 9 = 144 <= one K block) */
@@ -391,6 +405,52 @@ static void test_wino3x3(void)
                       flip ? " (dx filters)" : "", mode ? " accumulate + bias" : "", worst, scale);
                 free(x); free(w); free(b); free(y); free(y0); free(U); free(work);
             }
+}
+
+/* gs_conv3x3 itself, on whichever path takes it, against double sums: y = conv, and y += conv + bias, two
+ * samples, on the study's three stages and odd shapes (one pixel, 3 rows, 40 wide, 5 input channels). */
+static void test_conv3x3_kernel(void)
+{
+    const gs_backend *be = gs_backend_cpu();
+    if (gs_gemm_best_path() == GS_GEMM_PORTABLE) return;   /* no direct kernel: im2col + GEMM, tested above */
+    static const int shapes[][4] = { { 16, 28, 28, 16 }, { 32, 14, 14, 32 }, { 64, 7, 7, 64 }, { 16, 7, 7, 32 },
+                                     { 5, 3, 40, 12 }, { 3, 13, 11, 16 }, { 8, 1, 1, 8 }, { 1, 28, 28, 16 },
+                                     { 24, 16, 9, 8 } };
+    int taken = 0;
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
+        for (int mode = 0; mode < 2; mode++) {
+            const int C = shapes[k][0], H = shapes[k][1], W = shapes[k][2], O = shapes[k][3], P = H * W, g = 2;
+            if (!be->conv3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, NULL, 0)) continue;
+            taken++;
+            rng_seed(880 + 2 * k + mode);
+            float *x = falloc((size_t)g * C * P), *w = falloc((size_t)O * C * 9), *wd = falloc((size_t)O * C * 9);
+            float *b = falloc((size_t)O), *y = falloc((size_t)g * O * P), *y0 = falloc((size_t)g * O * P);
+            uint16_t *masks = malloc(be->conv3x3_masks_len(H, W) * sizeof *masks);
+            fill(x, (size_t)g * C * P, -1, 1);
+            fill(w, (size_t)O * C * 9, -1, 1);
+            fill(b, (size_t)O, -1, 1);
+            fill(y0, (size_t)g * O * P, -1, 1);
+            memcpy(y, y0, (size_t)g * O * P * sizeof *y);
+            for (int o = 0; o < O; o++)
+                for (int c = 0; c < C; c++)
+                    for (int t = 0; t < 9; t++) wd[((size_t)c * 9 + t) * O + o] = w[((size_t)o * C + c) * 9 + t];
+            be->conv3x3_masks(H, W, masks);
+            CHECK(be->conv3x3(g, C, H, W, O, x, wd, mode ? b : NULL, masks, y, mode) == 1, "declined");
+            double worst = 0, scale = 1e-30;
+            for (int n = 0; n < g; n++)
+                for (int o = 0; o < O; o++)
+                    for (int p = 0; p < P; p++) {
+                        const size_t i = ((size_t)n * O + o) * P + (size_t)p;
+                        double r = wino_ref(x + (size_t)n * C * P, w, C, H, W, O, o, p / W, p % W, 0);
+                        if (mode) r += (double)y0[i] + b[o];
+                        worst = fmax(worst, fabs(y[i] - r));
+                        scale = fmax(scale, fabs(r));
+                    }
+            CHECK(worst <= 1e-5 * scale, "conv3x3 C%d %dx%d O%d%s: worst error %.3g of %.3g", C, H, W, O,
+                  mode ? " accumulate + bias" : "", worst, scale);
+            free(x); free(w); free(wd); free(b); free(y); free(y0); free(masks);
+        }
+    CHECK(taken >= 4, "the direct kernel took %d of the shapes", taken);
 }
 
 /* The stride-2 kernels through phase images against double sums: y (with bias and accumulate), dx
@@ -820,6 +880,7 @@ int main(void)
     RUN(test_conv_fd);
     RUN(test_conv3x3_direct);
     RUN(test_wino3x3);
+    RUN(test_conv3x3_kernel);
     RUN(test_conv_stride2_rows);
     RUN(test_conv3x3s2);
     RUN(test_conv_vs_naive_random);

@@ -166,19 +166,19 @@ static void run_post(const void *arg, float *C, ptrdiff_t ldc, int M, int N)
     gs_act_backward_rows(post->act, post->s + i, C, post->out + i, (size_t)ldc, (size_t)M, (size_t)N);
 }
 
-/* fn on one share; with a bias (not NULL: the row added to C, beta unused) the AVX-512 block adds it
- * as it stores, the others after a copy of it into the share's rows, with beta 1.  Then post on the
- * share, unless NULL: the AVX-512 block runs it on each panel as it finishes it, except on whole rows
- * (one thread), where one flat pass after the product is faster. */
+/* fn on one share; with a bias (not NULL: the row added to C, beta unused) the AVX-512 and AVX2 blocks
+ * add it as they store, the portable one after a copy of it into the share's rows, with beta 1.  Then
+ * post on the share, unless NULL: the AVX-512 and AVX2 blocks run it on each panel as they finish it,
+ * except on whole rows (one thread), where one flat pass after the product is faster. */
 static void run_block(gs_gemm_block_fn *fn, int trans_a, int trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, const float *bias,
                       const gs_post *post, float *C, int ldc)
 {
     const int per_panel = post && N < ldc && M <= GS_GEMM_POST_MAX_ROWS;
 #ifdef GS_GEMM_X86
-    if (fn == gs_gemm_block_avx512 && (bias || per_panel)) {
-        gs_gemm_block_post_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc,
-                                  per_panel ? run_post : NULL, post);
+    if ((fn == gs_gemm_block_avx512 || fn == gs_gemm_block_avx2) && (bias || per_panel)) {
+        (fn == gs_gemm_block_avx512 ? gs_gemm_block_post_avx512 : gs_gemm_block_post_avx2)(
+            trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc, per_panel ? run_post : NULL, post);
         if (post && !per_panel) run_post(post, C, ldc, M, N);
         return;
     }
@@ -363,8 +363,9 @@ int gs_conv3x3(int g, int C, int H, int W, int O, const float *x, const float *w
                const uint16_t *masks, float *y, int accumulate)
 {
 #ifdef GS_GEMM_X86
-    if (gs_gemm_best_path() == GS_GEMM_AVX512)
-        return gs_conv3x3_avx512(g, C, H, W, O, x, wd, bias, masks, y, accumulate);
+    const int path = gs_gemm_best_path();
+    if (path == GS_GEMM_AVX512) return gs_conv3x3_avx512(g, C, H, W, O, x, wd, bias, masks, y, accumulate);
+    if (path == GS_GEMM_AVX2) return gs_conv3x3_avx2(g, C, H, W, O, x, wd, bias, y, accumulate);
 #endif
     (void)g; (void)C; (void)H; (void)W; (void)O; (void)x; (void)wd; (void)bias; (void)masks; (void)y; (void)accumulate;
     return 0;

@@ -28,7 +28,7 @@ void gs_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
 
 /* C = op(A) op(B) + bias, bias (N) added to every row of C: gs_sgemm's contract and bits with beta 1
  * over a C holding the bias in every row (nn.Linear's forward), without that pass over C: on CPUs
- * with AVX-512 the bias joins the product's sums as they are stored. */
+ * with AVX-512 or AVX2 the bias joins the product's sums as they are stored. */
 void gs_sgemm_bias(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                    const float *bias, float *C, int ldc, int threads);
 
@@ -62,8 +62,9 @@ int gs_conv_gemm(int trans, int M, const float *A, int lda, int C, int H, int W,
  * accumulate.  wd holds the weights as (C, 9, O): wd[(c 9 + t) O + o] = w[o][c][t].  Done (1) on CPUs
  * with AVX-512 for O a multiple of 8 and GS_CONV3X3_MIN_PIXELS <= H W <= GS_CONV3X3_MAX_PIXELS, and for maps
  * 7 wide with O a multiple of 32 (C (H + 2) 9 and H 7 O at most 8192: vectors over output channels
- * there, 1.6 -> 1.3 ms a layer forward in resnet-20's 7 x 7 stage against the implicit GEMM), else 0
- * with nothing touched; g == 0 asks only whether it would be done. */
+ * there, 1.6 -> 1.3 ms a layer forward in resnet-20's 7 x 7 stage against the implicit GEMM); on CPUs
+ * with AVX2 and FMA (no AVX-512) for the shapes gs_conv3x3_avx2_fits takes; else 0 with nothing
+ * touched; g == 0 asks only whether it would be done. */
 #define GS_CONV3X3_MAX_PIXELS 4096
 /* Smaller images go to the implicit GEMM, which fills its vectors across samples: on 7 x 7 maps a
  * 32-pixel tile of one sample is a quarter empty (measured 0.87x the implicit GEMM there, 1.08x on
@@ -169,6 +170,22 @@ gs_gemm_block_fn gs_gemm_block_portable;
 #ifdef GS_GEMM_X86
 gs_gemm_block_fn gs_gemm_block_avx2;
 gs_gemm_block_fn gs_gemm_block_avx512;
+/* Part `part` of `parts` of the next panel's B (columns jn .. jn + nw of op(B), rows k0 .. k0 + kc),
+ * fetched while this panel's tiles run, so its packing finds it in cache (in training a layer's
+ * weights come from memory); the AVX-512 and AVX2 blocks call it once per row tile. */
+static inline void gs_gemm_fetch_panel(int trans_b, const float *B, ptrdiff_t ldb, int k0, int kc, int jn, int nw,
+                                       int part, int parts)
+{
+    if (trans_b) {   /* rows jn.. of B, kc floats each */
+        const int r0 = (int)((long)nw * part / parts), r1 = (int)((long)nw * (part + 1) / parts);
+        for (int r = r0; r < r1; r++)
+            for (int k = 0; k < kc; k += 16) __builtin_prefetch(B + (size_t)(jn + r) * ldb + k0 + k, 0, 3);
+    } else {         /* nw floats of each row k0.. */
+        const int q0 = (int)((long)kc * part / parts), q1 = (int)((long)kc * (part + 1) / parts);
+        for (int k = q0; k < q1; k++)
+            for (int j = 0; j < nw; j += 16) __builtin_prefetch(B + (size_t)(k0 + k) * ldb + jn + j, 0, 3);
+    }
+}
 /* What follows the product on a part of C (rows x cols at C), run by the block on each panel as soon as it
  * is complete, while it is in L1 */
 typedef void gs_gemm_post_fn(const void *ctx, float *C, ptrdiff_t ldc, int rows, int cols);
@@ -178,6 +195,10 @@ typedef void gs_gemm_post_fn(const void *ctx, float *C, ptrdiff_t ldc, int rows,
 void gs_gemm_block_post_avx512(int trans_a, int trans_b, int M, int N, int K, float alpha,
                                const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
                                const float *bias, float *C, ptrdiff_t ldc, gs_gemm_post_fn *post, const void *pctx);
+/* The same for the AVX2 block */
+void gs_gemm_block_post_avx2(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                             const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                             const float *bias, float *C, ptrdiff_t ldc, gs_gemm_post_fn *post, const void *pctx);
 #endif
 
 /* A stride-1 convolution whose output is as wide as its input (kw == 2 pad + 1) over g
@@ -201,6 +222,14 @@ int gs_conv3x3_avx512(int g, int C, int H, int W, int O, const float *x, const f
                       const uint16_t *masks, float *y, int accumulate);
 int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
                          int accumulate, float *work, size_t work_floats);
+/* gs_conv3x3 on CPUs with AVX2 and FMA (conv_avx2.c): O even, C <= GS_CONV3X3_AVX2_CHANNELS, H W <= GS_CONV3X3_MAX_PIXELS, and
+ * the bordered image and the outputs on its grid within GS_CONV3X3_AVX2_FLOATS floats each (on the
+ * stack); the masks are not used. */
+#define GS_CONV3X3_AVX2_FLOATS 16384
+#define GS_CONV3X3_AVX2_CHANNELS 256
+int gs_conv3x3_avx2_fits(int C, int H, int W, int O);
+int gs_conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
+                    float *y, int accumulate);
 int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias,
                       float *y, int accumulate, float *work, size_t work_floats);
 int gs_conv3x3s2_avx512(int g, int C, int H, int W, int O, const float *x, const float *w, const float *bias,
@@ -220,8 +249,8 @@ int gs_conv3x3s2_dw_avx512(int g, int C, int H, int W, int O, const float *x, co
 /* Longest run of K one packed panel holds; longer K is done in near-equal
  * blocks, the first applying beta and the rest accumulating. */
 #define GS_GEMM_KC 384
-/* Blocks of at most this many rows run a post step on each panel as it is done (gemm_avx512.c's X_MC:
- * its panels then hold every row) */
+/* Blocks of at most this many rows run a post step on each panel as it is done (the X_MC of
+ * gemm_avx512.c and Y_MC of gemm_avx2.c: their panels then hold every row) */
 #define GS_GEMM_POST_MAX_ROWS 240
 
 #endif

@@ -189,22 +189,6 @@ INL void x_tile_any(int mr, int nw, int trans_a, int kc, const float *a, ptrdiff
 #undef X_CALL
 }
 
-/* Part `part` of `parts` of the next panel's B (columns jn .. jn + nw of op(B), rows k0 .. k0 + kc),
- * fetched while this panel's tiles run, so its packing finds it in cache. */
-INL void x_fetch_panel(int trans_b, const float *B, ptrdiff_t ldb, int k0, int kc, int jn, int nw, int part,
-                       int parts)
-{
-    if (trans_b) {   /* rows jn.. of B, kc floats each */
-        const int r0 = (int)((long)nw * part / parts), r1 = (int)((long)nw * (part + 1) / parts);
-        for (int r = r0; r < r1; r++)
-            for (int k = 0; k < kc; k += 16) _mm_prefetch((const char *)(B + (size_t)(jn + r) * ldb + k0 + k), _MM_HINT_T0);
-    } else {         /* nw floats of each row k0.. */
-        const int q0 = (int)((long)kc * part / parts), q1 = (int)((long)kc * (part + 1) / parts);
-        for (int k = q0; k < q1; k++)
-            for (int j = 0; j < nw; j += 16) _mm_prefetch((const char *)(B + (size_t)(k0 + k) * ldb + jn + j), _MM_HINT_T0);
-    }
-}
-
 /* The block with, where bias is not NULL, C = alpha op(A) op(B) + bias (the row vector added to every
  * row; beta unused): the bits of beta 1 over C holding the bias in every row. */
 static TGT void x_block(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
@@ -227,7 +211,7 @@ static TGT void x_block(int trans_a, int trans_b, int M, int N, int K, float alp
                 const int nwn = N - jn < X_NR ? N - jn : X_NR;
                 for (int ir = ic; ir < ic + mc; ir += X_MR) {
                     int mr = ic + mc - ir < X_MR ? ic + mc - ir : X_MR;
-                    if (nwn > 0) x_fetch_panel(trans_b, B, ldb, k0, kc, jn, nwn, (ir - ic) / X_MR, tiles);
+                    if (nwn > 0) gs_gemm_fetch_panel(trans_b, B, ldb, k0, kc, jn, nwn, (ir - ic) / X_MR, tiles);
                     const float *a = trans_a ? A + (size_t)k0 * lda + ir : A + (size_t)ir * lda + k0;
                     x_tile_any(mr, nw, trans_a, kc, a, lda, bp, C + (size_t)ir * ldc + jr, ldc, alpha, be,
                                bk ? bk + jr : NULL);
