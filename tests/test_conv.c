@@ -407,12 +407,29 @@ static void test_wino3x3(void)
             }
 }
 
-/* gs_conv3x3 itself, on whichever path takes it, against double sums: y = conv, and y += conv + bias, two
- * samples, on the study's three stages and odd shapes (one pixel, 3 rows, 40 wide, 5 input channels). */
-static void test_conv3x3_kernel(void)
+/* The direct kernels, against double sums: y = conv, and y += conv + bias, two samples, on the study's
+ * three stages and odd shapes (one pixel, 3 rows, 40 wide, 5 input channels): the backend's gs_conv3x3
+ * on the CPU's best path, and the AVX2 kernel itself wherever the CPU has AVX2 (on AVX-512 CPUs the
+ * backend never calls it). */
+static int conv3x3_best(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
+                        const uint16_t *masks, float *y, int accumulate)
+{
+    return gs_backend_cpu()->conv3x3(g, C, H, W, O, x, wd, bias, masks, y, accumulate);
+}
+#ifdef GS_GEMM_X86
+static int conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
+                        const uint16_t *masks, float *y, int accumulate)
+{
+    (void)masks;
+    return gs_conv3x3_avx2(g, C, H, W, O, x, wd, bias, y, accumulate);
+}
+#endif
+typedef int conv3x3_fn(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
+                       const uint16_t *masks, float *y, int accumulate);
+
+static void conv3x3_kernel_case(conv3x3_fn *fn, const char *name)
 {
     const gs_backend *be = gs_backend_cpu();
-    if (gs_gemm_best_path() == GS_GEMM_PORTABLE) return;   /* no direct kernel: im2col + GEMM, tested above */
     static const int shapes[][4] = { { 16, 28, 28, 16 }, { 32, 14, 14, 32 }, { 64, 7, 7, 64 }, { 16, 7, 7, 32 },
                                      { 5, 3, 40, 12 }, { 3, 13, 11, 16 }, { 8, 1, 1, 8 }, { 1, 28, 28, 16 },
                                      { 24, 16, 9, 8 } };
@@ -420,7 +437,7 @@ static void test_conv3x3_kernel(void)
     for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
         for (int mode = 0; mode < 2; mode++) {
             const int C = shapes[k][0], H = shapes[k][1], W = shapes[k][2], O = shapes[k][3], P = H * W, g = 2;
-            if (!be->conv3x3(0, C, H, W, O, NULL, NULL, NULL, NULL, NULL, 0)) continue;
+            if (!fn(0, C, H, W, O, NULL, NULL, NULL, NULL, NULL, 0)) continue;
             taken++;
             rng_seed(880 + 2 * k + mode);
             float *x = falloc((size_t)g * C * P), *w = falloc((size_t)O * C * 9), *wd = falloc((size_t)O * C * 9);
@@ -435,7 +452,7 @@ static void test_conv3x3_kernel(void)
                 for (int c = 0; c < C; c++)
                     for (int t = 0; t < 9; t++) wd[((size_t)c * 9 + t) * O + o] = w[((size_t)o * C + c) * 9 + t];
             be->conv3x3_masks(H, W, masks);
-            CHECK(be->conv3x3(g, C, H, W, O, x, wd, mode ? b : NULL, masks, y, mode) == 1, "declined");
+            CHECK(fn(g, C, H, W, O, x, wd, mode ? b : NULL, masks, y, mode) == 1, "%s declined", name);
             double worst = 0, scale = 1e-30;
             for (int n = 0; n < g; n++)
                 for (int o = 0; o < O; o++)
@@ -446,11 +463,20 @@ static void test_conv3x3_kernel(void)
                         worst = fmax(worst, fabs(y[i] - r));
                         scale = fmax(scale, fabs(r));
                     }
-            CHECK(worst <= 1e-5 * scale, "conv3x3 C%d %dx%d O%d%s: worst error %.3g of %.3g", C, H, W, O,
+            CHECK(worst <= 1e-5 * scale, "%s C%d %dx%d O%d%s: worst error %.3g of %.3g", name, C, H, W, O,
                   mode ? " accumulate + bias" : "", worst, scale);
             free(x); free(w); free(wd); free(b); free(y); free(y0); free(masks);
         }
-    CHECK(taken >= 4, "the direct kernel took %d of the shapes", taken);
+    CHECK(taken >= 4, "%s took %d of the shapes", name, taken);
+}
+
+static void test_conv3x3_kernel(void)
+{
+    if (gs_gemm_best_path() == GS_GEMM_PORTABLE) return;   /* no direct kernel: im2col + GEMM, tested above */
+    conv3x3_kernel_case(conv3x3_best, "conv3x3");
+#ifdef GS_GEMM_X86
+    if (gs_gemm_best_path() >= GS_GEMM_AVX2) conv3x3_kernel_case(conv3x3_avx2, "conv3x3 AVX2");
+#endif
 }
 
 /* The stride-2 kernels through phase images against double sums: y (with bias and accumulate), dx
