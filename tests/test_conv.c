@@ -479,6 +479,72 @@ static void test_conv3x3_kernel(void)
 #endif
 }
 
+/* The direct weight gradient against double sums, accumulating into dW and not, three samples, on the
+ * study's stages and odd shapes: the backend's on the best path, and the AVX2 kernel itself wherever
+ * the CPU has AVX2, once with the least work it takes (a sample at a time) and once with room for all. */
+static int conv3x3_dw_best(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int acc,
+                           float *work, size_t nw)
+{
+    return gs_backend_cpu()->conv3x3_dw(g, C, H, W, O, x, dy, dw, acc, work, nw);
+}
+typedef int conv3x3_dw_fn(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int acc,
+                          float *work, size_t nw);
+
+static void conv3x3_dw_case(conv3x3_dw_fn *fn, size_t (*work_of)(int, int, int, int), int least, const char *name)
+{
+    static const int shapes[][4] = { { 16, 28, 28, 16 }, { 32, 14, 14, 32 }, { 64, 7, 7, 64 }, { 5, 3, 40, 12 },
+                                     { 3, 13, 11, 16 }, { 8, 1, 1, 8 }, { 24, 16, 9, 16 } };
+    int taken = 0;
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
+        for (int acc = 0; acc < 2; acc++) {
+            const int C = shapes[k][0], H = shapes[k][1], W = shapes[k][2], O = shapes[k][3], P = H * W, g = 3;
+            const size_t nw = least ? work_of(C, H, W, O) : (size_t)1 << 22;
+            if (!fn(0, C, H, W, O, NULL, NULL, NULL, 0, NULL, nw)) continue;
+            taken++;
+            rng_seed(990 + 2 * k + acc);
+            float *x = falloc((size_t)g * C * P), *dy = falloc((size_t)g * O * P), *work = falloc(nw);
+            float *dw = falloc((size_t)O * C * 9), *dw0 = falloc((size_t)O * C * 9);
+            fill(x, (size_t)g * C * P, -1, 1);
+            fill(dy, (size_t)g * O * P, -1, 1);
+            fill(dw0, (size_t)O * C * 9, -1, 1);
+            memcpy(dw, dw0, (size_t)O * C * 9 * sizeof *dw);
+            CHECK(fn(g, C, H, W, O, x, dy, dw, acc, work, nw) == 1, "%s declined", name);
+            double worst = 0, scale = 1e-30;
+            for (int o = 0; o < O; o++)
+                for (int c = 0; c < C; c++)
+                    for (int t = 0; t < 9; t++) {
+                        double r = acc ? dw0[((size_t)o * C + c) * 9 + t] : 0.0;
+                        for (int n = 0; n < g; n++)
+                            for (int p = 0; p < P; p++) {
+                                const int h = p / W + t / 3 - 1, w2 = p % W + t % 3 - 1;
+                                if (h < 0 || h >= H || w2 < 0 || w2 >= W) continue;
+                                r += (double)dy[((size_t)n * O + o) * P + p] * x[((size_t)n * C + c) * P + (size_t)h * W + w2];
+                            }
+                        worst = fmax(worst, fabs(dw[((size_t)o * C + c) * 9 + t] - r));
+                        scale = fmax(scale, fabs(r));
+                    }
+            CHECK(worst <= 1e-5 * scale, "%s C%d %dx%d O%d%s%s: worst error %.3g of %.3g", name, C, H, W, O,
+                  acc ? " accumulate" : "", least ? " least work" : "", worst, scale);
+            free(x); free(dy); free(work); free(dw); free(dw0);
+        }
+    CHECK(taken >= 3, "%s took %d of the shapes", name, taken);
+}
+
+static void test_conv3x3_dw_kernel(void)
+{
+    if (gs_gemm_best_path() == GS_GEMM_PORTABLE) return;   /* im2col + GEMM, tested through the layer */
+    conv3x3_dw_case(conv3x3_dw_best, gs_conv3x3_dw_work, 1, "conv3x3_dw");
+#ifdef GS_GEMM_X86
+    if (gs_gemm_best_path() >= GS_GEMM_AVX2) {
+        conv3x3_dw_case(gs_conv3x3_dw_avx2, gs_conv3x3_dw_avx2_work, 1, "conv3x3_dw AVX2");
+        conv3x3_dw_case(gs_conv3x3_dw_avx2, gs_conv3x3_dw_avx2_work, 0, "conv3x3_dw AVX2");
+        CHECK(!gs_conv3x3_dw_avx2(0, 16, 28, 28, 16, NULL, NULL, NULL, 0, NULL, gs_conv3x3_dw_avx2_work(16, 28, 28, 16) - 1),
+              "AVX2 dW took too little work");
+        CHECK(!gs_conv3x3_dw_avx2(0, 16, 28, 28, 6, NULL, NULL, NULL, 0, NULL, (size_t)1 << 22), "AVX2 dW took O 6");
+    }
+#endif
+}
+
 /* The stride-2 kernels through phase images against double sums: y (with bias and accumulate), dx
  * (accumulate) and dW (accumulate) on shapes with 7-, 14-, 15-, 16- and 31-wide outputs; the shapes they decline. */
 static double s2_x(const float *x, int H, int W, int c, int h, int w)
@@ -907,6 +973,7 @@ int main(void)
     RUN(test_conv3x3_direct);
     RUN(test_wino3x3);
     RUN(test_conv3x3_kernel);
+    RUN(test_conv3x3_dw_kernel);
     RUN(test_conv_stride2_rows);
     RUN(test_conv3x3s2);
     RUN(test_conv_vs_naive_random);

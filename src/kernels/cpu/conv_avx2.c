@@ -12,6 +12,7 @@
  * 28-wide maps, 78% on 7-wide ones).  Each sum runs over (c, tap) in the order of the im2col GEMM's k,
  * one FMA chain from zero.
  */
+#include <stdint.h>
 #include <string.h>
 #include "kernels/cpu/gemm.h"
 
@@ -147,6 +148,104 @@ TGT int gs_conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const
             }
         }
     }
+    return 1;
+}
+
+/* ---- its weight gradient ----
+ *
+ * dw[o][c][t] = the sum over samples and pixels of dy[o][p] x[c][p + tap t], every pixel's taps read
+ * from the bordered image, dy laid on the same grid (zeros in the two border columns and past the
+ * end, so the grid's extra positions add nothing).  A register tile of 4 output channels x the 3 taps
+ * of one tap row runs down the grid of every sample of a chunk, 8 positions a vector: 3 loads of the
+ * image and 4 of dy for 12 FMAs; the 12 vectors are summed across their lanes once per chunk. */
+#define DW_OC 4
+
+/* floats of work a chunk of n samples needs: their bordered images and dy grids, then the sums */
+static size_t dw_chunk_floats(int C, int H, int W, int O, int n)
+{
+    return (size_t)n * (d_image_floats(C, H, W) + (size_t)O * d_tiles(H, W));
+}
+
+size_t gs_conv3x3_dw_avx2_work(int C, int H, int W, int O)
+{
+    return dw_chunk_floats(C, H, W, O, 1) + (size_t)O * C * 9 + 32;   /* + rounding and alignment */
+}
+
+static inline __attribute__((always_inline)) TGT float d_hsum(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* sums[r][c][3 i + j] += the dot of dy's grid rows og + r with the image's plane c shifted by tap (i, j),
+ * over n samples (their buffers `stride` floats apart) */
+static TGT void dw_rows(int n, size_t stride, const float *xb, size_t cs, const float *dyb, size_t span, int W2,
+                        int C, int og, float *sums)
+{
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < 3; i++) {
+            __m256 a[DW_OC][3];
+            for (int r = 0; r < DW_OC; r++) a[r][0] = a[r][1] = a[r][2] = _mm256_setzero_ps();
+            for (int s = 0; s < n; s++) {
+                const float *xr = xb + (size_t)s * stride + (size_t)c * cs + (size_t)i * W2;
+                const float *dr = dyb + (size_t)s * stride + (size_t)og * span;
+                for (size_t p = 0; p < span; p += 8) {
+                    __m256 x0 = _mm256_loadu_ps(xr + p), x1 = _mm256_loadu_ps(xr + p + 1), x2 = _mm256_loadu_ps(xr + p + 2);
+                    __asm__("" : "+x"(x0), "+x"(x1), "+x"(x2));   /* in registers, each used 4 times */
+#pragma GCC unroll 4
+                    for (int r = 0; r < DW_OC; r++) {
+                        __m256 d = _mm256_load_ps(dr + (size_t)r * span + p);
+                        __asm__("" : "+x"(d));
+                        a[r][0] = _mm256_fmadd_ps(d, x0, a[r][0]);
+                        a[r][1] = _mm256_fmadd_ps(d, x1, a[r][1]);
+                        a[r][2] = _mm256_fmadd_ps(d, x2, a[r][2]);
+                    }
+                }
+            }
+            for (int r = 0; r < DW_OC; r++)
+                for (int j = 0; j < 3; j++) sums[((size_t)(og + r) * C + c) * 9 + 3 * i + j] += d_hsum(a[r][j]);
+        }
+}
+
+TGT int gs_conv3x3_dw_avx2(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw,
+                           int accumulate, float *work, size_t work_floats)
+{
+    if (!gs_conv3x3_avx2_fits(C, H, W, O) || O % DW_OC || work_floats < gs_conv3x3_dw_avx2_work(C, H, W, O))
+        return 0;
+    if (g <= 0) return 1;
+    const int W2 = W + 2, HW = H * W;
+    const size_t cs = d_plane(H, W), span = d_tiles(H, W);
+    /* 32-byte aligned: the sums first, then each sample's image and dy grid (both whole vectors long) */
+    float *sums = (float *)(((uintptr_t)work + 31) & ~(uintptr_t)31);
+    const size_t nsums = ((size_t)O * C * 9 + 7) & ~(size_t)7;
+    const size_t img = (d_image_floats(C, H, W) + 7) & ~(size_t)7, stride = img + (size_t)O * span;
+    const size_t room = work_floats - (size_t)(sums - work) - nsums;
+    const int chunk = (int)(room / stride < (size_t)g ? room / stride : (size_t)g);
+    if (chunk < 1) return 0;
+    float *buf = sums + nsums;
+    memset(sums, 0, (size_t)O * C * 9 * sizeof *sums);
+    for (int s = 0; s < chunk; s++) {   /* borders and padding: zero once, the insides rewritten */
+        memset(buf + (size_t)s * stride, 0, img * sizeof *buf);
+        memset(buf + (size_t)s * stride + img, 0, (size_t)O * span * sizeof *buf);
+    }
+    for (int n0 = 0; n0 < g; n0 += chunk) {
+        const int n = g - n0 < chunk ? g - n0 : chunk;
+        for (int s = 0; s < n; s++) {
+            const float *xn = x + (size_t)(n0 + s) * C * HW, *dn = dy + (size_t)(n0 + s) * O * HW;
+            float *xb = buf + (size_t)s * stride, *db = xb + img;
+            for (int c = 0; c < C; c++)
+                for (int h = 0; h < H; h++)
+                    memcpy(xb + (size_t)c * cs + (size_t)(h + 1) * W2 + 1, xn + ((size_t)c * H + h) * W, (size_t)W * sizeof *xb);
+            for (int o = 0; o < O; o++)
+                for (int h = 0; h < H; h++)
+                    memcpy(db + (size_t)o * span + (size_t)h * W2, dn + ((size_t)o * H + h) * W, (size_t)W * sizeof *db);
+        }
+        for (int og = 0; og < O; og += DW_OC) dw_rows(n, stride, buf, cs, buf + img, span, W2, C, og, sums);
+    }
+    const size_t len = (size_t)O * C * 9;
+    for (size_t k = 0; k < len; k++) dw[k] = accumulate ? dw[k] + sums[k] : sums[k];
     return 1;
 }
 

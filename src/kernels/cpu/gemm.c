@@ -373,6 +373,9 @@ int gs_conv3x3(int g, int C, int H, int W, int O, const float *x, const float *w
 
 size_t gs_conv3x3_dw_work(int C, int H, int W, int O)
 {
+#ifdef GS_GEMM_X86
+    if (gs_gemm_best_path() == GS_GEMM_AVX2) return gs_conv3x3_dw_avx2_work(C, H, W, O);
+#endif
     /* x with a zero border, dy transposed for 16 channels, the sums (O x C 9), 64-byte alignment */
     return (size_t)C * (size_t)(H + 2) * (size_t)(W + 2) + (size_t)16 * H * W + (size_t)O * 9 * C + 16;
 }
@@ -381,8 +384,9 @@ int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float
                   float *work, size_t work_floats)
 {
 #ifdef GS_GEMM_X86
-    if (gs_gemm_best_path() == GS_GEMM_AVX512)
-        return gs_conv3x3_dw_avx512(g, C, H, W, O, x, dy, dw, accumulate, work, work_floats);
+    const int path = gs_gemm_best_path();
+    if (path == GS_GEMM_AVX512) return gs_conv3x3_dw_avx512(g, C, H, W, O, x, dy, dw, accumulate, work, work_floats);
+    if (path == GS_GEMM_AVX2) return gs_conv3x3_dw_avx2(g, C, H, W, O, x, dy, dw, accumulate, work, work_floats);
 #endif
     (void)g; (void)C; (void)H; (void)W; (void)O; (void)x; (void)dy; (void)dw; (void)accumulate; (void)work;
     (void)work_floats;

@@ -78,8 +78,9 @@ size_t gs_conv3x3_masks_len(int H, int W);
 void gs_conv3x3_masks(int H, int W, uint16_t *masks);
 /* Its weight gradient, one thread: dw (O, C, 3, 3) = (or += when accumulate) the sum over g samples of
  * dy (g, O, H, W) times x (g, C, H, W) shifted by each tap.  work: gs_conv3x3_dw_work(C, H, W, O) floats
- * of scratch.  Done (1) on CPUs with AVX-512 for O a multiple of 16 and the pixels conv3x3 takes, work enough, else 0
- * with nothing touched; g == 0 asks only. */
+ * of scratch.  Done (1) on CPUs with AVX-512 for O a multiple of 16 and the pixels conv3x3 takes, and on CPUs
+ * with AVX2 and FMA for the shapes gs_conv3x3_dw_avx2 takes, work enough, else 0 with nothing touched;
+ * g == 0 asks only. */
 size_t gs_conv3x3_dw_work(int C, int H, int W, int O);
 int gs_conv3x3_dw(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int accumulate,
                   float *work, size_t work_floats);
@@ -230,6 +231,11 @@ int gs_conv3x3_dw_avx512(int g, int C, int H, int W, int O, const float *x, cons
 int gs_conv3x3_avx2_fits(int C, int H, int W, int O);
 int gs_conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
                     float *y, int accumulate);
+/* gs_conv3x3_dw on CPUs with AVX2 and FMA: the shapes gs_conv3x3_avx2 takes with O a multiple of 4, and
+ * work of at least gs_conv3x3_dw_avx2_work(C, H, W, O) floats (more lets it take more samples at once) */
+size_t gs_conv3x3_dw_avx2_work(int C, int H, int W, int O);
+int gs_conv3x3_dw_avx2(int g, int C, int H, int W, int O, const float *x, const float *dy, float *dw, int accumulate,
+                       float *work, size_t work_floats);
 int gs_wino3x3_avx512(int g, int C, int H, int W, int O, const float *x, const float *U, const float *bias,
                       float *y, int accumulate, float *work, size_t work_floats);
 int gs_conv3x3s2_avx512(int g, int C, int H, int W, int O, const float *x, const float *w, const float *bias,
