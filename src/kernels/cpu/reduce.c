@@ -39,11 +39,11 @@ GS_CLONES
 void gs_rows_sums(const float *x, int rows, size_t S, size_t stride, double *sum, double *sumsq)
 {
     double s = 0, q = 0;
-    gs_vf ls, lq;
-    ROWS_LOOP(ls = (gs_vf){ 0 }; lq = (gs_vf){ 0 };,
-              { const gs_vf v = GS_VLOAD(x + o); ls += v; lq += v * v; },
+    gs_vacc ls, lq;
+    ROWS_LOOP(ls = GS_VACC_ZERO; lq = GS_VACC_ZERO;,
+              { const gs_vf v = GS_VLOAD(x + o); GS_VACC_ADD(ls, v); GS_VACC_ADD(lq, v * v); },
               { s += x[o]; q += (double)x[o] * x[o]; },
-              { s += gs_vsum(&ls); q += gs_vsum(&lq); ls = (gs_vf){ 0 }; lq = (gs_vf){ 0 }; });
+              { s += GS_VACC_SUM(ls); q += GS_VACC_SUM(lq); ls = GS_VACC_ZERO; lq = GS_VACC_ZERO; });
     if (sum) *sum = s;
     if (sumsq) *sumsq = q;
 }
@@ -56,11 +56,11 @@ double gs_rows_centered_sq(const float *x, int rows, size_t S, size_t stride, do
 {
     const float m = (float)mu;
     double q = 0;
-    gs_vf lq;
-    ROWS_LOOP(lq = (gs_vf){ 0 };,
-              { const gs_vf d = GS_VLOAD(x + o) - m; lq += d * d; },
+    gs_vacc lq;
+    ROWS_LOOP(lq = GS_VACC_ZERO;,
+              { const gs_vf d = GS_VLOAD(x + o) - m; GS_VACC_ADD(lq, d * d); },
               { q += ((double)x[o] - mu) * ((double)x[o] - mu); },
-              { q += gs_vsum(&lq); lq = (gs_vf){ 0 }; });
+              { q += GS_VACC_SUM(lq); lq = GS_VACC_ZERO; });
     return q;
 }
 #undef PF2
@@ -78,19 +78,19 @@ static inline __attribute__((always_inline)) void dot_centered(const float *dy, 
 {
     const float m = mu;
     double a = 0, b = 0;
-    gs_vf la, lb;
-    ROWS_LOOP(la = (gs_vf){ 0 }; lb = (gs_vf){ 0 };,
+    gs_vacc la, lb;
+    ROWS_LOOP(la = GS_VACC_ZERO; lb = GS_VACC_ZERO;,
               {
                   const gs_vf xv = GS_VLOAD(x + o);
                   const gs_vf dv = GS_VLOAD(dy + o);
                   const gs_vf d = relu ? GS_RELU_GRAD_V(xv * ya + yb, dv) : dv;
-                  la += d; lb += d * (xv - m);
+                  GS_VACC_ADD(la, d); GS_VACC_ADD(lb, d * (xv - m));
               },
               {
                   const float d = relu ? gs_relu_grad(x[o] * ya + yb, dy[o]) : dy[o];
                   a += d; b += (double)d * (x[o] - mu);
               },
-              { a += gs_vsum(&la); b += gs_vsum(&lb); la = (gs_vf){ 0 }; lb = (gs_vf){ 0 }; });
+              { a += GS_VACC_SUM(la); b += GS_VACC_SUM(lb); la = GS_VACC_ZERO; lb = GS_VACC_ZERO; });
     *sdy = a; *sdyx = b;
 }
 #undef PF2
@@ -187,7 +187,7 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
     double sg = 0, sp = 0, sd = 0; \
     for (size_t i0 = 0; i0 < n; i0 += GS_FLUSH) { \
         const size_t end = n - i0 < GS_FLUSH ? n : i0 + GS_FLUSH; \
-        gs_vf lg = (gs_vf){ 0 }, lp = (gs_vf){ 0 }, ld = (gs_vf){ 0 }; \
+        gs_vacc lg = GS_VACC_ZERO, lp = GS_VACC_ZERO, ld = GS_VACC_ZERO; \
         size_t j = i0; \
         for (; j + GS_LANES <= end; j += GS_LANES) { \
             const gs_vf gv = GS_VLOAD(g + j), pv = GS_VLOAD(p + j); \
@@ -195,7 +195,7 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
             VBODY \
             STORE(p + j, p1); STORE(m + j, mv); \
             const gs_vf dp = p1 - pv; \
-            lg += gv * gv; lp += pv * pv; ld += dp * dp; \
+            GS_VACC_ADD(lg, gv * gv); GS_VACC_ADD(lp, pv * pv); GS_VACC_ADD(ld, dp * dp); \
         } \
         for (; j < end; j++) { \
             const float gv = g[j], pv = p[j]; \
@@ -205,7 +205,7 @@ void gs_affine2(const float *dy, const float *x, float *dx, size_t n, float a, f
             const float dp = p1 - pv; \
             sg += (double)gv * gv; sp += (double)pv * pv; sd += (double)dp * dp; \
         } \
-        sg += gs_vsum(&lg); sp += gs_vsum(&lp); sd += gs_vsum(&ld); \
+        sg += GS_VACC_SUM(lg); sp += GS_VACC_SUM(lp); sd += GS_VACC_SUM(ld); \
     } \
     acc[0] += sg; acc[1] += sp; acc[2] += sd; \
 } while (0)
