@@ -23,6 +23,9 @@
 #define D_MR 6      /* output channels of a register tile (then 4 or 2 for the last) */
 #define D_NV 2      /* vectors of 8 grid positions of a register tile */
 #define D_PX (8 * D_NV)
+/* the rearranged weights' room: one group's of D_MR output channels at the most input channels; every
+ * group's where they fit in it too (O C 9 <= 13824: the study's nets up to 32 x 32 channels) */
+#define D_WP_FLOATS (9 * D_MR * GS_CONV3X3_AVX2_CHANNELS)
 
 /* The bordered image and the outputs on the grid, per call on the stack (GS_CONV3X3_AVX2_FLOATS each). */
 static size_t d_plane(int H, int W) { return (size_t)(H + 2) * (size_t)(W + 2); }
@@ -33,6 +36,14 @@ static size_t d_span(int H, int W) { return (size_t)(H - 1) * (size_t)(W + 2) + 
 static size_t d_tiles(int H, int W) { return (d_span(H, W) + D_PX - 1) / D_PX * D_PX; }
 static size_t d_image_floats(int C, int H, int W) { return (size_t)C * d_plane(H, W) + D_PX + (size_t)W + 8; }
 static size_t d_out_floats(int H, int W, int O) { return (size_t)O * d_tiles(H, W); }
+
+/* d[0..W) = s[0..W): a map's row into the grid (a call to memcpy per row of 7-28 floats costs more) */
+static inline __attribute__((always_inline)) TGT void d_copy_row(float *d, const float *s, int W)
+{
+    int j = 0;
+    for (; j + 8 <= W; j += 8) _mm256_storeu_ps(d + j, _mm256_loadu_ps(s + j));
+    for (; j < W; j++) d[j] = s[j];
+}
 
 int gs_conv3x3_avx2_fits(int C, int H, int W, int O)
 {
@@ -79,6 +90,14 @@ static inline __attribute__((always_inline)) TGT void d_tile(const int mr, const
         for (int v = 0; v < nv; v++) _mm256_storeu_ps(yb + (size_t)r * ld + 8 * v, acc[r][v]);
 }
 
+/* wp (C, 9, mr) = the weights of output channels og .. og + mr, in the order a tile reads them */
+static void d_pack_weights(int C, int O, int og, int mr, const float *wd, float *wp)
+{
+    for (int c = 0; c < C; c++)
+        for (int t = 0; t < 9; t++)
+            for (int r = 0; r < mr; r++) wp[((size_t)c * 9 + t) * mr + r] = wd[((size_t)c * 9 + t) * O + og + r];
+}
+
 /* The tiles of mr output channels over the whole grid, wp their weights as (C, 9, mr) */
 static TGT void d_rows(int mr, const float *x0, size_t cs, int W2, int C, const float *wp, float *yb, size_t span)
 {
@@ -97,9 +116,13 @@ TGT int gs_conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const
 {
     if (!gs_conv3x3_avx2_fits(C, H, W, O)) return 0;
     if (g <= 0) return 1;
-    _Alignas(32) float xb[GS_CONV3X3_AVX2_FLOATS], yb[GS_CONV3X3_AVX2_FLOATS], wp[(size_t)9 * D_MR * GS_CONV3X3_AVX2_CHANNELS];
+    _Alignas(32) float xb[GS_CONV3X3_AVX2_FLOATS], yb[GS_CONV3X3_AVX2_FLOATS], wp[D_WP_FLOATS];
     const int W2 = W + 2, HW = H * W;
     const size_t cs = d_plane(H, W), span = d_tiles(H, W);
+    /* the weights, in the order the tiles read them: all of them once, where they fit */
+    const int all = (size_t)O * C * 9 <= D_WP_FLOATS;
+    for (int og = 0; all && og < O; og += D_MR)
+        d_pack_weights(C, O, og, O - og < D_MR ? O - og : D_MR, wd, wp + (size_t)og * C * 9);
     /* the border and the slack: zero once (calls often hold a single sample), the inside rewritten per sample */
     for (int c = 0; c < C; c++) {
         float *d = xb + (size_t)c * cs;
@@ -111,22 +134,25 @@ TGT int gs_conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const
     for (int n = 0; n < g; n++) {
         const float *xn = x + (size_t)n * C * HW;
         for (int c = 0; c < C; c++)
-            for (int h = 0; h < H; h++) {
-                const float *src = xn + ((size_t)c * H + h) * W;
-                float *d = xb + (size_t)c * cs + (size_t)(h + 1) * W2 + 1;
-                int j = 0;
-                for (; j + 8 <= W; j += 8) _mm256_storeu_ps(d + j, _mm256_loadu_ps(src + j));
-                for (; j < W; j++) d[j] = src[j];
-            }
+            for (int h = 0; h < H; h++)
+                d_copy_row(xb + (size_t)c * cs + (size_t)(h + 1) * W2 + 1, xn + ((size_t)c * H + h) * W, W);
         /* output grid position p (from row 1, column 1) reads tap (i, j) at p + i W2 + j */
-        for (int og = 0; og < O; og += D_MR) {
-            const int mr = O - og < D_MR ? O - og : D_MR;
-            /* the weights of these mr channels, in the order the tile reads them */
-            for (int c = 0; c < C; c++)
-                for (int t = 0; t < 9; t++)
-                    for (int r = 0; r < mr; r++) wp[((size_t)c * 9 + t) * mr + r] = wd[((size_t)c * 9 + t) * O + og + r];
-            d_rows(mr, xb, cs, W2, C, wp, yb + (size_t)og * span, span);
-        }
+        if (all) {   /* a tile's columns of the image stay in L1 while every group of channels runs on them */
+            for (size_t p = 0; p < span; p += D_PX)
+                for (int og = 0; og < O; og += D_MR) {
+                    const int mr = O - og < D_MR ? O - og : D_MR;
+                    const float *w = wp + (size_t)og * C * 9;
+                    float *t = yb + (size_t)og * span + p;
+                    if (mr == D_MR) d_tile(D_MR, D_NV, xb + p, cs, W2, C, w, t, span);
+                    else if (mr == 4) d_tile(4, D_NV, xb + p, cs, W2, C, w, t, span);
+                    else d_tile(2, D_NV, xb + p, cs, W2, C, w, t, span);
+                }
+        } else
+            for (int og = 0; og < O; og += D_MR) {
+                const int mr = O - og < D_MR ? O - og : D_MR;
+                d_pack_weights(C, O, og, mr, wd, wp);
+                d_rows(mr, xb, cs, W2, C, wp, yb + (size_t)og * span, span);
+            }
         float *yn = y + (size_t)n * O * HW;
         for (int o = 0; o < O; o++) {
             const __m256 bb = _mm256_set1_ps(bias ? bias[o] : 0.0f);
@@ -237,10 +263,10 @@ TGT int gs_conv3x3_dw_avx2(int g, int C, int H, int W, int O, const float *x, co
             float *xb = buf + (size_t)s * stride, *db = xb + img;
             for (int c = 0; c < C; c++)
                 for (int h = 0; h < H; h++)
-                    memcpy(xb + (size_t)c * cs + (size_t)(h + 1) * W2 + 1, xn + ((size_t)c * H + h) * W, (size_t)W * sizeof *xb);
+                    d_copy_row(xb + (size_t)c * cs + (size_t)(h + 1) * W2 + 1, xn + ((size_t)c * H + h) * W, W);
             for (int o = 0; o < O; o++)
                 for (int h = 0; h < H; h++)
-                    memcpy(db + (size_t)o * span + (size_t)h * W2, dn + ((size_t)o * H + h) * W, (size_t)W * sizeof *db);
+                    d_copy_row(db + (size_t)o * span + (size_t)h * W2, dn + ((size_t)o * H + h) * W, W);
         }
         for (int og = 0; og < O; og += DW_OC) dw_rows(n, stride, buf, cs, buf + img, span, W2, C, og, sums);
     }
