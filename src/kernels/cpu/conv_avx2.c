@@ -7,10 +7,9 @@
  * computed on that bordered grid, whose rows are W + 2 long: a register tile of 6 output channels x
  * 16 consecutive grid positions (2 vectors, 12 accumulators) takes, for each input channel and tap, 2
  * loads of the image and 6 broadcasts of weights, rearranged per call so that the tile reads them in
- * order, 12 FMAs.  The two border columns of each row come out as
- * garbage and are dropped when the rows are copied out (W / (W + 2) of the work is useful: 93% on
- * 28-wide maps, 78% on 7-wide ones).  Each sum runs over (c, tap) in the order of the im2col GEMM's k,
- * one FMA chain from zero.
+ * order, 12 FMAs.  The two border columns of each row come out as garbage and are dropped when the
+ * rows are copied out (W / (W + 2) of the work is useful: 93% on 28-wide maps, 78% on 7-wide ones).
+ * Each sum runs over (c, tap) in the order of the im2col GEMM's k, one FMA chain from zero.
  */
 #include <stdint.h>
 #include <string.h>
@@ -47,8 +46,9 @@ static inline __attribute__((always_inline)) TGT void d_copy_row(float *d, const
 
 int gs_conv3x3_avx2_fits(int C, int H, int W, int O)
 {
-    return C >= 1 && H >= 1 && W >= 1 && O >= 2 && O % 2 == 0 && (long)H * W <= GS_CONV3X3_MAX_PIXELS &&
-           d_image_floats(C, H, W) <= GS_CONV3X3_AVX2_FLOATS && d_out_floats(H, W, O) <= GS_CONV3X3_AVX2_FLOATS && C <= GS_CONV3X3_AVX2_CHANNELS;
+    return C >= 1 && C <= GS_CONV3X3_AVX2_CHANNELS && H >= 1 && W >= 1 && O >= 2 && O % 2 == 0 &&
+           (long)H * W <= GS_CONV3X3_MAX_PIXELS && d_image_floats(C, H, W) <= GS_CONV3X3_AVX2_FLOATS &&
+           d_out_floats(H, W, O) <= GS_CONV3X3_AVX2_FLOATS;
 }
 
 /* yb (mr rows, ld floats apart) at grid positions p .. p + 8 nv = the sums over c and the taps of
