@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -57,11 +58,9 @@ typedef float chains_fn(void);
 
 static double now(void)
 {
-#ifdef _OPENMP
-    return omp_get_wtime();
-#else
-    return (double)clock() / CLOCKS_PER_SEC;
-#endif
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* GFLOP/s of T threads running fn at once (2 FLOPs per lane per FMA), the best of 3 */
@@ -100,6 +99,10 @@ int main(int argc, char **argv)
         }
         T = (int)v;
     }
+#ifndef _OPENMP
+    if (T > 1) fprintf(stderr, "peak: built without OpenMP: one thread\n");
+    T = 1;
+#endif
     chains_fn *fn = chains_scalar;
     int lanes = 1;
     const char *isa = "scalar";
