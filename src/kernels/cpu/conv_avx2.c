@@ -98,17 +98,20 @@ static void d_pack_weights(int C, int O, int og, int mr, const float *wd, float 
             for (int r = 0; r < mr; r++) wp[((size_t)c * 9 + t) * mr + r] = wd[((size_t)c * 9 + t) * O + og + r];
 }
 
-/* The tiles of mr output channels over the whole grid, wp their weights as (C, 9, mr) */
-static TGT void d_rows(int mr, const float *x0, size_t cs, int W2, int C, const float *wp, float *yb, size_t span)
+/* d_tile for the mr (6, 4 or 2) of a group of output channels */
+static TGT void d_tile_mr(int mr, const float *x0, size_t cs, int W2, int C, const float *wp, float *yb, size_t ld)
 {
-    switch (mr) {
-#define D_CASE(R) case R: \
-        for (size_t p = 0; p < span; p += D_PX) d_tile(R, D_NV, x0 + p, cs, W2, C, wp, yb + p, span); \
-        break;
-        D_CASE(2) D_CASE(4) D_CASE(6)
-#undef D_CASE
-    default: break;
-    }
+    if (mr == D_MR) d_tile(D_MR, D_NV, x0, cs, W2, C, wp, yb, ld);
+    else if (mr == 4) d_tile(4, D_NV, x0, cs, W2, C, wp, yb, ld);
+    else d_tile(2, D_NV, x0, cs, W2, C, wp, yb, ld);
+}
+
+/* Sample xn (C, H, W) into the inside of the bordered image xb (planes cs apart), the border untouched */
+static TGT void d_load_image(float *xb, size_t cs, const float *xn, int C, int H, int W)
+{
+    for (int c = 0; c < C; c++)
+        for (int h = 0; h < H; h++)
+            d_copy_row(xb + (size_t)c * cs + (size_t)(h + 1) * (W + 2) + 1, xn + ((size_t)c * H + h) * W, W);
 }
 
 TGT int gs_conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const float *wd, const float *bias,
@@ -132,26 +135,18 @@ TGT int gs_conv3x3_avx2(int g, int C, int H, int W, int O, const float *x, const
     }
     memset(xb + (size_t)C * cs, 0, (d_image_floats(C, H, W) - (size_t)C * cs) * sizeof *xb);
     for (int n = 0; n < g; n++) {
-        const float *xn = x + (size_t)n * C * HW;
-        for (int c = 0; c < C; c++)
-            for (int h = 0; h < H; h++)
-                d_copy_row(xb + (size_t)c * cs + (size_t)(h + 1) * W2 + 1, xn + ((size_t)c * H + h) * W, W);
+        d_load_image(xb, cs, x + (size_t)n * C * HW, C, H, W);
         /* output grid position p (from row 1, column 1) reads tap (i, j) at p + i W2 + j */
-        if (all) {   /* a tile's columns of the image stay in L1 while every group of channels runs on them */
+        if (all)   /* a tile's columns of the image stay in L1 while every group of channels runs on them */
             for (size_t p = 0; p < span; p += D_PX)
-                for (int og = 0; og < O; og += D_MR) {
-                    const int mr = O - og < D_MR ? O - og : D_MR;
-                    const float *w = wp + (size_t)og * C * 9;
-                    float *t = yb + (size_t)og * span + p;
-                    if (mr == D_MR) d_tile(D_MR, D_NV, xb + p, cs, W2, C, w, t, span);
-                    else if (mr == 4) d_tile(4, D_NV, xb + p, cs, W2, C, w, t, span);
-                    else d_tile(2, D_NV, xb + p, cs, W2, C, w, t, span);
-                }
-        } else
+                for (int og = 0; og < O; og += D_MR)
+                    d_tile_mr(O - og < D_MR ? O - og : D_MR, xb + p, cs, W2, C, wp + (size_t)og * C * 9,
+                              yb + (size_t)og * span + p, span);
+        else
             for (int og = 0; og < O; og += D_MR) {
                 const int mr = O - og < D_MR ? O - og : D_MR;
                 d_pack_weights(C, O, og, mr, wd, wp);
-                d_rows(mr, xb, cs, W2, C, wp, yb + (size_t)og * span, span);
+                for (size_t p = 0; p < span; p += D_PX) d_tile_mr(mr, xb + p, cs, W2, C, wp, yb + (size_t)og * span + p, span);
             }
         float *yn = y + (size_t)n * O * HW;
         for (int o = 0; o < O; o++) {
@@ -259,11 +254,9 @@ TGT int gs_conv3x3_dw_avx2(int g, int C, int H, int W, int O, const float *x, co
     for (int n0 = 0; n0 < g; n0 += chunk) {
         const int n = g - n0 < chunk ? g - n0 : chunk;
         for (int s = 0; s < n; s++) {
-            const float *xn = x + (size_t)(n0 + s) * C * HW, *dn = dy + (size_t)(n0 + s) * O * HW;
+            const float *dn = dy + (size_t)(n0 + s) * O * HW;
             float *xb = buf + (size_t)s * stride, *db = xb + img;
-            for (int c = 0; c < C; c++)
-                for (int h = 0; h < H; h++)
-                    d_copy_row(xb + (size_t)c * cs + (size_t)(h + 1) * W2 + 1, xn + ((size_t)c * H + h) * W, W);
+            d_load_image(xb, cs, x + (size_t)(n0 + s) * C * HW, C, H, W);
             for (int o = 0; o < O; o++)
                 for (int h = 0; h < H; h++)
                     d_copy_row(db + (size_t)o * span + (size_t)h * W2, dn + ((size_t)o * H + h) * W, W);
